@@ -1,0 +1,53 @@
+"""Running the sandbox on a real socket: in a background thread (tests) or in the foreground."""
+
+from __future__ import annotations
+
+import threading
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from .state import Sandbox
+from .web import create_app
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:  # the test output stays readable
+        pass
+
+
+class SandboxServer:
+    """A threaded HTTP server for one Sandbox; ``port=0`` picks a free port."""
+
+    def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0,
+                 *, quiet: bool = True) -> None:
+        self.sandbox = sandbox
+        self.app = create_app(sandbox)
+        handler = _QuietHandler if quiet else WSGIRequestHandler
+        self._server: BaseWSGIServer = make_server(
+            host, port, self.app, threaded=True, request_handler=handler
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.server_port
+
+    @property
+    def url(self) -> str:
+        host = self._server.server_address[0]
+        host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> SandboxServer:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
