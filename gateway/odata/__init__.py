@@ -1,0 +1,1 @@
+"""The OData v4 protocol: query options, $filter translation, CSDL metadata, JSON payloads."""

@@ -1,0 +1,136 @@
+"""Syntax of $filter, $orderby, $select and $search beyond what the parser library checks.
+
+``odata-query`` parses the OData 4.0 expression grammar. What it cannot parse is either invalid
+(400) or a valid construct this gateway does not implement (501): ``UNSUPPORTED`` lists those
+constructs, so the difference is explicit and reviewable.
+"""
+
+from __future__ import annotations
+
+import re
+
+from odata_query import ast
+from odata_query.exceptions import ODataException
+from odata_query.grammar import ODataLexer, ODataParser
+
+from .errors import ODataError, bad_request, not_implemented
+
+# Valid OData constructs the gateway answers with 501: (pattern, description).
+UNSUPPORTED: tuple[tuple[re.Pattern, str], ...] = tuple(
+    (re.compile(pattern), description)
+    for pattern, description in (
+        (r"\$count", "/$count path segments"),
+        (r"\$filter\(", "$filter path segments"),
+        (r"\$(it|this|root)\b", "$it, $this and $root"),
+        (r"@", "parameter aliases and instance annotations"),
+        (r"\b(has|divby)\b", "the has and divby operators"),
+        (r"\bgeo\.|\bgeo(metry|graphy)'", "geospatial functions and literals"),
+        (r"[\[\]{}]", "JSON array and object literals"),
+        (r"\b(cast|isof|case|hassubset|hassubsequence|maxdatetime|mindatetime)\s*\(",
+         "cast, isof, case, hassubset, hassubsequence, maxdatetime and mindatetime"),
+        (r"\bnow\s*\(\s*\)", "now() without a comparison context"),
+        (r"[A-Za-z_]\w*\.[A-Za-z_]\w*\s*(\(|')", "namespace-qualified functions and enum literals"),
+        (r"\)\s*/", "paths after function calls"),
+        (r"\w\(\d+\)", "key predicates in expressions"),
+        (r"\bin\s*\(\s*[^'\"\d\s-]", "in with a non-literal right operand"),
+        (r"\bin\s*\(\s*\)", "in with an empty list"),
+    )
+)
+_STRING = re.compile(r"'(?:[^']|'')*'")
+_QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
+_DIRECTION = re.compile(r"\s+(asc|desc)\s*$", re.I)
+_SIMPLE_PATH = re.compile(r"[^\W\d]\w*(?:/[^\W\d]\w*)*")
+
+
+def parse_filter(text: str) -> ast._Node:
+    if not text.strip():
+        raise bad_request("The $filter expression is empty.", "$filter")
+    if text[0].isspace():
+        raise bad_request("The $filter expression must not start with whitespace.", "$filter")
+    try:
+        tree = ODataParser().parse(ODataLexer().tokenize(text))
+    except (ODataException, TypeError, ValueError, IndexError, AttributeError):
+        raise _unparsable(text, "$filter") from None
+    _check_lists(tree)
+    return tree
+
+
+def _unparsable(text: str, option: str) -> ODataError:
+    construct = unsupported_construct(text)
+    if construct:
+        return not_implemented(f"{option}: {construct} are not supported.", option)
+    return bad_request(f"Invalid {option} expression: {text}", option)
+
+
+def unsupported_construct(text: str) -> str | None:
+    """The description of an unsupported construct the text uses (string literals ignored)."""
+    code = _STRING.sub("''", text)
+    return next((desc for pattern, desc in UNSUPPORTED if pattern.search(code)), None)
+
+
+def _check_lists(node: ast._Node) -> None:
+    """Lists may only be the right operand of ``in`` and hold only literals; names are plain."""
+    if isinstance(node, ast.Compare) and isinstance(node.comparator, ast.In):
+        _check_lists(node.left)
+        if isinstance(node.right, ast.List):
+            for item in node.right.val:
+                if not isinstance(item, ast._Literal):
+                    raise bad_request("An in list may only contain literals.", "$filter")
+        else:
+            _check_lists(node.right)
+        return
+    if isinstance(node, ast.List):
+        raise bad_request("A list is only allowed as the right operand of in.", "$filter")
+    if isinstance(node, ast.Call) and node.func.namespace:
+        name = ".".join([*node.func.namespace, node.func.name])
+        raise not_implemented(f"The function {name} is not supported.", "$filter")
+    if isinstance(node, ast.Identifier) and node.namespace:
+        raise bad_request(f"Unknown name '{'.'.join([*node.namespace, node.name])}'.", "$filter")
+    for child in _children(node):
+        _check_lists(child)
+
+
+def _children(node: ast._Node) -> list[ast._Node]:
+    out: list[ast._Node] = []
+    for value in vars(node).values():
+        if isinstance(value, ast._Node):
+            out.append(value)
+        elif isinstance(value, list):
+            out.extend(v for v in value if isinstance(v, ast._Node))
+    return out
+
+
+def check_orderby_item(item: str) -> None:
+    """An $orderby item that is not a property path: a valid expression (501) or garbage (400)."""
+    if unsupported_construct(item):
+        raise not_implemented(f"$orderby expression '{item}' is not supported.", "$orderby")
+    expression = _DIRECTION.sub("", item)
+    try:
+        ODataParser().parse(ODataLexer().tokenize(expression))
+    except (ODataException, TypeError, ValueError, IndexError, AttributeError):
+        raise bad_request(f"Invalid $orderby item '{item}'.", "$orderby") from None
+    raise not_implemented(f"$orderby expression '{item}' is not supported.", "$orderby")
+
+
+def check_select_item(item: str) -> None:
+    if item == "*" or _SIMPLE_PATH.fullmatch(item):
+        return
+    if "." in item or "(" in item or "@" in item:
+        raise not_implemented(f"$select item '{item}' is not supported.", "$select")
+    raise bad_request(f"Invalid $select item '{item}'.", "$select")
+
+
+def balanced(text: str) -> bool:
+    """Parentheses balance outside quoted strings."""
+    depth = 0
+    for char in _QUOTED.sub("w", text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def check_search(text: str) -> None:
+    """$search is not implemented; its syntax is still checked so that garbage gets a 400."""
+    if not text.strip() or not balanced(text):
+        raise bad_request("Invalid $search expression.", "$search")
