@@ -188,8 +188,8 @@ CATALOG: dict[str, tuple[int, str, str]] = {
     ),
     "GAIA_SA01": (
         400,
-        "The assignee for the next status is not specified.",
-        "次のステータスの作業者が指定されていません。",
+        "Assignee is required.",
+        "作業者を指定してください。",
     ),
     "GAIA_SA04": (
         400,
@@ -224,6 +224,11 @@ CATALOG: dict[str, tuple[int, str, str]] = {
     ),
     "GAIA_IL01": (400, "The formula of the field ({}) is invalid.", "計算式（{}）が不正です。"),
     "CB_UN01": (503, "Service unavailable. Please try again later.", "現在ご利用になれません。"),
+    "GAIA_IL44": (
+        400,
+        "The view for the assignee of process management cannot be deleted.",
+        "プロセス管理の作業者用の一覧は削除できません。",
+    ),
 }
 
 _ID_ALPHABET = string.ascii_letters + string.digits
@@ -243,6 +248,7 @@ class KintoneError(Exception):
     errors: dict[str, list[str]] | None = None
     status: int | None = None
     message: str | None = None
+    body: dict | None = None  # a ready-made error body (bulkRequest's per-request "results")
 
     def __post_init__(self) -> None:
         super().__init__(self.code)
@@ -252,6 +258,8 @@ class KintoneError(Exception):
         return self.status or CATALOG.get(self.code, (400,))[0]
 
     def render(self, lang: str = "en") -> dict:
+        if self.body is not None:
+            return self.body
         body = {"code": self.code, "id": error_id(), "message": self.text(lang)}
         if self.errors:
             body["errors"] = {key: {"messages": msgs} for key, msgs in self.errors.items()}
@@ -308,10 +316,47 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_org": ("The organization ({}) does not exist.", "組織（{}）が存在しません。"),
     "invalid_group": ("The group ({}) does not exist.", "グループ（{}）が存在しません。"),
     "invalid_file": ("The file key ({}) is invalid.", "ファイルキー（{}）が不正です。"),
+    "bulk_api": (
+        "This API cannot be used in a bulk request.",
+        "このAPIは一括リクエストでは使用できません。",
+    ),
+    "bulk_space": (
+        "All requests must target the space of the bulk request's own URL.",
+        "すべてのリクエストは一括リクエストのURLと同じスペースを指定する必要があります。",
+    ),
     "both_id_and_key": (
         "Specify either id or updateKey.",
         "idとupdateKeyのどちらか一方を指定してください。",
     ),
+    # App administration (fields, layout, views, settings, process management).
+    "duplicate_code": ("The field code is duplicated.", "フィールドコードが重複しています。"),
+    "invalid_code": (
+        "The field code can contain only letters, digits and _, and cannot start with a digit.",
+        "フィールドコードには文字、数字、_のみ使用でき、数字で始めることはできません。",
+    ),
+    "code_mismatch": (
+        "The field code must be the same as its key.",
+        "フィールドコードにはキーと同じ値を指定してください。",
+    ),
+    "type_change": ("The field type cannot be changed.", "フィールドタイプは変更できません。"),
+    "invalid_value": ("The value is invalid.", "値が不正です。"),
+    "unknown_field": ("The field ({}) does not exist.", "フィールド（{}）が存在しません。"),
+    "not_removable": ("This field cannot be deleted.", "このフィールドは削除できません。"),
+    "scale_range": ("must be between 0 and 10", "0から10の間でなければなりません。"),
+    "layout_missing": (
+        "The field ({}) must be placed in the layout.",
+        "フィールド（{}）をレイアウトに配置してください。",
+    ),
+    "layout_duplicate": (
+        "The field ({}) is placed more than once.",
+        "フィールド（{}）が複数回配置されています。",
+    ),
+    "name_mismatch": (
+        "The name must be the same as its key.",
+        "名前にはキーと同じ値を指定してください。",
+    ),
+    "unknown_state": ("The status ({}) does not exist.", "ステータス（{}）が存在しません。"),
+    "length_range": ("size must be between {} and {}", "{}文字から{}文字の間で指定してください。"),
 }
 
 

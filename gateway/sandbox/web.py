@@ -69,8 +69,8 @@ def _handle(sandbox: Sandbox, path: str, guest_space: int | None) -> Response:
 
 
 def _dispatch(sandbox: Sandbox, path: str, guest_space: int | None) -> Response:
-    if not path.endswith(".json") or path != path.lower():
-        raise KintoneError("CB_NO01", status=404, message="The requested API does not exist.")
+    if not path.endswith(".json"):  # unknown and wrongly-cased paths fall through to 404 below
+        raise KintoneError("CB_NO01")
     method = request.method
     override = request.headers.get("X-HTTP-Method-Override")
     if method == "POST" and override:

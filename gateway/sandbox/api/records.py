@@ -94,7 +94,7 @@ def update_record(ctx: Ctx, params: Params) -> dict:
     target = _target(ctx, app, params.data, "")
     revision = _revision(params.data.get("revision"), "revision")
     if target is None:
-        raise KintoneError("GAIA_RE20")
+        _raise_no_match(params.data)
     new_revision, data = _apply_update(ctx, app, target, params.obj("record"), revision, "record")
     ctx.events.append(record_event(ctx, app, "UPDATE_RECORD", target, new_revision, data))
     return {"revision": str(new_revision)}
@@ -126,15 +126,19 @@ def _update_one(ctx: Ctx, app: App, item: dict, i: int, upsert: bool) -> dict:
         raise KintoneError("CB_IJ01")
     if target is None:
         if not upsert:
-            if "updateKey" in item:
-                raise KintoneError("GAIA_RE20")
-            raise KintoneError("GAIA_RE01", (item.get("id"),))
+            _raise_no_match(item)
         return _upsert_insert(ctx, app, item, record or {}, prefix)
     new_revision, _ = _apply_update(ctx, app, target, record, revision, prefix)
     result = {"id": str(target), "revision": str(new_revision)}
     if upsert:
         result["operation"] = "UPDATE"
     return result
+
+
+def _raise_no_match(item: dict) -> None:
+    if item.get("updateKey"):
+        raise KintoneError("GAIA_RE20")
+    raise KintoneError("GAIA_RE01", (item.get("id"),))
 
 
 def _upsert_insert(ctx: Ctx, app: App, item: dict, record: dict, prefix: str) -> dict:

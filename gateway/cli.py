@@ -1,0 +1,198 @@
+"""The ``kintone-gateway`` command: run the Kintone sandbox, or the demo.
+
+Startup lines go to stdout, flushed, one per line, so scripts can parse them::
+
+    sandbox: http://localhost:8090
+    user: demo demo-password
+    api-token: 1 0a1b2c...
+
+then the process serves until Ctrl-C (or SIGTERM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .sandbox import Sandbox, SandboxServer
+from .sandbox.config import (
+    ConfigError,
+    SandboxFile,
+    apply_config,
+    load_config,
+    load_users_file,
+    merge,
+)
+from .sandbox.demo import demo_info, seed_demo
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8090
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return args.run(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kintone-gateway",
+        description="OData v4 + Swagger API gateway for Kintone, with a Kintone-compatible "
+                    "sandbox.",
+    )
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run the Kintone-compatible sandbox server",
+        description="Run a local Kintone-compatible REST server (/k/v1/...) until Ctrl-C.",
+    )
+    _add_listen_options(sandbox)
+    sandbox.add_argument(
+        "--data", metavar="FILE",
+        help="SQLite file holding the sandbox data, created when missing and kept between runs "
+             "(default: in memory, lost on exit)",
+    )
+    sandbox.add_argument(
+        "--seed", choices=("demo", "none"), default="none",
+        help="data to create at start: 'demo' adds the demo users and apps, only when the "
+             "database has no apps yet (default: none)",
+    )
+    sandbox.add_argument(
+        "--config", metavar="FILE",
+        help="sandbox configuration JSON: language, time zone, Basic authentication, users, "
+             "organizations, groups, spaces, OAuth tokens",
+    )
+    sandbox.add_argument(
+        "--users", metavar="FILE",
+        help="text file of users to create, one per line: LOGIN PASSWORD [Display name]",
+    )
+    sandbox.add_argument(
+        "--timezone", metavar="TZ", type=_timezone,
+        help="organisation time zone, an IANA name such as Asia/Tokyo (overrides --config; "
+             "default UTC)",
+    )
+    sandbox.add_argument(
+        "--language", choices=("en", "ja"),
+        help="organisation language of error messages (overrides --config; default en)",
+    )
+    sandbox.set_defaults(run=_run_sandbox)
+
+    demo = commands.add_parser(
+        "demo",
+        help="run the demo: a sandbox with demo users, apps and records",
+        description="Start an in-memory sandbox seeded with the demo data and print its URL and "
+                    "credentials, then serve until Ctrl-C.",
+    )
+    _add_listen_options(demo, port_help="port of the demo sandbox")
+    demo.set_defaults(run=_run_demo)
+    return parser
+
+
+def _add_listen_options(parser: argparse.ArgumentParser, *,
+                        port_help: str = "port to listen on") -> None:
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST,
+        help=f"interface to listen on (default: {DEFAULT_HOST}; 0.0.0.0 for every interface)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT,
+        help=f"{port_help} (default: {DEFAULT_PORT}; 0 picks a free port)",
+    )
+    parser.add_argument(
+        "--log-requests", action="store_true", help="log every HTTP request on stderr",
+    )
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(f"unknown time zone: {name!r}") from None
+    return name
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+
+
+def _run_sandbox(args: argparse.Namespace) -> int:
+    sandbox = _configured_sandbox(args)
+    lines = _seed_lines(sandbox) if args.seed == "demo" else []
+    server = _listen(sandbox, args)
+    return _serve([server], [f"sandbox: {server.url}", *lines])
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    # The gateway will join here: one more server in the list and its own "gateway:" line.
+    sandbox = Sandbox()
+    lines = _seed_lines(sandbox)
+    server = _listen(sandbox, args)
+    return _serve([server], [f"sandbox: {server.url}", *lines])
+
+
+def _listen(sandbox: Sandbox, args: argparse.Namespace) -> SandboxServer:
+    try:
+        return SandboxServer(sandbox, args.host, args.port, quiet=not args.log_requests)
+    except OSError as exc:  # port taken, unknown host, ...
+        sys.exit(f"kintone-gateway: error: cannot listen on {args.host}:{args.port}: {exc}")
+
+
+def _configured_sandbox(args: argparse.Namespace) -> Sandbox:
+    try:
+        base = load_config(args.config) if args.config else SandboxFile()
+        users = load_users_file(args.users) if args.users else []
+    except (ConfigError, OSError) as exc:
+        sys.exit(f"kintone-gateway: error: {exc}")
+    # Command-line options win over the file; merged, they also survive /__sandbox/reset.
+    options = SandboxFile(language=args.language, timezone=args.timezone, users=users)
+    sandbox = Sandbox(db_path=args.data or ":memory:")
+    apply_config(sandbox, merge(base, options))
+    return sandbox
+
+
+def _seed_lines(sandbox: Sandbox) -> list[str]:
+    """Seed the demo (only into a database without apps) and describe its credentials."""
+    info = seed_demo(sandbox) if _is_empty(sandbox) else demo_info(sandbox)
+    if info is None:
+        print("warning: the database already has apps; the demo data was not added",
+              file=sys.stderr, flush=True)
+        return []
+    return [f"user: {info.login} {info.password}",
+            *(f"api-token: {app} {token}" for app, token in info.tokens.items())]
+
+
+def _is_empty(sandbox: Sandbox) -> bool:
+    with sandbox.db.lock:
+        return sandbox.db.conn.execute("SELECT 1 FROM apps LIMIT 1").fetchone() is None
+
+
+def _serve(servers: list[SandboxServer], lines: list[str]) -> int:
+    """Start the servers, print the startup lines, and block until Ctrl-C or SIGTERM."""
+    stop = threading.Event()
+    _on_signals(lambda *_: stop.set())
+    for server in servers:
+        server.start()
+    for line in lines:
+        print(line, flush=True)
+    try:
+        # A timed wait keeps the main thread responsive to signals on every platform.
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for server in servers:
+            server.stop()
+    return 0
+
+
+def _on_signals(handler: Callable) -> None:
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

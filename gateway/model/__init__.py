@@ -1,0 +1,33 @@
+"""The OData entity model of Kintone apps: names, EDM types, the model and its cache.
+
+Pure: built from Kintone JSON handed in by the caller; imports neither the Kintone client,
+the web layer nor the sandbox.
+"""
+
+from .builder import Aliases, build_model
+from .cache import ModelCache, ModelUnavailable
+from .edm import to_odata
+from .schema import (
+    ComplexType,
+    EntitySet,
+    EntityType,
+    FormField,
+    Model,
+    Property,
+    UnknownName,
+)
+
+__all__ = [
+    "Aliases",
+    "ComplexType",
+    "EntitySet",
+    "EntityType",
+    "FormField",
+    "Model",
+    "ModelCache",
+    "ModelUnavailable",
+    "Property",
+    "UnknownName",
+    "build_model",
+    "to_odata",
+]
