@@ -1,0 +1,192 @@
+"""The Kintone REST API as the gateway uses it: one method per API, plain results.
+
+Writes larger than Kintone's 100-record limit are split into chunks sent one after another:
+they are not atomic across chunks (use ``bulk_request`` when that matters, up to 20 chunks), and
+a failing chunk's validation errors are renumbered to the caller's record indexes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+from ..settings import KintoneSettings
+from .errors import KintoneError
+from .models import BulkItem, CommentPage, Cursor, CursorPage, Record, RecordPage, RecordRef
+from .retry import RetryPolicy
+from .transport import Transport
+
+MAX_WRITE = 100  # records per POST/PUT/DELETE records.json
+MAX_APPS_PAGE = 100  # apps per apps.json call
+
+T = TypeVar("T")
+
+
+class KintoneClient:
+    """One connection to one Kintone domain (and guest space), safe to share between threads."""
+
+    def __init__(self, settings: KintoneSettings, *, retry: RetryPolicy | None = None) -> None:
+        self.settings = settings
+        self._transport = Transport(settings, retry=retry)
+
+    def __enter__(self) -> KintoneClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def _call(self, method: str, api: str, params: Mapping[str, Any],
+              apps: Collection[int] = ()) -> dict:
+        return self._transport.call(method, api, params, apps=apps)
+
+    # Apps and app settings
+
+    def get_app(self, app: int) -> dict:
+        return self._call("GET", "app", {"id": app}, {app})
+
+    def get_apps(self, *, ids: Sequence[int] | None = None, codes: Sequence[str] | None = None,
+                 name: str | None = None, space_ids: Sequence[int] | None = None) -> list[dict]:
+        """Every app the credentials may see that matches the filters (≤ 100 ids/codes each)."""
+        filters = {"ids": ids, "codes": codes, "name": name, "spaceIds": space_ids}
+        apps: list[dict] = []
+        while True:
+            page = self._call("GET", "apps", {**filters, "offset": len(apps),
+                                              "limit": MAX_APPS_PAGE})["apps"]
+            apps.extend(page)
+            if len(page) < MAX_APPS_PAGE:
+                return apps
+
+    def get_form_fields(self, app: int, *, lang: str | None = None) -> dict:
+        """``{"properties": {code: property}, "revision": "7"}``."""
+        return self._call("GET", "app/form/fields", {"app": app, "lang": lang}, {app})
+
+    def get_form_layout(self, app: int) -> dict:
+        return self._call("GET", "app/form/layout", {"app": app}, {app})
+
+    def get_process_settings(self, app: int, *, lang: str | None = None) -> dict:
+        """Process management: ``{"enable", "states", "actions", "revision"}``."""
+        return self._call("GET", "app/status", {"app": app, "lang": lang}, {app})
+
+    # Records
+
+    def get_record(self, app: int, record: int) -> Record:
+        return self._call("GET", "record", {"app": app, "id": record}, {app})["record"]
+
+    def get_records(self, app: int, query: str = "", fields: Sequence[str] | None = None,
+                    total_count: bool = False) -> RecordPage:
+        """One page (``limit`` ≤ 500 in ``query``); for more, see ``paging.iter_records``."""
+        params = {"app": app, "query": query, "fields": _list(fields),
+                  "totalCount": True if total_count else None}
+        body = self._call("GET", "records", params, {app})
+        return RecordPage(body["records"], _int(body.get("totalCount")))
+
+    def add_records(self, app: int, records: Sequence[Record], *,
+                    related_apps: Collection[int] = ()) -> list[RecordRef]:
+        """Add records (``{code: {"value": ...}}``), 100 per call. ``related_apps``: apps whose
+        API tokens the write also needs (lookup sources)."""
+        apps = {app, *related_apps}
+
+        def add(chunk: Sequence[Record]) -> list[RecordRef]:
+            body = self._call("POST", "records", {"app": app, "records": list(chunk)}, apps)
+            return [RecordRef(int(i), int(r)) for i, r in zip(body["ids"], body["revisions"],
+                                                              strict=True)]
+
+        return _in_chunks(records, add)
+
+    def update_records(self, app: int, records: Sequence[Mapping[str, Any]], *,
+                       upsert: bool = False,
+                       related_apps: Collection[int] = ()) -> list[RecordRef]:
+        """Update records, 100 per call; each item is ``{"id" | "updateKey", "record",
+        "revision"?}``. With ``upsert``, unmatched ``updateKey`` items are added."""
+        apps = {app, *related_apps}
+
+        def update(chunk: Sequence[Mapping[str, Any]]) -> list[RecordRef]:
+            params = {"app": app, "records": list(chunk), "upsert": True if upsert else None}
+            body = self._call("PUT", "records", params, apps)
+            return [RecordRef(int(r["id"]), int(r["revision"]), r.get("operation"))
+                    for r in body["records"]]
+
+        return _in_chunks(records, update)
+
+    def delete_records(self, app: int, ids: Sequence[int],
+                       revisions: Sequence[int] | None = None) -> None:
+        """Delete records, 100 per call; ``revisions`` (aligned with ``ids``) guard each one."""
+        if revisions is not None and len(revisions) != len(ids):
+            raise ValueError("ids and revisions must have the same length")
+        for offset, chunk in _chunks(ids):
+            guards = None if revisions is None else revisions[offset:offset + len(chunk)]
+            params = {"app": app, "ids": list(chunk), "revisions": _list(guards)}
+            self._call("DELETE", "records", params, {app})
+
+    # Cursors
+
+    def create_cursor(self, app: int, query: str = "", fields: Sequence[str] | None = None,
+                      size: int = 500) -> Cursor:
+        """A server-side cursor (no ``limit``/``offset`` in ``query``). Delete it when done:
+        a domain has only 10."""
+        params = {"app": app, "query": query, "fields": _list(fields), "size": size}
+        body = self._call("POST", "records/cursor", params, {app})
+        return Cursor(body["id"], app, int(body["totalCount"]))
+
+    def get_cursor(self, cursor: Cursor) -> CursorPage:
+        body = self._call("GET", "records/cursor", {"id": cursor.id}, {cursor.app})
+        return CursorPage(body["records"], bool(body["next"]))
+
+    def delete_cursor(self, cursor: Cursor) -> None:
+        self._call("DELETE", "records/cursor", {"id": cursor.id}, {cursor.app})
+
+    # Comments
+
+    def get_comments(self, app: int, record: int, *, order: str = "desc", offset: int = 0,
+                     limit: int = 10) -> CommentPage:
+        params = {"app": app, "record": record, "order": order, "offset": offset,
+                  "limit": limit}
+        body = self._call("GET", "record/comments", params, {app})
+        return CommentPage(body["comments"], bool(body["older"]), bool(body["newer"]))
+
+    def add_comment(self, app: int, record: int, text: str,
+                    mentions: Sequence[Mapping[str, str]] = ()) -> int:
+        """Add a comment; ``mentions`` like ``{"code": "ken", "type": "USER"}``. Its id."""
+        comment = {"text": text, "mentions": [dict(m) for m in mentions]}
+        body = self._call("POST", "record/comment",
+                          {"app": app, "record": record, "comment": comment}, {app})
+        return int(body["id"])
+
+    # Bulk
+
+    def bulk_request(self, items: Sequence[BulkItem]) -> list[dict]:
+        """Up to 20 writes in one transaction: all applied, or none. Their results, in order."""
+        requests = [{"method": item.method, "api": self._transport.path(item.api),
+                     "payload": item.payload} for item in items]
+        apps = {int(item.payload["app"]) for item in items if "app" in item.payload}
+        return self._call("POST", "bulkRequest", {"requests": requests}, apps)["results"]
+
+
+def _list(values: Sequence[T] | None) -> list[T] | None:
+    return None if values is None else list(values)
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _in_chunks(items: Sequence[T], send: Callable[[Sequence[T]], list[RecordRef]]
+               ) -> list[RecordRef]:
+    """``send`` each chunk of ``MAX_WRITE`` items; errors speak of indexes in ``items``."""
+    results: list[RecordRef] = []
+    for offset, chunk in _chunks(items):
+        try:
+            results.extend(send(chunk))
+        except KintoneError as error:
+            if not offset:
+                raise
+            raise error.shifted(offset) from error
+    return results
+
+
+def _chunks(items: Sequence[T]) -> Iterator[tuple[int, Sequence[T]]]:
+    for offset in range(0, len(items), MAX_WRITE):
+        yield offset, items[offset:offset + MAX_WRITE]

@@ -1,0 +1,53 @@
+"""Plain results of Kintone calls. Records and settings stay Kintone's own JSON dicts; only the
+envelopes around them become dataclasses, with Kintone's string numbers turned into ints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Record = dict[str, Any]  # field code -> {"type": ..., "value": ...}
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    records: list[Record]
+    total_count: int | None  # only when asked for
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """A written record: its id and new revision; ``operation`` (INSERT/UPDATE) for upserts."""
+
+    id: int
+    revision: int
+    operation: str | None = None
+
+
+@dataclass(frozen=True)
+class CommentPage:
+    comments: list[dict[str, Any]]
+    older: bool  # more comments exist in the older direction
+    newer: bool  # ... and in the newer direction
+
+
+@dataclass(frozen=True)
+class Cursor:
+    id: str
+    app: int  # which API token reads it
+    total_count: int
+
+
+@dataclass(frozen=True)
+class CursorPage:
+    records: list[Record]
+    next: bool  # False: this was the last page and Kintone has released the cursor
+
+
+@dataclass(frozen=True)
+class BulkItem:
+    """One sub-request of ``bulk_request``; ``api`` as for the client, e.g. ``"records"``."""
+
+    method: str
+    api: str
+    payload: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,125 @@
+"""One Kintone connection on the wire: URLs, auth headers, pooling, concurrency, retries.
+
+``Transport.call`` sends one API call and returns its JSON, or raises a ``KintoneError``.
+GET calls whose URL would exceed 4 KB go as POST with ``X-HTTP-Method-Override: GET`` (as the
+official js-sdk does). Retries follow ``retry.is_retryable``: any call Kintone refused without
+applying it (429, lock errors), plus idempotent calls (GET) on 502/503/504 and network errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Collection, Mapping
+from http.cookiejar import DefaultCookiePolicy
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from ..settings import KintoneSettings
+from .auth import Authenticator
+from .encoding import query_string
+from .errors import KintoneError, KintoneUnavailable, from_response
+from .retry import RetryPolicy, is_retryable
+
+log = logging.getLogger("gateway.kintone")
+
+MAX_GET_URL = 4096
+USER_AGENT = "kintone-gateway"
+NO_ANSWER_STATUS = 503  # status of a KintoneUnavailable raised when Kintone did not answer
+
+
+class Transport:
+    def __init__(self, settings: KintoneSettings, *, retry: RetryPolicy | None = None) -> None:
+        self._settings = settings
+        self._auth = Authenticator(settings)
+        self._retry = retry or RetryPolicy(retries=settings.max_retries)
+        self._slots = threading.BoundedSemaphore(settings.max_concurrent_requests)
+        self._session = _session(settings)
+        self._timeout = (settings.connect_timeout, settings.timeout)
+        if not settings.verify_server:
+            log.warning("TLS certificate verification of %s is OFF (SSLServerCert=*)",
+                        settings.url)
+
+    def path(self, api: str) -> str:
+        """The URL path of an API, e.g. ``records/cursor`` -> ``/k/v1/records/cursor.json``."""
+        space = self._settings.guest_space_id
+        prefix = f"/k/guest/{space}/v1" if space else "/k/v1"
+        return f"{prefix}/{api}.json"
+
+    def call(self, method: str, api: str, params: Mapping[str, Any], *,
+             apps: Collection[int] = ()) -> dict:
+        """Send one call touching ``apps`` (their API tokens are sent) and return its JSON."""
+        request = self._request(method, api, params, self._auth.headers(apps))
+        idempotent = method == "GET"
+        attempt = 0
+        while True:
+            try:
+                return self._send(api, request)
+            except KintoneError as error:
+                if attempt >= self._retry.retries or not is_retryable(error, idempotent=idempotent):
+                    raise
+                wait = self._retry.delay(attempt, error.retry_after)
+                log.warning("Kintone %s %s failed (%s); retry %d in %.2fs",
+                            method, api, error, attempt + 1, wait)
+                time.sleep(wait)
+                attempt += 1
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _request(self, method: str, api: str, params: Mapping[str, Any],
+                 headers: dict[str, str]) -> dict[str, Any]:
+        """Keyword arguments of ``Session.request`` for one call."""
+        url = self._settings.url + self.path(api)
+        if method == "GET":
+            query = query_string(params)
+            if len(url) + 1 + len(query) <= MAX_GET_URL:
+                return {"method": "GET", "url": url, "params": query, "headers": headers}
+            headers = {**headers, "X-HTTP-Method-Override": "GET"}
+            method = "POST"
+        body = {key: value for key, value in params.items() if value is not None}
+        return {"method": method, "url": url, "json": body, "headers": headers}
+
+    def _send(self, api: str, request: dict[str, Any]) -> dict:
+        started = time.monotonic()
+        with self._slots:
+            try:
+                response = self._session.request(**request, timeout=self._timeout)
+            except requests.RequestException as exc:
+                log.info("Kintone %s %s: no answer (%s)", request["method"], api,
+                         type(exc).__name__)
+                raise KintoneUnavailable(
+                    NO_ANSWER_STATUS, None, f"No answer from Kintone ({type(exc).__name__})."
+                ) from exc
+        log.debug("Kintone %s %s -> %d in %.0f ms", request["method"], api,
+                  response.status_code, (time.monotonic() - started) * 1000)
+        if response.status_code != 200:
+            raise from_response(response)
+        try:
+            return response.json()
+        except ValueError:
+            raise from_response(response) from None
+
+
+def _session(settings: KintoneSettings) -> requests.Session:
+    session = requests.Session()
+    # One pool per connection, as large as the concurrency cap: no request waits for a socket.
+    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=settings.max_concurrent_requests,
+                          max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    # Every call carries its own credentials: no cookie may turn it into a session call.
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    if settings.ssl_client_cert:
+        session.cert = (
+            (settings.ssl_client_cert, settings.ssl_client_cert_key)
+            if settings.ssl_client_cert_key else settings.ssl_client_cert
+        )
+    if settings.ssl_server_cert:
+        session.verify = settings.ssl_server_cert if settings.verify_server else False
+    return session
+

@@ -1,0 +1,139 @@
+"""Large reads: $id seeking and cursors past Kintone's 10,000 offset limit, early close, the
+cursor limit, and comment paging."""
+
+from __future__ import annotations
+
+import time
+from types import GeneratorType, SimpleNamespace
+
+import pytest
+
+from gateway.kintone import KintoneClient, iter_comments, iter_records
+from gateway.kintone import transport as transport_module
+from gateway.sandbox.cursors import cursors
+from tests.kintone.conftest import FIELDS
+
+TOTAL = 10_050
+
+
+@pytest.fixture(scope="module")
+def big_app(extension) -> int:
+    """10,050 records; price cycles 0..99 so that a custom order differs from $id order."""
+    rows = [{"title": {"value": f"item {n}"}, "price": {"value": str(n % 100)}}
+            for n in range(TOTAL)]
+    return extension("apps", {"name": "Big", "fields": FIELDS, "records": rows})["app"]
+
+
+class CountingClient(KintoneClient):
+    """Counts the record pages asked for, to see that reading is lazy."""
+
+    pages = 0
+
+    def get_records(self, *args, **kwargs):
+        self.pages += 1
+        return super().get_records(*args, **kwargs)
+
+
+@pytest.fixture
+def counting(password_settings) -> CountingClient:
+    with CountingClient(password_settings) as client:
+        yield client
+
+
+def ids(records) -> list[int]:
+    return [int(r["$id"]["value"]) for r in records]
+
+
+def test_seek_by_id_reads_past_10000_records_lazily(counting, big_app):
+    reader = iter_records(counting, big_app)
+    assert isinstance(reader, GeneratorType)
+    assert counting.pages == 0
+    first = next(reader)
+    assert int(first["$id"]["value"]) == 1 and counting.pages == 1
+    assert ids([first, *reader]) == list(range(1, TOTAL + 1))
+    assert counting.pages == TOTAL // 500 + 1
+
+
+def test_seek_descending_with_an_or_condition_and_small_pages(client, big_app):
+    condition = "price = 0 or price = 99"  # parenthesised by the reader, or the seek breaks
+    found = ids(iter_records(client, big_app, condition=condition,
+                             order_by=[("$id", "desc")], page_size=37))
+    expected = [n + 1 for n in range(TOTAL) if n % 100 in (0, 99)][::-1]
+    assert found == expected
+
+
+def test_seek_resumes_after_an_id(client, big_app):
+    found = ids(iter_records(client, big_app, start_after_id=TOTAL - 3))
+    assert found == [TOTAL - 2, TOTAL - 1, TOTAL]
+
+
+def test_seek_returns_only_the_fields_asked_for(client, big_app):
+    reader = iter_records(client, big_app, condition="$id <= 3", fields=["title"])
+    assert [r for r in reader] == [{"title": {"type": "SINGLE_LINE_TEXT", "value": f"item {n}"}}
+                                   for n in range(3)]
+
+
+def test_a_custom_order_reads_through_a_cursor(client, sandbox, big_app):
+    reader = iter_records(client, big_app, order_by=[("price", "desc"), ("$id", "asc")],
+                          fields=["price", "$id"])
+    keys = [(-int(r["price"]["value"]), int(r["$id"]["value"])) for r in reader]
+    assert len(keys) == TOTAL
+    assert keys == sorted(keys)
+    assert cursors(sandbox).count() == 0  # the last page released it
+
+
+def test_closing_early_deletes_the_cursor_every_time(client, sandbox, big_app):
+    for _ in range(12):  # more than the 10 cursors a domain may hold
+        reader = iter_records(client, big_app, order_by=[("title", "asc")], page_size=10)
+        assert next(reader)["title"]["value"] == "item 0"
+        assert cursors(sandbox).count() == 1
+        reader.close()
+        assert cursors(sandbox).count() == 0
+
+
+def test_breaking_out_of_a_loop_deletes_the_cursor(client, sandbox, big_app):
+    for record in iter_records(client, big_app, condition="price < 10",
+                               order_by=[("price", "asc")]):
+        if record["price"]["value"] == "1":
+            break
+    del record
+    assert cursors(sandbox).count() == 0
+
+
+def test_a_full_cursor_limit_is_waited_out(client, sandbox, big_app, monkeypatch):
+    held = [client.create_cursor(big_app, "price = 1") for _ in range(10)]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # someone else releases a cursor while we back off
+        waits.append(seconds)
+        client.delete_cursor(held.pop())
+
+    monkeypatch.setattr(transport_module, "time",
+                        SimpleNamespace(sleep=sleep, monotonic=time.monotonic))
+    reader = iter_records(client, big_app, condition="price = 2", order_by=[("title", "desc")])
+    assert len(list(reader)) == TOTAL // 100 + 1
+    assert len(waits) == 1
+    for cursor in held:
+        client.delete_cursor(cursor)
+
+
+def test_invalid_arguments_fail_at_once(client, big_app):
+    with pytest.raises(ValueError, match="page_size"):
+        iter_records(client, big_app, page_size=501)
+    with pytest.raises(ValueError, match="start_after_id"):
+        iter_records(client, big_app, order_by=[("price", "asc")], start_after_id=5)
+    with pytest.raises(ValueError, match="sort direction"):
+        iter_records(client, big_app, order_by=[("$id", "up")])
+    with pytest.raises(ValueError, match="field code"):
+        iter_records(client, big_app, order_by=[("price desc, title", "asc")])
+
+
+def test_comments_are_read_ten_at_a_time(client, extension):
+    app = extension("apps", {"name": "Comments", "fields": FIELDS,
+                             "records": [{"title": {"value": "x"}}]})["app"]
+    for n in range(25):
+        client.add_comment(app, 1, f"comment {n}")
+    newest_first = [c["text"].strip() for c in iter_comments(client, app, 1)]
+    assert newest_first == [f"comment {n}" for n in reversed(range(25))]
+    oldest_first = [c["text"].strip() for c in iter_comments(client, app, 1, order="asc")]
+    assert oldest_first == [f"comment {n}" for n in range(25)]
