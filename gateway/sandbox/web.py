@@ -7,7 +7,7 @@ import random
 import socket
 import time
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from . import api  # noqa: F401  (registers the endpoints)
@@ -57,7 +57,7 @@ def _handle(sandbox: Sandbox, path: str, guest_space: int | None) -> Response:
     except BasicAuthRequired:
         response = Response("401 Unauthorized", 401, {"WWW-Authenticate": 'Basic realm="kintone"'})
     except KintoneError as exc:
-        response = json_response(exc.render(lang), exc.http_status)
+        response = json_response(exc.render(g.get("kintone_lang", lang)), exc.http_status)
         response.headers["X-Cybozu-Error"] = exc.code
         if exc.http_status == 429:
             response.headers["Cache-Control"] = "no-cache, no-store, must-revalidate"
@@ -78,10 +78,11 @@ def _dispatch(sandbox: Sandbox, path: str, guest_space: int | None) -> Response:
     ep = find(method, path[: -len(".json")])
     params = Params(_read_params())
     caller = authenticate(sandbox, request.headers)
+    g.kintone_lang = _language(sandbox, caller)  # errors from here on speak the user's language
     ctx = Ctx(
         sandbox=sandbox,
         caller=caller,
-        lang=_language(sandbox, caller),
+        lang=g.kintone_lang,
         guest_space=guest_space,
         base_url=request.host_url.rstrip("/"),
         upload=request.files.get("file") if request.files else None,

@@ -244,3 +244,15 @@ def test_invalid_json_body(server, admin, app):
     response = requests.post(admin.url("record"), data="{not json", headers={
         **admin.headers, "Content-Type": "application/json"}, timeout=10)
     assert error_of(response) == (400, "CB_IJ01")
+
+
+def test_error_language_follows_the_user_then_accept_language(server, sandbox, app):
+    sandbox.directory.add_user("kenji", "kenji-password", "Kenji", language="ja")
+    kenji = Kintone.with_password(server.url, "kenji", "kenji-password")
+    response = kenji.get("record", {"app": app, "id": 999999}, headers={"Accept-Language": "en"})
+    assert response.json()["message"] == "指定したレコード（id: 999999）が見つかりません。"
+    english = Kintone.with_password(server.url, "admin", "admin-password")
+    response = english.get("record", {"app": app, "id": 999999}, headers={"Accept-Language": "ja"})
+    assert "見つかりません" in response.json()["message"]
+    response = english.get("record", {"app": app, "id": 999999}, headers={"Accept-Language": "en"})
+    assert response.json()["message"] == "The specified record (ID: 999999) is not found."
