@@ -27,8 +27,11 @@ _PART_CATEGORIES = _START_CATEGORIES | {"Nd", "Mn", "Mc", "Pc", "Cf"}
 
 # Names the service itself uses for entity sets and the shared types of the `Kintone` schema.
 # `$metadata`, `$batch` ... can never clash: `$` is not an identifier character.
+# Names the CSDL schema uses itself: the static sets and types, the entity container and the
+# annotation terms all share one name scope with the apps' types.
 RESERVED_SET_NAMES = frozenset(
-    {"Apps", "Comments", "Fields", "App", "Comment", "Field", "Entity", "File", "Mention"}
+    {"Apps", "Comments", "Fields", "App", "Comment", "Field", "Entity", "File", "Mention",
+     "Container", "FieldCode", "FieldType", "AppId", "AppCode", "SubtableCode"}
 )
 # Property names a `$filter`/`$orderby` parser would read as a literal or an operator.
 RESERVED_PROPERTY_NAMES = frozenset({"null", "true", "false", "INF", "NaN", "not"})

@@ -362,10 +362,6 @@ def _add_records(ctx: Ctx, app_id: int, payloads: Iterator[Record]) -> list[tupl
         problems = Problems(ctx.lang)
         data = new_record_data(ctx, app, payload, "record", problems)
         problems.raise_if_any()
-        if app.process.get("enable"):
-            status, assignees = process.initial_state(app, data, ctx)
-            data[app.form.of_type("STATUS").code] = status
-            data[app.form.of_type("STATUS_ASSIGNEE").code] = assignees
         rec_id, _ = insert(ctx.db.conn, app, data)
         added.append((rec_id, payload))
     return added

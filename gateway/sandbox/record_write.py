@@ -279,9 +279,10 @@ def _find_record(ctx: Ctx, app_id: int, fd: FieldDef, value: str,
         column, needle = "n", float(number)
     else:
         column, needle = "s", value
+    # "+rec" keeps SQLite on the (app, code, value) index instead of walking the app's rows.
     row = ctx.db.conn.execute(
         f"SELECT rec FROM record_values WHERE app = ? AND code = ? AND row = 0 AND {column} = ? "
-        "AND rec != ? ORDER BY rec LIMIT 1",
+        "AND rec != ? ORDER BY +rec LIMIT 1",
         (app_id, fd.code, needle, -1 if exclude is None else exclude),
     ).fetchone()
     return row["rec"] if row else None
