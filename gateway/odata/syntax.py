@@ -48,11 +48,33 @@ def parse_filter(text: str) -> ast._Node:
     if text[0].isspace():
         raise bad_request("The $filter expression must not start with whitespace.", "$filter")
     try:
-        tree = ODataParser().parse(ODataLexer().tokenize(text))
+        tree = ODataParser().parse(ODataLexer().tokenize(_widen_single_item_lists(text)))
     except (ODataException, TypeError, ValueError, IndexError, AttributeError):
         raise _unparsable(text, "$filter") from None
     _check_lists(tree)
     return tree
+
+
+def _widen_single_item_lists(text: str) -> str:
+    """``X in (1)`` as ``X in (1,1)``: the parser reads a one-item list as a parenthesised value.
+
+    Repeating the item keeps the meaning and lets the parser see a list.
+    """
+    try:
+        tokens = list(ODataLexer().tokenize(text))
+    except ODataException:
+        return text  # the parser will report it
+    inserts = [
+        (close.index, text[item.index:close.index].strip())
+        for keyword, open_, item, close in zip(
+            tokens, tokens[1:], tokens[2:], tokens[3:], strict=False
+        )
+        if keyword.type == "IN" and open_.type == "(" and close.type == ")"
+        and isinstance(item.value, ast._Literal)
+    ]
+    for position, item in reversed(inserts):
+        text = f"{text[:position]},{item}{text[position:]}"
+    return text
 
 
 def _unparsable(text: str, option: str) -> ODataError:

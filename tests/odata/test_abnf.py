@@ -64,3 +64,8 @@ def test_abnf_case(case):
         assert status == 400, case["Input"]
     else:
         assert status in (200, 501), case["Input"]
+
+
+def test_a_one_item_in_list_is_a_list():
+    options = parse_options(split_query("$filter=Name%20in%20('a)b')"))
+    assert [item.val for item in options.filter.right.val] == ["a)b", "a)b"]

@@ -1,0 +1,278 @@
+"""OData ``$filter`` semantics over one entity shaped as the gateway serves it.
+
+An entity is ``{property name: value}`` with ``str``, ``int``, ``Decimal``, ``bool``, ``date``,
+aware ``datetime``, ``time``, ``None``, lists (collections) and dicts (complex values, keyed by
+property name). The gateway runs this on what Kintone returned for the pushed-down condition, so
+the answer is exactly OData's whatever Kintone's own matching rules are.
+
+Null semantics follow OData 4.01 (part 2, 5.1.1): ``eq``/``ne`` treat null as a value (``null eq
+null``), ordered comparisons with a null operand are false, arithmetic and functions propagate
+null, and ``and``/``or``/``not`` are three-valued with null as "unknown". An entity matches when
+the filter is true (not null). Expressions are assumed type-checked (``translate.plan_filter``
+checks them first); a mismatch that slips through is still a 400, never a crash.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from odata_query import ast
+
+from .errors import bad_request, not_implemented
+
+# Double literals that the parser reads as names.
+SPECIAL_NUMBERS: Mapping[str, float] = {"INF": math.inf, "NaN": math.nan}
+
+
+def matches(tree: ast._Node, entity: Mapping[str, Any]) -> bool:
+    return _evaluate(tree, entity, {}) is True
+
+
+def literal_value(node: ast._Literal) -> Any:
+    """The Python value of a literal: numbers as ``int``/``Decimal``, date-times always aware."""
+    if isinstance(node, ast.Float):
+        return Decimal(node.val)
+    if isinstance(node, ast.DateTime):
+        moment = node.py_val
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if isinstance(node, ast.List):
+        return [literal_value(item) for item in node.val]
+    if isinstance(node, ast.Null | ast.Integer | ast.String | ast.Boolean | ast.Date | ast.Time):
+        return node.py_val
+    raise not_implemented(f"{type(node).__name__} literals are not supported.", "$filter")
+
+
+Env = Mapping[str, Any]  # lambda variables in scope
+
+
+def _evaluate(node: ast._Node, entity: Mapping[str, Any], env: Env) -> Any:
+    if isinstance(node, ast._Literal):
+        return literal_value(node)
+    if isinstance(node, ast.Identifier):
+        return _name(node.name, entity, env)
+    if isinstance(node, ast.Attribute):
+        owner = _evaluate(node.owner, entity, env)
+        return owner.get(node.attr) if isinstance(owner, Mapping) else None
+    handler = _HANDLERS.get(type(node))
+    if handler is None:
+        raise not_implemented(f"{type(node).__name__} is not supported in $filter.", "$filter")
+    return handler(node, entity, env)
+
+
+def _name(name: str, entity: Mapping[str, Any], env: Env) -> Any:
+    if name in env:
+        return env[name]
+    if name not in entity and name in SPECIAL_NUMBERS:
+        return SPECIAL_NUMBERS[name]
+    return entity.get(name)
+
+
+# -- logic ----------------------------------------------------------------------------------------
+
+
+def _bool_op(node: ast.BoolOp, entity: Mapping[str, Any], env: Env) -> bool | None:
+    left = _evaluate(node.left, entity, env)
+    # The short cut is the three-valued rule: false and null = false, true or null = true.
+    decisive = isinstance(node.op, ast.Or)
+    if left is decisive:
+        return decisive
+    right = _evaluate(node.right, entity, env)
+    if right is decisive:
+        return decisive
+    if left is None or right is None:
+        return None
+    return not decisive
+
+
+def _unary(node: ast.UnaryOp, entity: Mapping[str, Any], env: Env) -> Any:
+    value = _evaluate(node.operand, entity, env)
+    if value is None:
+        return None
+    if isinstance(node.op, ast.Not):
+        return not value
+    return -value
+
+
+def _lambda(node: ast.CollectionLambda, entity: Mapping[str, Any], env: Env) -> bool:
+    items = _evaluate(node.owner, entity, env) or []
+    if node.lambda_ is None:
+        return bool(items)
+    name = node.lambda_.identifier.name
+    results = (_evaluate(node.lambda_.expression, entity, {**env, name: item}) for item in items)
+    if isinstance(node.operator, ast.All):
+        return all(result is True for result in results)
+    return any(result is True for result in results)
+
+
+# -- comparison -----------------------------------------------------------------------------------
+
+
+def _compare(node: ast.Compare, entity: Mapping[str, Any], env: Env) -> bool:
+    left = _evaluate(node.left, entity, env)
+    right = _evaluate(node.right, entity, env)
+    op = node.comparator
+    if isinstance(op, ast.In):
+        return any(_equal(left, item) for item in right or [])
+    if isinstance(op, ast.Eq):
+        return _equal(left, right)
+    if isinstance(op, ast.NotEq):
+        return not _equal(left, right)
+    if left is None or right is None:
+        return False
+    return _ordered(op, left, right)
+
+
+def _equal(left: Any, right: Any) -> bool:
+    if left is None or right is None:
+        return left is right
+    try:
+        return bool(left == right) and _same_kind(left, right)
+    except InvalidOperation:
+        return False
+
+
+def _same_kind(left: Any, right: Any) -> bool:
+    # Python says date(2024, 1, 1) != datetime(2024, 1, 1) but True == 1; OData keeps them apart.
+    return isinstance(left, bool) == isinstance(right, bool)
+
+
+_ORDER: Mapping[type, Callable[[Any, Any], bool]] = {
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+}
+
+
+def _ordered(op: ast._Comparator, left: Any, right: Any) -> bool:
+    try:
+        return _ORDER[type(op)](left, right)
+    except InvalidOperation:  # NaN
+        return False
+    except TypeError:
+        raise bad_request(f"Cannot compare {_kind(left)} with {_kind(right)}.", "$filter") from None
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__
+
+
+# -- arithmetic -----------------------------------------------------------------------------------
+
+
+def _binary(node: ast.BinOp, entity: Mapping[str, Any], env: Env) -> Any:
+    left = _evaluate(node.left, entity, env)
+    right = _evaluate(node.right, entity, env)
+    if left is None or right is None:
+        return None
+    if not (_is_number(left) and _is_number(right)):
+        raise not_implemented("Arithmetic is only supported on numbers.", "$filter")
+    if isinstance(node.op, ast.Div | ast.Mod) and right == 0:
+        return None  # OData leaves integer division by zero to the service; null filters out
+    return _ARITHMETIC[type(node.op)](left, right)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | Decimal | float) and not isinstance(value, bool)
+
+
+def _divide(left: Any, right: Any) -> Any:
+    if isinstance(left, int) and isinstance(right, int):
+        return int(Decimal(left) / Decimal(right))  # integer division truncates toward zero
+    return _decimal(left) / _decimal(right)
+
+
+def _modulo(left: Any, right: Any) -> Any:
+    # OData's mod keeps the sign of the dividend, like Decimal's % (Python's int % floors).
+    result = _decimal(left) % _decimal(right)
+    return int(result) if isinstance(left, int) and isinstance(right, int) else result
+
+
+def _decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+_ARITHMETIC: Mapping[type, Callable[[Any, Any], Any]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: _divide,
+    ast.Mod: _modulo,
+}
+
+
+# -- functions ------------------------------------------------------------------------------------
+
+
+def _substring(text: str, start: int, length: int | None = None) -> str:
+    start = max(int(start), 0)
+    return text[start:] if length is None else text[start : start + max(int(length), 0)]
+
+
+def _round(value: Any) -> Any:
+    # OData rounds half away from zero; Python's round() rounds half to even.
+    return _decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+
+
+def _date_part(name: str) -> Callable[[Any], int]:
+    return lambda value: getattr(value, name)
+
+
+def _date_of(value: datetime) -> date:
+    return value.date()
+
+
+def _time_of(value: datetime) -> time:
+    return value.time()
+
+
+FUNCTIONS: Mapping[str, Callable[..., Any]] = {
+    "contains": lambda text, part: part in text,
+    "startswith": lambda text, part: text.startswith(part),
+    "endswith": lambda text, part: text.endswith(part),
+    "length": len,
+    "indexof": lambda text, part: text.find(part),
+    "substring": _substring,
+    "tolower": str.lower,
+    "toupper": str.upper,
+    "trim": str.strip,
+    "concat": lambda left, right: left + right,
+    "year": _date_part("year"),
+    "month": _date_part("month"),
+    "day": _date_part("day"),
+    "hour": _date_part("hour"),
+    "minute": _date_part("minute"),
+    "second": _date_part("second"),
+    "date": _date_of,
+    "time": _time_of,
+    "round": _round,
+    "floor": math.floor,
+    "ceiling": math.ceil,
+}
+
+
+def _call(node: ast.Call, entity: Mapping[str, Any], env: Env) -> Any:
+    function = FUNCTIONS.get(node.func.name.lower())
+    if function is None:
+        raise not_implemented(f"The function {node.func.name} is not supported.", "$filter")
+    args = [_evaluate(arg, entity, env) for arg in node.args]
+    if any(arg is None for arg in args):
+        return None
+    try:
+        return function(*args)
+    except (TypeError, AttributeError):
+        raise bad_request(f"Invalid arguments for {node.func.name}.", "$filter") from None
+
+
+_HANDLERS: Mapping[type, Callable[[Any, Mapping[str, Any], Env], Any]] = {
+    ast.BoolOp: _bool_op,
+    ast.UnaryOp: _unary,
+    ast.Compare: _compare,
+    ast.BinOp: _binary,
+    ast.Call: _call,
+    ast.CollectionLambda: _lambda,
+}
