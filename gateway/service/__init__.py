@@ -1,0 +1,20 @@
+"""The read service: the model of the exposed apps, and reads planned and run against Kintone.
+
+Knows OData's query options and Kintone's client; knows nothing of HTTP or Flask.
+"""
+
+from .pages import Page, Window
+from .reads import CollectionQuery, Reader
+from .schema import list_apps, load_model, model_cache
+from .skiptoken import SkipTokens
+
+__all__ = [
+    "CollectionQuery",
+    "Page",
+    "Reader",
+    "SkipTokens",
+    "Window",
+    "list_apps",
+    "load_model",
+    "model_cache",
+]

@@ -1,0 +1,108 @@
+"""Kintone JSON → OData entities (``{property name: Python value}``), and which Kintone fields a
+query needs so that Kintone sends no more than that."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from odata_query import ast
+
+from ..kintone.models import Record
+from ..model import ComplexType, EntitySet, EntityType, Property, edm
+from ..odata.errors import bad_request
+
+ID = "$id"
+REVISION = "$revision"
+# How a static set's value (apps.json, comments.json) reads: the EDM type's Kintone twin.
+_STATIC_KINDS = {edm.INT64: edm.ID, edm.DATETIME_OFFSET: "DATETIME", edm.STRING: "LINK"}
+
+
+def selected(entity_set: EntitySet, select: Sequence[str] | None) -> tuple[str, ...]:
+    """The properties each entity needs: those ``$select`` names (all when absent), plus the key
+    and a record's revision, which the payload needs for ids and ETags whatever is selected.
+    ``A/B`` selects part of ``A``: ``A`` is read. Unknown names are a 400."""
+    entity_type = entity_set.entity_type
+    if not select:
+        return tuple(prop.name for prop in entity_type.properties)
+    roots = [_select_root(entity_type, path) for path in select]
+    revision = [entity_set.name_for_code(REVISION)] if entity_set.kind == "records" else []
+    always = [*entity_type.key, *revision]
+    return tuple(dict.fromkeys([*always, *roots]))
+
+
+def _select_root(entity_type: EntityType, path: str) -> str:
+    root, slash, _ = path.partition("/")
+    if not entity_type.has_property(root):
+        raise bad_request(f"The type {entity_type.name} has no property '{root}'.", root)
+    prop = entity_type.property(root)
+    if slash and prop.edm_type.startswith("Edm."):
+        raise bad_request(f"'{path}': {root} has no parts to select.", "$select")
+    return root
+
+
+def filter_names(tree: ast._Node | None, entity_type: EntityType) -> set[str]:
+    """The properties a ``$filter`` tree reads (lambda variables are not properties)."""
+    if tree is None:
+        return set()
+    return {name for name in _identifiers(tree) if entity_type.has_property(name)}
+
+
+def _identifiers(node: ast._Node) -> Iterator[str]:
+    if isinstance(node, ast.Identifier):
+        yield node.name
+    for value in vars(node).values():
+        children = value if isinstance(value, list) else [value]
+        for child in children:
+            if isinstance(child, ast._Node):
+                yield from _identifiers(child)
+
+
+def record_fields(entity_type: EntityType, names: Iterable[str]) -> list[str]:
+    """The Kintone field codes holding ``names``, plus ``$id`` (paging and keys need it)."""
+    codes = (entity_type.property(name).kintone_code for name in names)
+    return list(dict.fromkeys([ID, *(code for code in codes if code)]))
+
+
+def record_entity(entity_type: EntityType, record: Record, names: Iterable[str]) -> dict:
+    """A record (read format) as an entity with the properties ``names``.
+
+    A field missing from the record (hidden by field permissions, a feature turned off) reads
+    as null, or as an empty collection.
+    """
+    return {name: _field_value(entity_type.property(name), record) for name in names}
+
+
+def _field_value(prop: Property, record: Record) -> Any:
+    return prop.to_odata((record.get(prop.kintone_code) or {}).get("value"))
+
+
+def row_entities(entity_set: EntitySet, record: Record, row_type: ComplexType) -> list[dict]:
+    """The rows of a record's subtable as flat entities ``{RecordId, RowId, inner fields}``."""
+    record_id = int(record[ID]["value"])
+    rows = (record.get(entity_set.subtable_code or "") or {}).get("value") or []
+    return [{"RecordId": record_id, **row_type.row_to_odata(row)} for row in rows]
+
+
+def project(entity: Mapping[str, Any], names: Sequence[str]) -> dict:
+    return {name: entity[name] for name in names}
+
+
+def static_entity(entity_type: EntityType, source: Mapping[str, Any],
+                  given: Mapping[str, Any] | None = None) -> dict:
+    """An ``Apps``/``Comments`` entity from Kintone JSON; ``given`` supplies values the JSON
+    does not hold (a comment's app and record)."""
+    given = given or {}
+    return {
+        prop.name: given[prop.name] if prop.name in given else _static_value(prop, source)
+        for prop in entity_type.properties
+    }
+
+
+def _static_value(prop: Property, source: Mapping[str, Any]) -> Any:
+    value: Any = source
+    for part in (prop.kintone_code or "").split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    if prop.edm_type == edm.MENTION:
+        return edm.mentions(value)
+    return edm.to_odata(_STATIC_KINDS[prop.edm_type], value)

@@ -1,0 +1,175 @@
+"""The sets every service has: ``Apps`` and ``Fields`` (small, filtered and sorted in memory) and
+``Comments`` (streamed record by record, 10 comments per Kintone call).
+
+Kintone reads comments per record only, so a ``Comments`` query must name its app with
+``AppId eq N`` (optionally one record with ``RecordId eq M``), as CData's Kintone provider and the
+Power Automate flows built on it do. The rest of the filter is checked in the gateway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from typing import Any
+
+from odata_query import ast
+
+from ..kintone import KintoneClient, KintoneNotFound, iter_comments, iter_records
+from ..model import EntitySet, Model, UnknownName
+from ..odata.errors import bad_request
+from ..odata.evaluate import matches
+from ..odata.options import OrderItem
+from ..odata.translate import FilterPlan
+from .entities import ID, project, static_entity
+from .pages import Item, Position, Window
+
+
+@dataclass(frozen=True)
+class ListSource:
+    """A set small enough to hold: loaded whole per request, then filtered and sorted."""
+
+    entity_set: EntitySet
+    load: Callable[[], list[dict]]
+    plan: FilterPlan
+    names: tuple[str, ...]
+    orderby: Sequence[OrderItem] = ()
+
+    def read(self, state: Position | None, window: Window) -> tuple[Iterator[Item], Window]:
+        return self._items(state["o"] if state else 0), window
+
+    def count(self) -> int:
+        return len(self._matching())
+
+    def entity(self, key: Mapping[str, Any]) -> dict | None:
+        found = (e for e in self.load() if all(e[name] == value for name, value in key.items()))
+        entity = next(found, None)
+        return None if entity is None else project(entity, self.names)
+
+    def _items(self, start: int) -> Iterator[Item]:
+        for position, entity in enumerate(self._matching()[start:], start + 1):
+            yield project(entity, self.names), {"o": position}
+
+    def _matching(self) -> list[dict]:
+        residual = self.plan.residual
+        entities = [e for e in self.load() if residual is None or matches(residual, e)]
+        for item in reversed(self.orderby):  # stable sorts, least significant key first
+            _check_sortable(self.entity_set, item.path)
+            entities.sort(key=lambda e, name=item.path: _null_first(e[name]),
+                          reverse=item.descending)
+        return entities
+
+
+def _null_first(value: Any) -> tuple[bool, Any]:
+    return (value is not None, value)  # OData: null sorts before every value
+
+
+def _check_sortable(entity_set: EntitySet, path: str) -> None:
+    if not entity_set.entity_type.has_property(path):
+        raise bad_request(f"The type {entity_set.entity_type.name} has no property '{path}'.",
+                          path)
+    prop = entity_set.property(path)
+    if prop.collection or not prop.edm_type.startswith("Edm."):
+        raise bad_request(f"'{path}' is not a primitive property and cannot be ordered by.",
+                          "$orderby")
+
+
+def app_entities(entity_set: EntitySet, apps: list[dict]) -> list[dict]:
+    return [static_entity(entity_set.entity_type, app) for app in apps]
+
+
+def field_entities(model: Model) -> list[dict]:
+    return [form_field.to_odata() for form_field in model.form_fields]
+
+
+@dataclass(frozen=True)
+class CommentSource:
+    """The comments of one app's records (or of one record), oldest first per record, so that
+    positions (record id, comments read) stay right while comments are added."""
+
+    client: KintoneClient
+    entity_set: EntitySet
+    plan: FilterPlan
+    names: tuple[str, ...]
+    app: int
+    record: int | None = None
+
+    @classmethod
+    def for_filter(cls, client: KintoneClient, model: Model, entity_set: EntitySet,
+                   plan: FilterPlan, names: tuple[str, ...]) -> CommentSource:
+        tree = plan.residual
+        app = _equals(tree, "AppId") if tree is not None else None
+        if app is None:
+            raise bad_request("Comments need the app in the filter: $filter=AppId eq <app id> "
+                              "(and optionally RecordId eq <record id>).", "$filter")
+        _check_exposed(model, app)
+        return cls(client, entity_set, plan, names, app, _equals(tree, "RecordId"))
+
+    @classmethod
+    def for_app(cls, client: KintoneClient, model: Model, entity_set: EntitySet,
+                names: tuple[str, ...], app: int) -> CommentSource:
+        _check_exposed(model, app)
+        return cls(client, entity_set, FilterPlan("", None), names, app)
+
+    def read(self, state: Position | None, window: Window) -> tuple[Iterator[Item], Window]:
+        return self._comments(state), window
+
+    def count(self) -> int:
+        with closing(self._comments(None)) as comments:
+            return sum(1 for _ in comments)
+
+    def entity(self, key: Mapping[str, int]) -> dict | None:
+        for comment in self._of_record(key["RecordId"]):
+            if int(comment["id"]) == key["Id"]:
+                return project(self._entity(key["RecordId"], comment), self.names)
+        return None
+
+    def _comments(self, state: Position | None) -> Iterator[Item]:
+        residual = self.plan.residual
+        with closing(self._record_ids(state["id"] - 1 if state else None)) as record_ids:
+            for record_id in record_ids:
+                done = state["c"] if state and state["id"] == record_id else 0
+                for number, comment in enumerate(self._of_record(record_id), 1):
+                    entity = self._entity(record_id, comment)
+                    if number > done and (residual is None or matches(residual, entity)):
+                        yield project(entity, self.names), {"id": record_id, "c": number}
+
+    def _record_ids(self, after: int | None) -> Iterator[int]:
+        if self.record is not None:
+            if after is None or self.record > after:
+                yield self.record
+            return
+        records = iter_records(self.client, self.app, fields=[ID], start_after_id=after)
+        with closing(records):
+            yield from (int(record[ID]["value"]) for record in records)
+
+    def _of_record(self, record_id: int) -> Iterator[dict]:
+        try:
+            yield from iter_comments(self.client, self.app, record_id, order="asc")
+        except KintoneNotFound:  # the record does not exist (any more): no comments
+            return
+
+    def _entity(self, record_id: int, comment: dict) -> dict:
+        return static_entity(self.entity_set.entity_type, comment,
+                             {"AppId": self.app, "RecordId": record_id})
+
+
+def _check_exposed(model: Model, app: int) -> None:
+    try:
+        model.records_set(app)
+    except UnknownName:
+        raise bad_request(f"App {app} is not exposed by this service.", "AppId") from None
+
+
+def _equals(tree: ast._Node, name: str) -> int | None:
+    """N when ``name eq N`` (an integer) is one of the top-level ``and`` terms of ``tree``."""
+    if isinstance(tree, ast.BoolOp) and isinstance(tree.op, ast.And):
+        left = _equals(tree.left, name)
+        return left if left is not None else _equals(tree.right, name)
+    if not (isinstance(tree, ast.Compare) and isinstance(tree.comparator, ast.Eq)):
+        return None
+    for side, other in ((tree.left, tree.right), (tree.right, tree.left)):
+        if isinstance(side, ast.Identifier) and side.name == name and \
+                isinstance(other, ast.Integer):
+            return int(other.val)
+    return None

@@ -1,0 +1,37 @@
+"""The gateway's Flask application."""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+from ..kintone import KintoneClient
+from ..service import Reader, SkipTokens, model_cache
+from ..settings import Settings
+from . import errors, routes
+from .context import EXTENSION, Gateway
+
+ODATA_VERSION = "4.0"
+
+
+def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Flask:
+    """The gateway in front of the Kintone of ``settings`` (or of ``client``, e.g. in tests)."""
+    client = client or KintoneClient(settings.kintone)
+    app = Flask(__name__)
+    app.json.sort_keys = False  # OData clients expect "@odata.context" first
+    app.json.ensure_ascii = False
+    app.extensions[EXTENSION] = Gateway(
+        settings=settings,
+        client=client,
+        models=model_cache(client, settings),
+        reader=Reader(client, settings.kintone, SkipTokens.from_settings(settings)),
+    )
+    app.register_blueprint(routes.blueprint)
+    errors.register(app)
+    app.after_request(_odata_version)
+    return app
+
+
+def _odata_version(response: Response) -> Response:
+    # Assignment replaces: Power Query rejects a response with the header twice.
+    response.headers["OData-Version"] = ODATA_VERSION
+    return response

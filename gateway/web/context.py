@@ -1,0 +1,26 @@
+"""What the views share, kept on the Flask application."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from ..kintone import KintoneClient
+from ..model import ModelCache
+from ..service import Reader
+from ..settings import Settings
+
+EXTENSION = "kintone_gateway"
+
+
+@dataclass(frozen=True)
+class Gateway:
+    settings: Settings
+    client: KintoneClient
+    models: ModelCache
+    reader: Reader
+
+
+def gateway() -> Gateway:
+    return current_app.extensions[EXTENSION]

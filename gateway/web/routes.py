@@ -1,0 +1,196 @@
+"""The OData endpoints under ``/api.rsc/`` (and ``/api.rsc/@<authtoken>/``).
+
+Query options are read from the raw query string with ``split_query``, never from Flask's
+``request.args``: form decoding would turn a raw ``+`` into a space.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, request, stream_with_context
+
+from ..model import EntitySet, Model
+from ..odata import media, metadata, payload
+from ..odata.errors import not_found
+from ..odata.options import QueryOptions, parse_options, split_query
+from ..service import CollectionQuery, Page
+from . import links
+from .context import Gateway, gateway
+from .resource import ResourcePath, parse_key, parse_path
+
+blueprint = Blueprint("odata", __name__)
+log = logging.getLogger("gateway.web")
+
+
+@dataclass(frozen=True)
+class ODataRequest:
+    resource: ResourcePath
+    raw_query: str
+    pairs: list[tuple[str, str]]
+    root: str  # the absolute service root
+
+    @classmethod
+    def current(cls, path: str) -> ODataRequest:
+        resource = parse_path(path)
+        raw_query = request.query_string.decode("utf-8", "replace")
+        root = links.service_root(gateway().settings, request.host_url, resource)
+        return cls(resource, raw_query, split_query(raw_query), root)
+
+    @property
+    def options(self) -> QueryOptions:
+        return parse_options(self.pairs)
+
+    def json_format(self, options: QueryOptions) -> media.JsonFormat:
+        return media.negotiate_json(request.headers.get("Accept"), options.format)
+
+    def entity_set(self, model: Model) -> EntitySet:
+        return model.entity_set(self.resource.entity_set or "")
+
+
+@blueprint.get("/api.rsc", defaults={"path": ""}, strict_slashes=False)
+@blueprint.get("/api.rsc/", defaults={"path": ""}, strict_slashes=False)
+@blueprint.get("/api.rsc/<path:path>")
+def odata(path: str) -> Response:
+    odata_request = ODataRequest.current(path)
+    return _VIEWS[odata_request.resource.kind](odata_request, gateway())
+
+
+def _service_document(req: ODataRequest, gw: Gateway) -> Response:
+    fmt = req.json_format(req.options)
+    body = metadata.service_document(gw.models.get(), req.root, metadata=fmt.metadata)
+    return _json(body, fmt)
+
+
+def _metadata(req: ODataRequest, gw: Gateway) -> Response:
+    # Only $format matters here, and it may name XML, which data responses refuse.
+    formats = [value for name, value in req.pairs if links.option_name(name) == "$format"]
+    content_type = media.negotiate_metadata(request.headers.get("Accept"),
+                                            formats[0] if formats else None)
+    model = gw.models.get()
+    if content_type == media.XML:
+        return Response(metadata.csdl_xml(model), content_type=f"{media.XML};charset=utf-8")
+    return Response(payload.dumps(metadata.csdl_json(model)),
+                    content_type=f"{media.JSON};charset=utf-8")
+
+
+def _collection(req: ODataRequest, gw: Gateway) -> Response:
+    options = req.options
+    fmt = req.json_format(options)
+    model = gw.models.get()
+    entity_set = req.entity_set(model)
+    wanted = links.max_page_size(request.headers.get("Prefer"))
+    page_size = min(wanted or gw.settings.gateway.page_size, gw.settings.gateway.page_size)
+    query = CollectionQuery(entity_set, options, page_size,
+                            links.fingerprint(entity_set.name, req.pairs))
+    page = gw.reader.page(model, query).prime()
+    context = (None if fmt.metadata == "none"
+               else payload.context_url(req.root, entity_set.name, options.select))
+
+    def next_link() -> str | None:
+        token = page.next_token
+        return token and links.next_link(req.root, entity_set.name, req.raw_query, token)
+
+    chunks = payload.stream_collection(
+        context, _shaped(page, entity_set, options, fmt, req.root), count=page.count,
+        next_link_factory=next_link, ieee754=fmt.ieee754)
+    response = Response(stream_with_context(_closing(chunks, page)),
+                        content_type=fmt.content_type)
+    if wanted is not None:
+        response.headers["Preference-Applied"] = f"odata.maxpagesize={wanted}"
+    return response
+
+
+def _shaped(page: Page, entity_set: EntitySet, options: QueryOptions, fmt: media.JsonFormat,
+            root: str) -> Iterator[dict]:
+    for entity in page:
+        yield payload.entity_json(entity_set, entity, metadata=fmt.metadata, base_url=root,
+                                  select=options.select, ieee754=fmt.ieee754)
+
+
+def _closing(chunks: Iterator[str], page: Page) -> Iterator[str]:
+    """The chunks; closing them (a client that went away) releases the page's Kintone cursor.
+
+    A failure once the status is sent can only cut the response short (the client then sees
+    invalid JSON, never a silently incomplete page); it is logged here.
+    """
+    try:
+        yield from chunks
+    except Exception:
+        log.exception("A collection response was cut short")
+        raise
+    finally:
+        page.close()
+
+
+def _count(req: ODataRequest, gw: Gateway) -> Response:
+    model = gw.models.get()
+    count = gw.reader.count(model, req.entity_set(model), req.options)
+    content_type = media.negotiate_text(request.headers.get("Accept"))
+    return Response(str(count), content_type=content_type)
+
+
+def _entity(req: ODataRequest, gw: Gateway) -> Response:
+    options = req.options
+    fmt = req.json_format(options)
+    model = gw.models.get()
+    entity_set = req.entity_set(model)
+    entity = _find(req, gw, model, entity_set, options)
+    body = payload.entity_document(entity_set, entity, metadata=fmt.metadata, base_url=req.root,
+                                   select=options.select, ieee754=fmt.ieee754)
+    return _json(body, fmt)
+
+
+def _property(req: ODataRequest, gw: Gateway) -> Response:
+    fmt = req.json_format(req.options)
+    entity_set, entity, name = _property_of(req, gw)
+    if entity[name] is None:
+        return Response(status=204)
+    body = payload.property_json(entity_set, entity, name, metadata=fmt.metadata,
+                                 base_url=req.root, ieee754=fmt.ieee754)
+    return _json(body, fmt)
+
+
+def _value(req: ODataRequest, gw: Gateway) -> Response:
+    content_type = media.negotiate_text(request.headers.get("Accept"))
+    _, entity, name = _property_of(req, gw)
+    if entity[name] is None:
+        return Response(status=204)
+    return Response(payload.raw_value(entity[name]), content_type=content_type)
+
+
+def _property_of(req: ODataRequest, gw: Gateway) -> tuple[EntitySet, dict, str]:
+    model = gw.models.get()
+    entity_set = req.entity_set(model)
+    name = req.resource.property_name or ""
+    if not entity_set.entity_type.has_property(name):
+        raise not_found(f"The type {entity_set.entity_type.name} has no property '{name}'.",
+                        name)
+    entity = _find(req, gw, model, entity_set, QueryOptions(select=(name,)))
+    return entity_set, entity, name
+
+
+def _find(req: ODataRequest, gw: Gateway, model: Model, entity_set: EntitySet,
+          options: QueryOptions) -> dict:
+    key = parse_key(req.resource.key or "", entity_set.entity_type)
+    entity = gw.reader.entity(model, entity_set, key, options)
+    if entity is None:
+        raise not_found(f"{entity_set.name}({req.resource.key}) does not exist.")
+    return entity
+
+
+def _json(body: dict, fmt: media.JsonFormat) -> Response:
+    return Response(payload.dumps(body), content_type=fmt.content_type)
+
+
+_VIEWS: dict[str, Callable[[ODataRequest, Gateway], Response]] = {
+    "service": _service_document,
+    "metadata": _metadata,
+    "collection": _collection,
+    "count": _count,
+    "entity": _entity,
+    "property": _property,
+    "value": _value,
+}

@@ -1,0 +1,150 @@
+"""Gateways started in-process on free ports, in front of the session's sandbox.
+
+Each test module creates its apps through the sandbox's extension API, then starts a gateway
+exposing just those apps (``Apps = ...``), so the other suites' apps in the shared sandbox never
+change what a test sees.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import pytest
+import requests
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from gateway.kintone import KintoneClient, RetryPolicy
+from gateway.sandbox import SandboxServer
+from gateway.settings import AuthScheme, GatewaySettings, KintoneSettings, Secret, Settings
+from gateway.web import create_app
+from tests.conftest import ADMIN
+
+FAST_RETRY = RetryPolicy(retries=2, base_delay=0.01, max_delay=0.02)
+
+
+class RecordingClient(KintoneClient):
+    """Remembers the record queries it sends: ``("records" | "cursor", query, fields)``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queries: list[tuple[str, str, list[str] | None]] = []
+
+    def get_records(self, app: int, query: str = "", fields: Any = None, total_count: bool = False):
+        self.queries.append(("records", query, fields))
+        return super().get_records(app, query, fields, total_count)
+
+    def create_cursor(self, app: int, query: str = "", fields: Any = None, size: int = 500):
+        self.queries.append(("cursor", query, fields))
+        return super().create_cursor(app, query, fields, size)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+@dataclass
+class Gateway:
+    """A running gateway: ``get("Customers", params={...})`` asks ``<root>/Customers``."""
+
+    root: str  # http://127.0.0.1:<port>/api.rsc
+    app: Flask
+    client: RecordingClient
+    server: BaseWSGIServer
+
+    def url(self, path: str = "") -> str:
+        return f"{self.root}/{path}" if path else self.root
+
+    def get(self, path: str = "", params: dict | None = None, **kwargs: Any
+            ) -> requests.Response:
+        """``params`` are encoded as OData clients do: a space as %20, never as ``+``."""
+        kwargs.setdefault("timeout", 60)
+        query = f"?{urlencode(params, quote_via=quote)}" if params else ""
+        return requests.get(self.url(path) + query, **kwargs)
+
+    def json(self, path: str = "", **kwargs: Any) -> dict:
+        response = self.get(path, **kwargs)
+        assert response.status_code == 200, (response.status_code, response.text)
+        return response.json()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.client.close()
+
+
+def kintone_settings(url: str, apps: tuple[int | str, ...] = (), **changes: Any
+                     ) -> KintoneSettings:
+    return KintoneSettings(url=url, auth_scheme=AuthScheme.PASSWORD, user=ADMIN[0],
+                           password=Secret(ADMIN[1]), apps=apps, **changes)
+
+
+@pytest.fixture(scope="session")
+def start_gateway(server: SandboxServer) -> Iterator[Callable[..., Gateway]]:
+    """``start_gateway([app ids], page_size=..., kintone=..., client=...)``."""
+    running: list[Gateway] = []
+
+    def start(apps: list[int], *, page_size: int = 500, kintone: KintoneSettings | None = None,
+              client: RecordingClient | None = None, **gateway: Any) -> Gateway:
+        settings = Settings(
+            kintone=kintone or kintone_settings(server.url, tuple(apps)),
+            gateway=replace(GatewaySettings(), page_size=page_size, **gateway),
+        )
+        client = client or RecordingClient(settings.kintone, retry=FAST_RETRY)
+        app = create_app(settings, client=client)
+        wsgi = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+        threading.Thread(target=wsgi.serve_forever, daemon=True).start()
+        gw = Gateway(f"http://127.0.0.1:{wsgi.server_port}/api.rsc", app, client, wsgi)
+        running.append(gw)
+        return gw
+
+    yield start
+    for gw in running:
+        gw.stop()
+
+
+@pytest.fixture(scope="session")
+def extension(server: SandboxServer) -> Callable[[str, dict], dict]:
+    """``extension("apps", {...})``: a call to the sandbox's test-only API."""
+
+    def post(path: str, body: dict) -> dict:
+        response = requests.post(f"{server.url}/__sandbox/{path}", json=body, timeout=120)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return post
+
+
+@pytest.fixture(scope="session")
+def make_app(extension: Callable[[str, dict], dict]) -> Callable[..., tuple[int, list[int]]]:
+    """``make_app(fields, records, name=..., code=...)`` → (app id, record ids)."""
+
+    def make(fields: dict, records: list[dict] = (), **app: Any) -> tuple[int, list[int]]:
+        app.setdefault("name", "Gateway test app")
+        created = extension("apps", {"fields": fields, "records": list(records), **app})
+        return created["app"], created["ids"]
+
+    return make
+
+
+def follow(first: requests.Response, headers: dict | None = None) -> list[dict]:
+    """Every page from ``first`` on, by the next links (sent with ``headers``)."""
+    pages = []
+    response = first
+    while True:
+        assert response.status_code == 200, response.text
+        pages.append(response.json())
+        link = pages[-1].get("@odata.nextLink")
+        if link is None:
+            return pages
+        response = requests.get(link, headers=headers, timeout=60)
+
+
+def values(**fields: Any) -> dict:
+    """A record in write format: ``values(title="x")`` → ``{"title": {"value": "x"}}``."""
+    return {code: {"value": value} for code, value in fields.items()}

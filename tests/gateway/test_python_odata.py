@@ -1,0 +1,60 @@
+"""An independent OData v4 client, python-odata, against the gateway in front of the demo data:
+it reflects $metadata, queries, filters and follows the next links to the end of an app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from odata import ODataService
+
+from gateway.sandbox import Sandbox, SandboxServer
+from gateway.sandbox.demo import CUSTOMER_COUNT, DEMO_LOGIN, DEMO_PASSWORD, ORDER_COUNT, seed_demo
+from gateway.settings import Secret
+from tests.gateway.conftest import kintone_settings
+
+
+@pytest.fixture(scope="module")
+def demo_server() -> Iterator[SandboxServer]:
+    sandbox = Sandbox()
+    seed_demo(sandbox)
+    server = SandboxServer(sandbox).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def service(start_gateway, demo_server) -> ODataService:
+    settings = replace(kintone_settings(demo_server.url), user=DEMO_LOGIN,
+                       password=Secret(DEMO_PASSWORD))
+    gw = start_gateway([], kintone=settings)
+    return ODataService(gw.root + "/", reflect_entities=True, quiet_progress=True)
+
+
+def test_reflects_every_demo_set(service):
+    assert {"CUSTOMERS", "ORDERS", "SUPPORT", "CUSTOMERS_contacts", "Apps", "Comments",
+            "Fields"} <= set(service.entities)
+
+
+def test_reads_an_app_to_the_end_through_next_links(service):
+    customers = service.entities["CUSTOMERS"]
+    rows = list(service.query(customers))
+    assert len(rows) == CUSTOMER_COUNT
+    assert [row.Id for row in rows] == list(range(1, CUSTOMER_COUNT + 1))
+
+
+def test_filters_orders_and_limits(service):
+    orders = service.entities["ORDERS"]
+    big = list(service.query(orders).filter(orders.quantity >= 5).order_by(
+        orders.quantity.desc()).limit(20))
+    assert len(big) == 20
+    quantities = [row.quantity for row in big]
+    assert quantities == sorted(quantities, reverse=True) and min(quantities) >= 5
+    assert len(list(service.query(orders))) == ORDER_COUNT
+
+
+def test_one_entity_by_key(service):
+    customers = service.entities["CUSTOMERS"]
+    customer = service.query(customers).get(42)
+    assert customer.Id == 42 and customer.customer_code

@@ -1,0 +1,70 @@
+"""The service root and $metadata, and the headers every response carries."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+import requests
+
+FIELDS = {"title": {"type": "SINGLE_LINE_TEXT", "code": "title", "label": "Title"}}
+POWER_QUERY_ACCEPT = (
+    "application/json;odata.metadata=minimal;q=1.0,application/json;odata=minimalmetadata;"
+    "q=0.9,application/atomsvc+xml;q=0.8,application/atom+xml;q=0.8,application/xml;q=0.7,"
+    "text/plain;q=0.7"
+)
+
+
+@pytest.fixture(scope="module")
+def gw(start_gateway, make_app):
+    app, _ = make_app(FIELDS, [], code="DOCS")
+    return start_gateway([app])
+
+
+def odata_versions(response: requests.Response) -> list[str]:
+    return response.raw.headers.getlist("OData-Version")
+
+
+@pytest.mark.parametrize("path", ["/api.rsc", "/api.rsc/", "/api.rsc/@token", "/api.rsc/@t/"])
+def test_service_document_with_and_without_slash_and_token(gw, path):
+    url = gw.root.removesuffix("/api.rsc") + path
+    response = requests.get(url, headers={"Accept": POWER_QUERY_ACCEPT}, timeout=30)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith(
+        "application/json;odata.metadata=minimal")
+    assert odata_versions(response) == ["4.0"]
+    body = response.json()
+    root = url.rstrip("/")
+    assert body["@odata.context"] == f"{root}/$metadata"
+    assert {"name": "DOCS", "kind": "EntitySet", "url": "DOCS"} in body["value"]
+    assert {entry["name"] for entry in body["value"]} >= {"Apps", "Comments", "Fields"}
+
+
+def test_service_document_formats(gw):
+    assert "@odata.context" not in gw.json(
+        "", params={"$format": "application/json;odata.metadata=none"})
+    assert gw.get("", params={"$format": "json"}).status_code == 200
+    assert gw.get("", headers={"Accept": "application/xml"}).status_code == 406
+
+
+def test_metadata_is_xml_by_default_even_for_power_query(gw):
+    for headers in ({}, {"Accept": POWER_QUERY_ACCEPT}, {"Accept": "*/*"}):
+        response = gw.get("$metadata", headers=headers)
+        assert response.headers["Content-Type"].startswith("application/xml")
+        assert odata_versions(response) == ["4.0"]
+        schema = ET.fromstring(response.content)
+        assert schema.tag.endswith("Edmx")
+        assert 'Name="DOCS"' in response.text
+
+
+def test_metadata_as_json_only_when_asked(gw):
+    for response in (gw.get("$metadata", params={"$format": "json"}),
+                     gw.get("$metadata", headers={"Accept": "application/json"})):
+        assert response.headers["Content-Type"].startswith("application/json")
+        assert "Kintone" in response.json()
+
+
+def test_every_response_has_exactly_one_odata_version(gw):
+    for path in ("DOCS", "DOCS/$count", "Nope", "DOCS(1)", "$metadata?$format=atom"):
+        response = requests.get(f"{gw.root}/{path}", timeout=30)
+        assert odata_versions(response) == ["4.0"], path
