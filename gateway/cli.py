@@ -1,7 +1,8 @@
-"""The ``kintone-gateway`` command: run the Kintone sandbox, or the demo.
+"""The ``kintone-gateway`` command: serve the gateway, run the Kintone sandbox, or the demo.
 
 Startup lines go to stdout, flushed, one per line, so scripts can parse them::
 
+    service: http://localhost:8080/api.rsc/
     sandbox: http://localhost:8090
     user: demo demo-password
     api-token: 1 0a1b2c...
@@ -12,10 +13,12 @@ then the process serves until Ctrl-C (or SIGTERM).
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .sandbox import Sandbox, SandboxServer
@@ -27,10 +30,25 @@ from .sandbox.config import (
     load_users_file,
     merge,
 )
-from .sandbox.demo import demo_info, seed_demo
+from .sandbox.demo import DemoInfo, demo_info, seed_demo
+from .security import add_user, warn_if_exposed
+from .security.cli import add_users_command
+from .settings import (
+    AuthScheme,
+    GatewaySettings,
+    KintoneSettings,
+    Secret,
+    Settings,
+    SettingsError,
+    load_settings,
+)
+from .web import create_app
+from .web.server import WebServer
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8090
+GATEWAY_PORT = 8080
+SERVICE_PATH = "/api.rsc/"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -84,24 +102,48 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
-        help="run the demo: a sandbox with demo users, apps and records",
-        description="Start an in-memory sandbox seeded with the demo data and print its URL and "
-                    "credentials, then serve until Ctrl-C.",
+        help="run the demo: the gateway in front of a sandbox with demo apps and records",
+        description="Start an in-memory sandbox seeded with the demo data and the gateway in "
+                    "front of it, print their URLs and credentials, then serve until Ctrl-C.",
     )
-    _add_listen_options(demo, port_help="port of the demo sandbox")
+    _add_listen_options(demo, port_help="port of the gateway", default_port=GATEWAY_PORT)
+    demo.add_argument(
+        "--sandbox-port", type=int, default=0,
+        help="port of the demo sandbox (default: 0, a free port)",
+    )
     demo.set_defaults(run=_run_demo)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the gateway in front of the Kintone named in the settings file",
+        description="Serve the OData gateway (under /api.rsc/) for the Kintone domain of the "
+                    "settings file, until Ctrl-C.",
+    )
+    serve.add_argument(
+        "--config", metavar="FILE",
+        help="settings file (default: $GATEWAY_SETTINGS, else ./settings.cfg; every key may "
+             "also come from the environment, see settings.cfg.example)",
+    )
+    serve.add_argument("--host", help="interface to listen on (default: [gateway] Host)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: [gateway] Port)")
+    serve.add_argument(
+        "--log-requests", action="store_true", help="log every HTTP request on stderr",
+    )
+    serve.set_defaults(run=_run_serve)
+    add_users_command(commands)
     return parser
 
 
 def _add_listen_options(parser: argparse.ArgumentParser, *,
-                        port_help: str = "port to listen on") -> None:
+                        port_help: str = "port to listen on",
+                        default_port: int = DEFAULT_PORT) -> None:
     parser.add_argument(
         "--host", default=DEFAULT_HOST,
         help=f"interface to listen on (default: {DEFAULT_HOST}; 0.0.0.0 for every interface)",
     )
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT,
-        help=f"{port_help} (default: {DEFAULT_PORT}; 0 picks a free port)",
+        "--port", type=int, default=default_port,
+        help=f"{port_help} (default: {default_port}; 0 picks a free port)",
     )
     parser.add_argument(
         "--log-requests", action="store_true", help="log every HTTP request on stderr",
@@ -123,23 +165,58 @@ def _timezone(name: str) -> str:
 def _run_sandbox(args: argparse.Namespace) -> int:
     sandbox = _configured_sandbox(args)
     lines = _seed_lines(sandbox) if args.seed == "demo" else []
-    server = _listen(sandbox, args)
+    server = _listen(lambda: SandboxServer(sandbox, args.host, args.port,
+                                           quiet=not args.log_requests), args.host, args.port)
     return _serve([server], [f"sandbox: {server.url}", *lines])
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    # The gateway will join here: one more server in the list and its own "gateway:" line.
     sandbox = Sandbox()
-    lines = _seed_lines(sandbox)
-    server = _listen(sandbox, args)
-    return _serve([server], [f"sandbox: {server.url}", *lines])
+    info = seed_demo(sandbox)
+    sandbox_server = _listen(lambda: SandboxServer(sandbox, DEFAULT_HOST, args.sandbox_port,
+                                                   quiet=not args.log_requests),
+                             DEFAULT_HOST, args.sandbox_port)
+    settings, authtoken = add_user(_demo_settings(sandbox_server.url, info), "demo")
+    gateway = _listen(lambda: WebServer(create_app(settings), args.host, args.port,
+                                        quiet=not args.log_requests), args.host, args.port)
+    return _serve([sandbox_server, gateway], [
+        f"service: {gateway.url}{SERVICE_PATH}",
+        f"sandbox: {sandbox_server.url}",
+        *_credential_lines(info),
+        f"authtoken: demo {authtoken}",
+    ])
 
 
-def _listen(sandbox: Sandbox, args: argparse.Namespace) -> SandboxServer:
+def _demo_settings(sandbox_url: str, info: DemoInfo) -> Settings:
+    """The gateway reads the demo sandbox as its demo user, exposing every app."""
+    return Settings(
+        kintone=KintoneSettings(url=sandbox_url, auth_scheme=AuthScheme.PASSWORD,
+                                user=info.login, password=Secret(info.password)),
+        gateway=GatewaySettings(),
+    )
+
+
+def _run_serve(args: argparse.Namespace) -> int:
     try:
-        return SandboxServer(sandbox, args.host, args.port, quiet=not args.log_requests)
+        settings = load_settings(args.config)
+    except SettingsError as exc:
+        sys.exit(f"kintone-gateway: error: {exc}")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the audit lines
+    if args.config:
+        warn_if_exposed([Path(args.config)])
+    host = args.host or settings.gateway.host
+    port = settings.gateway.port if args.port is None else args.port
+    gateway = _listen(lambda: WebServer(create_app(settings), host, port,
+                                        quiet=not args.log_requests), host, port)
+    return _serve([gateway], [f"service: {gateway.url}{SERVICE_PATH}"])
+
+
+def _listen(make: Callable[[], SandboxServer | WebServer], host: str, port: int
+            ) -> SandboxServer | WebServer:
+    try:
+        return make()
     except OSError as exc:  # port taken, unknown host, ...
-        sys.exit(f"kintone-gateway: error: cannot listen on {args.host}:{args.port}: {exc}")
+        sys.exit(f"kintone-gateway: error: cannot listen on {host}:{port}: {exc}")
 
 
 def _configured_sandbox(args: argparse.Namespace) -> Sandbox:
@@ -162,6 +239,10 @@ def _seed_lines(sandbox: Sandbox) -> list[str]:
         print("warning: the database already has apps; the demo data was not added",
               file=sys.stderr, flush=True)
         return []
+    return _credential_lines(info)
+
+
+def _credential_lines(info: DemoInfo) -> list[str]:
     return [f"user: {info.login} {info.password}",
             *(f"api-token: {app} {token}" for app, token in info.tokens.items())]
 
@@ -171,7 +252,7 @@ def _is_empty(sandbox: Sandbox) -> bool:
         return sandbox.db.conn.execute("SELECT 1 FROM apps LIMIT 1").fetchone() is None
 
 
-def _serve(servers: list[SandboxServer], lines: list[str]) -> int:
+def _serve(servers: list[SandboxServer | WebServer], lines: list[str]) -> int:
     """Start the servers, print the startup lines, and block until Ctrl-C or SIGTERM."""
     stop = threading.Event()
     _on_signals(lambda *_: stop.set())

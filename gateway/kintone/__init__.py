@@ -15,7 +15,16 @@ from .errors import (
     KintoneUnavailable,
     KintoneValidationError,
 )
-from .models import BulkItem, CommentPage, Cursor, CursorPage, Record, RecordPage, RecordRef
+from .models import (
+    BulkItem,
+    CommentPage,
+    Cursor,
+    CursorPage,
+    FileDownload,
+    Record,
+    RecordPage,
+    RecordRef,
+)
 from .paging import iter_comments, iter_records
 from .query import quote
 from .retry import RetryPolicy
@@ -25,6 +34,7 @@ __all__ = [
     "CommentPage",
     "Cursor",
     "CursorPage",
+    "FileDownload",
     "KintoneAuthError",
     "KintoneBadRequest",
     "KintoneClient",

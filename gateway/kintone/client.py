@@ -12,12 +12,22 @@ from typing import Any, TypeVar
 
 from ..settings import KintoneSettings
 from .errors import KintoneError
-from .models import BulkItem, CommentPage, Cursor, CursorPage, Record, RecordPage, RecordRef
+from .models import (
+    BulkItem,
+    CommentPage,
+    Cursor,
+    CursorPage,
+    FileDownload,
+    Record,
+    RecordPage,
+    RecordRef,
+)
 from .retry import RetryPolicy
 from .transport import Transport
 
 MAX_WRITE = 100  # records per POST/PUT/DELETE records.json
 MAX_APPS_PAGE = 100  # apps per apps.json call
+DOWNLOAD_CHUNK = 1 << 16
 
 T = TypeVar("T")
 
@@ -28,6 +38,10 @@ class KintoneClient:
     def __init__(self, settings: KintoneSettings, *, retry: RetryPolicy | None = None) -> None:
         self.settings = settings
         self._transport = Transport(settings, retry=retry)
+
+    def observe(self, observer: Callable[[], None]) -> None:
+        """Call ``observer`` before every HTTP call to Kintone, retries included."""
+        self._transport.observers.append(observer)
 
     def __enter__(self) -> KintoneClient:
         return self
@@ -154,6 +168,45 @@ class KintoneClient:
         body = self._call("POST", "record/comment",
                           {"app": app, "record": record, "comment": comment}, {app})
         return int(body["id"])
+
+    def delete_comment(self, app: int, record: int, comment: int) -> None:
+        self._call("DELETE", "record/comment",
+                   {"app": app, "record": record, "comment": comment}, {app})
+
+    # Process management
+
+    def update_status(self, app: int, record: int, action: str, *, assignee: str | None = None,
+                      revision: int | None = None) -> int:
+        """Run the status ``action`` (its name in the caller's language). The new revision."""
+        params = {"app": app, "id": record, "action": action, "assignee": assignee,
+                  "revision": revision}
+        return int(self._call("PUT", "record/status", params, {app})["revision"])
+
+    def update_assignees(self, app: int, record: int, assignees: Sequence[str], *,
+                         revision: int | None = None) -> int:
+        """Set the assignees of the record's current status (``[]`` clears). The new revision."""
+        params = {"app": app, "id": record, "assignees": list(assignees), "revision": revision}
+        return int(self._call("PUT", "record/assignees", params, {app})["revision"])
+
+    # Files
+
+    def upload_file(self, name: str, content: bytes,
+                    content_type: str = "application/octet-stream") -> str:
+        """Upload a file; its temporary key, to be attached to a FILE field within 3 days."""
+        return str(self._transport.upload("file", name, content, content_type)["fileKey"])
+
+    def download_file(self, file_key: str, app: int | None = None) -> FileDownload:
+        """Stream an attached file by its download key (``app`` holding it: for its API token)."""
+        response = self._transport.download("file", {"fileKey": file_key},
+                                            apps={app} if app is not None else ())
+        length = response.headers.get("Content-Length")
+        return FileDownload(
+            content_type=response.headers.get("Content-Type", "application/octet-stream"),
+            disposition=response.headers.get("Content-Disposition"),
+            size=int(length) if length and length.isdigit() else None,
+            chunks=response.iter_content(DOWNLOAD_CHUNK),
+            close=response.close,
+        )
 
     # Bulk
 

@@ -3,6 +3,7 @@ envelopes around them become dataclasses, with Kintone's string numbers turned i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,3 +52,14 @@ class BulkItem:
     method: str
     api: str
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileDownload:
+    """A file being downloaded: iterate ``chunks`` once, then ``close`` (also when abandoned)."""
+
+    content_type: str
+    disposition: str | None  # Kintone's Content-Disposition, with the file's name
+    size: int | None
+    chunks: Iterator[bytes]
+    close: Callable[[], None]

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from http.cookiejar import DefaultCookiePolicy
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -30,10 +30,13 @@ MAX_GET_URL = 4096
 USER_AGENT = "kintone-gateway"
 NO_ANSWER_STATUS = 503  # status of a KintoneUnavailable raised when Kintone did not answer
 
+T = TypeVar("T")
+
 
 class Transport:
     def __init__(self, settings: KintoneSettings, *, retry: RetryPolicy | None = None) -> None:
         self._settings = settings
+        self.observers: list[Callable[[], None]] = []  # told of every HTTP call (audit counts)
         self._auth = Authenticator(settings)
         self._retry = retry or RetryPolicy(retries=settings.max_retries)
         self._slots = threading.BoundedSemaphore(settings.max_concurrent_requests)
@@ -53,11 +56,30 @@ class Transport:
              apps: Collection[int] = ()) -> dict:
         """Send one call touching ``apps`` (their API tokens are sent) and return its JSON."""
         request = self._request(method, api, params, self._auth.headers(apps))
-        idempotent = method == "GET"
+        return self._retrying(api, request, idempotent=method == "GET", parse=_json)
+
+    def upload(self, api: str, name: str, content: bytes, content_type: str) -> dict:
+        """POST one file as the multipart part ``file``. Sending it twice only leaves an unused
+        upload key, which Kintone discards after 3 days, so it is retried like a read."""
+        request = {"method": "POST", "url": self._settings.url + self.path(api),
+                   "files": {"file": (name, content, content_type)},
+                   "headers": self._auth.headers(())}
+        return self._retrying(api, request, idempotent=True, parse=_json)
+
+    def download(self, api: str, params: Mapping[str, Any], *,
+                 apps: Collection[int] = ()) -> requests.Response:
+        """A GET whose answer is not JSON, left unread (``stream``): the caller reads and closes
+        it."""
+        request = {**self._request("GET", api, params, self._auth.headers(apps)), "stream": True}
+        return self._retrying(api, request, idempotent=True, parse=lambda response: response)
+
+    def _retrying(self, api: str, request: dict[str, Any], *, idempotent: bool,
+                  parse: Callable[[requests.Response], T]) -> T:
+        method = request["method"]
         attempt = 0
         while True:
             try:
-                return self._send(api, request)
+                return parse(self._send(api, request))
             except KintoneError as error:
                 if attempt >= self._retry.retries or not is_retryable(error, idempotent=idempotent):
                     raise
@@ -83,7 +105,9 @@ class Transport:
         body = {key: value for key, value in params.items() if value is not None}
         return {"method": method, "url": url, "json": body, "headers": headers}
 
-    def _send(self, api: str, request: dict[str, Any]) -> dict:
+    def _send(self, api: str, request: dict[str, Any]) -> requests.Response:
+        for observer in self.observers:
+            observer()
         started = time.monotonic()
         with self._slots:
             try:
@@ -98,10 +122,14 @@ class Transport:
                   response.status_code, (time.monotonic() - started) * 1000)
         if response.status_code != 200:
             raise from_response(response)
-        try:
-            return response.json()
-        except ValueError:
-            raise from_response(response) from None
+        return response
+
+
+def _json(response: requests.Response) -> dict:
+    try:
+        return response.json()
+    except ValueError:
+        raise from_response(response) from None
 
 
 def _session(settings: KintoneSettings) -> requests.Session:

@@ -43,6 +43,12 @@ class SandboxServer:
         self._thread.start()
         return self
 
+    def __enter__(self) -> SandboxServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def serve_forever(self) -> None:
         self._server.serve_forever()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
+from .. import security
 from ..kintone import KintoneClient
 from ..service import Reader, SkipTokens, model_cache
 from ..settings import Settings
@@ -16,6 +17,7 @@ ODATA_VERSION = "4.0"
 def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Flask:
     """The gateway in front of the Kintone of ``settings`` (or of ``client``, e.g. in tests)."""
     client = client or KintoneClient(settings.kintone)
+    client.observe(security.count_kintone_call)
     app = Flask(__name__)
     app.json.sort_keys = False  # OData clients expect "@odata.context" first
     app.json.ensure_ascii = False
@@ -28,6 +30,7 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     app.register_blueprint(routes.blueprint)
     errors.register(app)
     app.after_request(_odata_version)
+    security.register(app, settings)  # last: its address check goes before every other hook
     return app
 
 

@@ -16,6 +16,7 @@ from ..model import EntitySet, Model
 from ..odata import media, metadata, payload
 from ..odata.errors import not_found
 from ..odata.options import QueryOptions, parse_options, split_query
+from ..security import require
 from ..service import CollectionQuery, Page
 from . import links
 from .context import Gateway, gateway
@@ -47,7 +48,10 @@ class ODataRequest:
         return media.negotiate_json(request.headers.get("Accept"), options.format)
 
     def entity_set(self, model: Model) -> EntitySet:
-        return model.entity_set(self.resource.entity_set or "")
+        """The addressed entity set, once the caller's right to use it is checked."""
+        entity_set = model.entity_set(self.resource.entity_set or "")
+        require(request.method, entity_set.name)
+        return entity_set
 
 
 @blueprint.get("/api.rsc", defaults={"path": ""}, strict_slashes=False)

@@ -20,10 +20,21 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from gateway.kintone import KintoneClient, RetryPolicy
 from gateway.sandbox import SandboxServer
-from gateway.settings import AuthScheme, GatewaySettings, KintoneSettings, Secret, Settings
+from gateway.security import add_user
+from gateway.settings import (
+    AuthScheme,
+    GatewaySettings,
+    KintoneSettings,
+    Secret,
+    Section,
+    Settings,
+)
 from gateway.web import create_app
 from tests.conftest import ADMIN
 
+FOLLOWED_HEADERS = ("x-authtoken", "prefer", "accept")
+# Settings sections of a gateway that also takes the authtoken in the URL (off by default).
+TOKEN_IN_URL = {"application": Section("application", {"allowauthtokeninurl": "true"})}
 FAST_RETRY = RetryPolicy(retries=2, base_delay=0.01, max_delay=0.02)
 
 
@@ -56,6 +67,11 @@ class Gateway:
     app: Flask
     client: RecordingClient
     server: BaseWSGIServer
+    token: str  # the authtoken of the test user, who has every right
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"X-Authtoken": self.token}
 
     def url(self, path: str = "") -> str:
         return f"{self.root}/{path}" if path else self.root
@@ -64,6 +80,7 @@ class Gateway:
             ) -> requests.Response:
         """``params`` are encoded as OData clients do: a space as %20, never as ``+``."""
         kwargs.setdefault("timeout", 60)
+        kwargs["headers"] = {**self.auth, **kwargs.get("headers", {})}
         query = f"?{urlencode(params, quote_via=quote)}" if params else ""
         return requests.get(self.url(path) + query, **kwargs)
 
@@ -90,16 +107,18 @@ def start_gateway(server: SandboxServer) -> Iterator[Callable[..., Gateway]]:
     running: list[Gateway] = []
 
     def start(apps: list[int], *, page_size: int = 500, kintone: KintoneSettings | None = None,
-              client: RecordingClient | None = None, **gateway: Any) -> Gateway:
-        settings = Settings(
+              client: RecordingClient | None = None, sections: dict | None = None,
+              **gateway: Any) -> Gateway:
+        settings, token = add_user(Settings(
             kintone=kintone or kintone_settings(server.url, tuple(apps)),
             gateway=replace(GatewaySettings(), page_size=page_size, **gateway),
-        )
+            sections=sections or {},
+        ), "test")
         client = client or RecordingClient(settings.kintone, retry=FAST_RETRY)
         app = create_app(settings, client=client)
         wsgi = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
         threading.Thread(target=wsgi.serve_forever, daemon=True).start()
-        gw = Gateway(f"http://127.0.0.1:{wsgi.server_port}/api.rsc", app, client, wsgi)
+        gw = Gateway(f"http://127.0.0.1:{wsgi.server_port}/api.rsc", app, client, wsgi, token)
         running.append(gw)
         return gw
 
@@ -133,7 +152,10 @@ def make_app(extension: Callable[[str, dict], dict]) -> Callable[..., tuple[int,
 
 
 def follow(first: requests.Response, headers: dict | None = None) -> list[dict]:
-    """Every page from ``first`` on, by the next links (sent with ``headers``)."""
+    """Every page from ``first`` on, by the next links (sent with ``headers``, and with the
+    first request's authtoken and preferences)."""
+    kept = {k: v for k, v in first.request.headers.items() if k.lower() in FOLLOWED_HEADERS}
+    headers = {**kept, **(headers or {})}
     pages = []
     response = first
     while True:

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 from odata import ODataService
+from requests.auth import HTTPBasicAuth
 
 from gateway.sandbox import Sandbox, SandboxServer
 from gateway.sandbox.demo import CUSTOMER_COUNT, DEMO_LOGIN, DEMO_PASSWORD, ORDER_COUNT, seed_demo
@@ -29,7 +30,9 @@ def service(start_gateway, demo_server) -> ODataService:
     settings = replace(kintone_settings(demo_server.url), user=DEMO_LOGIN,
                        password=Secret(DEMO_PASSWORD))
     gw = start_gateway([], kintone=settings)
-    return ODataService(gw.root + "/", reflect_entities=True, quiet_progress=True)
+    # Basic user:authtoken, as BI tools send the gateway's credentials.
+    return ODataService(gw.root + "/", reflect_entities=True, quiet_progress=True,
+                        auth=HTTPBasicAuth("test", gw.token))
 
 
 def test_reflects_every_demo_set(service):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.gateway.conftest import values
+from tests.gateway.conftest import TOKEN_IN_URL, values
 
 FIELDS = {
     "name": {"type": "SINGLE_LINE_TEXT", "code": "name", "label": "Name"},
@@ -27,7 +27,7 @@ PEOPLE = [
 def people(start_gateway, make_app):
     rows = [values(name=n, city=c, score=s, joined=j) for n, c, s, j in PEOPLE]
     app, _ = make_app(FIELDS, rows, code="PEOPLE")
-    return start_gateway([app])
+    return start_gateway([app], sections=TOKEN_IN_URL)
 
 
 def names(body: dict) -> list[str]:
@@ -56,13 +56,15 @@ def test_a_residual_is_checked_in_the_gateway_after_kintone_narrowed(people):
 def test_literals_with_quotes_and_a_raw_plus(people):
     body = people.json("PEOPLE", params={"$filter": "name eq 'Dan \"D\" O''Neil'"})
     assert names(body) == ['Dan "D" O\'Neil']
-    raw = requests.get(f"{people.url('PEOPLE')}?$filter=name%20eq%20'Eri+Fumi'", timeout=30)
+    raw = requests.get(f"{people.url('PEOPLE')}?$filter=name%20eq%20'Eri+Fumi'",
+                       headers=people.auth, timeout=30)
     assert names(raw.json()) == ["Eri+Fumi"]
 
 
 def test_option_names_with_an_encoded_dollar_or_none(people):
     for query in ("%24top=1", "$top=1", "top=1"):
-        body = requests.get(f"{people.url('PEOPLE')}?{query}", timeout=30).json()
+        body = requests.get(f"{people.url('PEOPLE')}?{query}", headers=people.auth,
+                            timeout=30).json()
         assert names(body) == ["Aiko"], query
 
 
@@ -124,7 +126,7 @@ def test_metadata_levels(people):
 
 
 def test_the_authtoken_segment_is_accepted_and_kept_in_links(people):
-    base = people.root + "/@sometoken"
+    base = f"{people.root}/@{people.token}"
     body = requests.get(f"{base}/PEOPLE?$top=2", timeout=30).json()
     assert body["@odata.context"] == f"{base}/$metadata#PEOPLE"
     assert names(body) == ["Aiko", "Ben"]

@@ -13,23 +13,25 @@ from pathlib import Path
 from queue import Empty, Queue
 
 import pytest
+import requests
 
 from gateway.cli import main
 from tests.kintone_http import Kintone, error_of
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60
-DEMO_LINES = 5  # sandbox, user, and one api-token line per demo app
+SEEDED_LINES = 5  # sandbox, user, and one api-token line per demo app
+DEMO_LINES = SEEDED_LINES + 2  # and the gateway's service and authtoken lines
 
 
 @contextlib.contextmanager
-def running(*args: str, count: int = 1) -> Iterator[dict[str, list[str]]]:
+def running(*args: str, count: int = 1, cwd: Path = ROOT) -> Iterator[dict[str, list[str]]]:
     """Run the CLI until it has printed ``count`` startup lines; yield them by label.
 
     ``{"sandbox": [URL], "user": ["demo pw"], "api-token": ["1 abc", ...]}``
     """
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", *args], cwd=ROOT, text=True,
+        [sys.executable, "-m", "gateway.cli", *args], cwd=cwd, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
@@ -100,12 +102,26 @@ def test_demo_prints_credentials_that_work():
         assert total(Kintone.with_password(url, login, password), app) > 0
 
 
+def test_demo_serves_the_gateway_in_front_of_the_sandbox():
+    with running("demo", "--port", "0", count=DEMO_LINES) as lines:
+        (service,) = lines["service"]
+        assert service.endswith("/api.rsc/")
+        user, token = lines["authtoken"][0].split()
+        assert requests.get(service, timeout=30).status_code == 401
+        auth = (user, token)  # Basic user:authtoken, as Power BI sends it
+        sets = requests.get(service, auth=auth, timeout=30).json()["value"]
+        assert {"Apps", "Comments", "Fields", "CUSTOMERS"} <= {s["name"] for s in sets}
+        apps = requests.get(f"{service}Apps", params={"$select": "Id"}, auth=auth,
+                            timeout=30).json()
+        assert sorted(a["Id"] for a in apps["value"]) == sorted(tokens_of(lines))
+
+
 def test_a_data_file_is_seeded_once(tmp_path):
     data = str(tmp_path / "kintone.sqlite")
     args = ("sandbox", "--port", "0", "--data", data, "--seed", "demo")
     seen = []
     for _ in range(2):
-        with running(*args, count=DEMO_LINES) as lines:
+        with running(*args, count=SEEDED_LINES) as lines:
             url = lines["sandbox"][0]
             tokens = tokens_of(lines)
             seen.append((tokens, {app: total(Kintone.with_tokens(url, t), app)
@@ -123,3 +139,34 @@ def test_a_broken_config_file_is_reported(tmp_path):
     )
     assert result.returncode != 0
     assert "language" in result.stderr
+
+
+def test_serve_reads_the_settings_file_and_its_users(tmp_path, server):
+    config = tmp_path / "settings.cfg"
+    config.write_text(
+        f"[kintone]\nUrl = {server.url}\nAuthScheme = Password\nUser = admin\n"
+        "Password = env:TEST_KINTONE_PASSWORD\n", encoding="utf-8")
+    config.chmod(0o600)
+    added = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "users", "add", "reader", "--config", str(config)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True)
+    label, user, token = added.stdout.split()
+    assert (label, user) == ("authtoken:", "reader")
+    os.environ["TEST_KINTONE_PASSWORD"] = "admin-password"
+    try:
+        with running("serve", "--config", str(config), "--port", "0", cwd=tmp_path) as lines:
+            (service,) = lines["service"]
+            response = requests.get(f"{service}Apps", headers={"X-Authtoken": token},
+                                    timeout=30)
+            assert response.status_code == 200, response.text
+            assert response.headers["OData-Version"] == "4.0"
+            assert requests.get(f"{service}Apps", timeout=30).status_code == 401
+    finally:
+        del os.environ["TEST_KINTONE_PASSWORD"]
+
+
+def test_serve_refuses_a_missing_settings_file(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "serve", "--config", str(tmp_path / "none.cfg")],
+        cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "settings file not found" in result.stderr

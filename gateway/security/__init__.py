@@ -1,0 +1,78 @@
+"""Who may call the gateway: IP allowlist, CORS, authtokens, per-user rights and rate limits,
+the audit log and hardening. ``register(app, settings)`` installs it all on a Flask app.
+
+The resource layer asks for rights with ``require(method, entity_set_name)`` (or ``can``);
+``current_user()`` is the authenticated ``User``; ``count_kintone_call()`` adds one Kintone call
+to the request's audit line.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask
+
+from ..settings import DEFAULT_PATH, PATH_VARIABLE, Settings
+from .audit import AuditMiddleware, count_kintone_call
+from .authn import Authenticator
+from .errors import Refusal, forbidden
+from .guard import Guard, current_user
+from .hardening import warn_if_exposed
+from .provision import add_user
+from .redaction import redact_request_logs
+from .rights import FULL, READ_ONLY, Rights
+from .tokens import key_file
+from .users import User, UserStore
+
+__all__ = ["FULL", "READ_ONLY", "Rights", "User", "add_user", "can", "count_kintone_call",
+           "current_user", "register", "require", "warn_if_exposed"]
+
+log = logging.getLogger("gateway.security")
+EXTENSION = "kintone_gateway.security"
+
+
+def register(app: Flask, settings: Settings, *, clock: Callable[[], float] = time.time) -> Guard:
+    """Install every check on ``app``; call it in ``create_app``, after the routes.
+
+    ``clock`` (seconds since the epoch) drives token expiry and rate limits; tests pass their
+    own to move through an hour at once. A second call on the same app changes nothing.
+    """
+    if EXTENSION in app.extensions:
+        return app.extensions[EXTENSION]
+    users = UserStore(settings)
+    guard = Guard.from_settings(settings, Authenticator(settings, users, clock), clock)
+    if not users.all():
+        log.warning("No users are defined: every call will be refused. Add one with "
+                    "'kintone-gateway users add NAME'.")
+    app.extensions[EXTENSION] = guard
+    app.config["MAX_CONTENT_LENGTH"] = guard.max_body
+    # First of all hooks, whoever registered theirs before: the address check comes first.
+    app.before_request_funcs.setdefault(None, []).insert(0, guard.before)
+    app.after_request(guard.after)
+    app.teardown_request(guard.teardown)
+    app.register_error_handler(Refusal, Refusal.response)
+    app.wsgi_app = AuditMiddleware(app.wsgi_app)
+    redact_request_logs()
+    warn_if_exposed([_settings_file(), users.path, key_file(settings.section("Security"))])
+    return guard
+
+
+def require(method: str, entity_set: str) -> None:
+    """Raise an OData 403 unless the current user may use ``method`` on ``entity_set``."""
+    if not can(method, entity_set):
+        user = current_user()
+        raise forbidden("AccessDenied", f"User {user.name if user else '(none)'} may not use "
+                        f"{method.upper()} on {entity_set}.", entity_set)
+
+
+def can(method: str, entity_set: str) -> bool:
+    user = current_user()
+    return user is not None and user.rights.allows(method, entity_set)
+
+
+def _settings_file() -> Path:
+    return Path(os.environ.get(PATH_VARIABLE) or DEFAULT_PATH)

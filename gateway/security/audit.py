@@ -1,0 +1,108 @@
+"""The audit log: one JSON line per request on the ``gateway.audit`` logger (level INFO).
+
+Fields: time (UTC, when the request arrived), user, client_ip, method, path (with its query,
+any URL authtoken masked), status, bytes (of the body sent), duration_ms, kintone_calls. It is
+written by a WSGI middleware, so it covers every response - refusals, errors, and streamed
+bodies, whose size and duration are known only once the last byte has gone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import has_request_context, request
+
+from .redaction import redact
+
+log = logging.getLogger("gateway.audit")
+ENVIRON_KEY = "kintone_gateway.audit"
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+@dataclass
+class Entry:
+    """Not frozen: the layers a request passes fill it in (user, status, Kintone calls)."""
+
+    time: str
+    method: str
+    path: str
+    client_ip: str | None
+    user: str | None = None
+    status: int | None = None
+    bytes: int = 0
+    duration_ms: float = 0.0
+    kintone_calls: int = 0
+
+
+def current_entry() -> Entry | None:
+    return request.environ.get(ENVIRON_KEY) if has_request_context() else None
+
+
+def count_kintone_call() -> None:
+    """Count one Kintone API call for the request being served (call it in that request's
+    thread, or in a copy of its context)."""
+    entry = current_entry()
+    if entry is not None:
+        entry.kintone_calls += 1
+
+
+class AuditMiddleware:
+    def __init__(self, app: WSGIApp) -> None:
+        self._app = app
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        entry = Entry(time=datetime.now(UTC).isoformat(timespec="milliseconds"),
+                      method=environ.get("REQUEST_METHOD", ""), path=_path(environ),
+                      client_ip=environ.get("REMOTE_ADDR"))
+        environ[ENVIRON_KEY] = entry
+        started = time.perf_counter()
+
+        def start(status: str, headers: list, exc_info: Any = None) -> Callable:
+            entry.status = int(status.split(" ", 1)[0])
+            return start_response(status, headers, exc_info)
+
+        try:
+            body = self._app(environ, start)
+        except BaseException:
+            _emit(entry, started)
+            raise
+        return _CountingBody(body, entry, started)
+
+
+class _CountingBody:
+    def __init__(self, body: Iterable[bytes], entry: Entry, started: float) -> None:
+        self._body = body
+        self._entry = entry
+        self._started = started
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._body:
+            self._entry.bytes += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            _emit(self._entry, self._started)
+
+
+def _emit(entry: Entry, started: float) -> None:
+    entry.duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    log.info("%s", json.dumps(asdict(entry), ensure_ascii=False))
+
+
+def _path(environ: dict) -> str:
+    # WSGI hands the path over as latin-1 text of the raw bytes.
+    raw = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    path = raw.encode("latin-1").decode("utf-8", "replace")
+    query = environ.get("QUERY_STRING")
+    return redact(f"{path}?{query}" if query else path)

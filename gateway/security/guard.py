@@ -1,0 +1,117 @@
+"""The checks every request passes, in order: client address, per-address rate, body size,
+CORS (a preflight is answered here, before authentication), authtoken, the user's methods,
+per-user rate and concurrency."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Request, Response, g, request
+
+from ..settings import Settings
+from .audit import current_entry
+from .authn import Authenticator
+from .cors import CorsPolicy, origin_of
+from .errors import forbidden, too_many_requests
+from .hardening import add_headers, check_body, max_body
+from .ipallow import IpPolicy
+from .ratelimit import ConcurrencyLimiter, HourlyLimiter, Limits
+from .users import User
+
+_USER = "security_user"
+_SLOT = "security_slot"
+
+
+@dataclass(frozen=True)
+class Guard:
+    ip: IpPolicy
+    cors: CorsPolicy
+    authenticator: Authenticator
+    limits: Limits
+    hourly: HourlyLimiter
+    running: ConcurrencyLimiter
+    max_body: int
+    own_origins: tuple[str, ...]
+
+    @classmethod
+    def from_settings(cls, settings: Settings, authenticator: Authenticator,
+                      clock: Callable[[], float]) -> Guard:
+        security = settings.section("Security")
+        public_url = settings.gateway.public_url
+        return cls(ip=IpPolicy.from_settings(security),
+                   cors=CorsPolicy.from_settings(settings.section("CORS")),
+                   authenticator=authenticator,
+                   limits=Limits.from_settings(security),
+                   hourly=HourlyLimiter(clock),
+                   running=ConcurrencyLimiter(),
+                   max_body=max_body(security),
+                   own_origins=(origin_of(public_url),) if public_url else ())
+
+    def before(self) -> Response | None:
+        self._admit_address(request)
+        check_body(request, self.max_body)
+        if self.cors.is_preflight(request):
+            return self._preflight(request)
+        if self.cors.refuses(request, (*self.own_origins, origin_of(request.host_url))):
+            raise forbidden("OriginNotAllowed", "Pages from this origin may not change data "
+                            "through the gateway ([CORS] AllowedOrigins).")
+        user = self.authenticator.authenticate(request)
+        setattr(g, _USER, user)
+        _note(user=user.name)
+        if not user.rights.allows_anywhere(request.method):
+            raise forbidden("MethodNotAllowed", f"User {user.name} may not use "
+                            f"{request.method}.")
+        self._admit_user(user)
+        return None
+
+    def after(self, response: Response) -> Response:
+        self.cors.decorate(response, request.headers.get("Origin"))
+        add_headers(response, secure=request.is_secure)
+        return response
+
+    def teardown(self, _error: BaseException | None) -> None:
+        slot = g.pop(_SLOT, None)
+        if slot is not None:
+            self.running.release(slot)
+
+    def _admit_address(self, req: Request) -> None:
+        client = self.ip.client(req.remote_addr or "", req.headers.get("X-Forwarded-For"))
+        _note(client_ip=str(client) if client else req.remote_addr)
+        if client is None or not self.ip.allows(client):
+            raise forbidden("AddressNotAllowed", f"Calls from {client or 'this address'} are "
+                            "not allowed ([Security] AllowedIPs).")
+        wait = self.hourly.hit(f"ip {client}", self.limits.per_hour_per_ip)
+        if wait is not None:
+            raise too_many_requests(f"More than {self.limits.per_hour_per_ip} requests an hour "
+                                    f"came from {client}.", wait)
+
+    def _preflight(self, req: Request) -> Response:
+        if not self.cors.allows(req.headers["Origin"]):
+            raise forbidden("OriginNotAllowed", "This origin may not call the gateway "
+                            "([CORS] AllowedOrigins).")
+        return self.cors.preflight(req)
+
+    def _admit_user(self, user: User) -> None:
+        per_hour = self.limits.per_hour if user.per_hour is None else user.per_hour
+        wait = self.hourly.hit(f"user {user.name}", per_hour)
+        if wait is not None:
+            raise too_many_requests(f"User {user.name} made {per_hour} requests this hour.",
+                                    wait)
+        concurrent = self.limits.concurrent if user.concurrent is None else user.concurrent
+        if not self.running.acquire(user.name, concurrent):
+            raise too_many_requests(f"User {user.name} already has {concurrent} requests "
+                                    "running.", 1)
+        setattr(g, _SLOT, user.name)
+
+
+def current_user() -> User | None:
+    """The authenticated user of the current request (``None`` before authentication)."""
+    return g.get(_USER)
+
+
+def _note(**fields: str | None) -> None:
+    entry = current_entry()
+    if entry is not None:
+        for name, value in fields.items():
+            setattr(entry, name, value)

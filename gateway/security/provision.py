@@ -1,0 +1,40 @@
+"""New users and their authtokens; the token is returned once and only its hash is kept."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from datetime import datetime
+from types import MappingProxyType
+
+from ..settings import Section, Settings
+from .rights import FULL, Rights
+from .tokens import KEY_BYTES, KeyMissing, TokenKey, generate_token, load_key
+from .users import SECTION, User, check_name
+
+
+def issue(key: TokenKey, name: str, rights: Rights, *, per_hour: int | None = None,
+          concurrent: int | None = None, expires: datetime | None = None) -> tuple[User, str]:
+    token = generate_token()
+    return User(check_name(name), key.hash(token), rights, per_hour, concurrent, expires), token
+
+
+def add_user(settings: Settings, name: str, rights: Rights = FULL, **limits: object
+             ) -> tuple[Settings, str]:
+    """``settings`` with one more user in ``[Users]``, and the user's token: for the demo and
+    tests, which need a caller without writing files. Without a configured key or key file,
+    an in-memory ``TokenKey`` is added."""
+    security = settings.section("Security")
+    try:
+        key = load_key(security)
+    except KeyMissing:
+        security = _with(security, "TokenKey", secrets.token_hex(KEY_BYTES))
+        key = load_key(security)
+    user, token = issue(key, name, rights, **limits)
+    users = _with(settings.section(SECTION), user.name, user.line())
+    sections = {**settings.sections, security.name: security, users.name: users}
+    return replace(settings, sections=MappingProxyType(sections)), token
+
+
+def _with(section: Section, key: str, value: str) -> Section:
+    return replace(section, values=MappingProxyType({**section.values, key.lower(): value}))
