@@ -4,6 +4,7 @@
 GET calls whose URL would exceed 4 KB go as POST with ``X-HTTP-Method-Override: GET`` (as the
 official js-sdk does). Retries follow ``retry.is_retryable``: any call Kintone refused without
 applying it (429, lock errors), plus idempotent calls (GET) on 502/503/504 and network errors.
+``upload`` (multipart) and ``download`` (a streamed, non-JSON answer) serve ``file.json``.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ class ODataError(Exception):
     message: str
     target: str | None = None
     details: list[dict] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Allow on a 405
 
     def __post_init__(self) -> None:
         super().__init__(self.message)

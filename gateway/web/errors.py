@@ -40,6 +40,7 @@ def register(app: Flask) -> None:
 def respond(error: ODataError, retry_after: float | None = None) -> Response:
     response = jsonify(error.body())
     response.status_code = error.status
+    response.headers.update(error.headers)
     if retry_after is not None:
         response.headers["Retry-After"] = str(max(1, round(retry_after)))
     return response

@@ -85,8 +85,8 @@ def test_unknown_resources_are_404(gw):
           404)
 
 
-def test_writes_are_not_allowed_yet(gw):
-    response = requests.post(gw.url("ERRORS"), json={}, headers=gw.auth, timeout=30)
+def test_a_method_the_resource_does_not_take_is_405(gw):
+    response = requests.delete(gw.url("ERRORS"), headers=gw.auth, timeout=30)
     error(response, 405)
     assert "GET" in response.headers["Allow"]
 

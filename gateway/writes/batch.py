@@ -1,0 +1,259 @@
+"""``POST /api.rsc/$batch`` in the OData 4.01 JSON batch format.
+
+``{"requests": [{"id", "method", "url", "headers"?, "body"?, "atomicityGroup"?,
+"dependsOn"?}]}`` → 200 ``{"responses": [{"id", "status", "headers", "body"?,
+"atomicityGroup"?}]}``, in request order, run one after another.
+
+* A request outside any group is served as if sent alone (reads included).
+* The requests of one atomicity group (adjacent, as OData requires) become one Kintone
+  bulkRequest: all applied or none. Only record writes and bound actions can be in a group;
+  Kintone takes at most 20 writes in a bulkRequest, so a larger group is refused (400) before
+  anything is sent. When a group fails, the request that caused it gets its error and the
+  others 424 Failed Dependency.
+* ``dependsOn`` names earlier requests or groups: when one of them failed, the request is not
+  run (424). A ``url`` may start with ``$<id>`` to mean the entity an earlier request created.
+* ``url`` is relative to the service root (``Customers(1)``), an absolute path
+  (``/api.rsc/Customers``) or an absolute URL.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import groupby
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app, request
+from werkzeug.datastructures import Headers
+from werkzeug.test import Client
+
+from ..kintone import KintoneError
+from ..model import UnknownName
+from ..odata import media, payload
+from ..odata.errors import ODataError, bad_request, not_found
+from . import ops
+from .context import Writes
+from .errors import write_error
+from .exchange import Reply, WriteRequest, error_reply
+from .planning import Planned
+
+MAX_GROUP = 20  # sub-requests in one Kintone bulkRequest
+SERVICE_PATH = "/api.rsc/"
+_FAILED_AT = re.compile(r"Bulk request (\d+): ")
+# What the batch's caller said about itself holds for each request in it.
+_PASSED_HEADERS = ("Authorization", "X-Authtoken", "x-cdata-authtoken", "X-Forwarded-For",
+                   "Accept-Language")
+
+Planner = Callable[[Writes, WriteRequest], Planned]
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: Any = None
+    group: str | None = None
+    depends_on: tuple[str, ...] = ()
+
+
+def run(ctx: Writes, req: WriteRequest, *, answer_in_group: Planner) -> Reply:
+    if "multipart/mixed" in req.headers.get("Content-Type", ""):
+        raise ODataError(415, "UnsupportedMediaType", "Only the JSON batch format is "
+                         "supported (Content-Type: application/json).")
+    entries = _entries(req.json_object())
+    done: dict[str, Reply] = {}  # by request id and by atomicity group id
+    responses: list[dict[str, Any]] = []
+
+    def answered(entry: Entry, reply: Reply) -> None:
+        done[entry.id] = reply
+        responses.append(_response(entry, reply))
+
+    for group, members in groupby(entries, key=lambda e: e.group):
+        batch = list(members)
+        if group is None:
+            for entry in batch:
+                answered(entry, _alone(req, entry, done))
+            continue
+        replies = _group(ctx, req, batch, done, answer_in_group)
+        for entry, reply in zip(batch, replies, strict=True):
+            answered(entry, reply)
+        done[group] = max(replies, key=lambda reply: reply.status)
+    return Reply(200, {"responses": responses}, content_type=media.JSON)
+
+
+def _entries(body: Mapping[str, Any]) -> list[Entry]:
+    raw = body.get("requests")
+    if not isinstance(raw, list):
+        raise bad_request('A JSON batch is {"requests": [...]}.', "requests")
+    entries = [_entry(item, i) for i, item in enumerate(raw)]
+    ids = [e.id for e in entries]
+    if len(set(ids)) != len(ids):
+        raise bad_request("Request ids in a batch must be unique.", "requests")
+    groups = [group for group, _ in groupby(entries, key=lambda e: e.group) if group]
+    if len(set(groups)) != len(groups):
+        raise bad_request("The requests of an atomicity group must be adjacent.", "requests")
+    if set(groups) & set(ids):
+        raise bad_request("Atomicity group ids and request ids must differ.", "requests")
+    return entries
+
+
+def _entry(item: Any, index: int) -> Entry:
+    target = f"requests[{index}]"
+    if not isinstance(item, Mapping):
+        raise bad_request(f"{target} must be an object.", target)
+    for name in ("id", "method", "url"):
+        if not isinstance(item.get(name), str) or not item[name]:
+            raise bad_request(f"{target} needs '{name}' (a string).", target)
+    headers = item.get("headers") or {}
+    depends = item.get("dependsOn") or []
+    if not isinstance(headers, Mapping) or not isinstance(depends, list):
+        raise bad_request(f"{target}: headers must be an object and dependsOn an array.", target)
+    return Entry(item["id"], item["method"].upper(), item["url"],
+                 {str(k): str(v) for k, v in headers.items()}, item.get("body"),
+                 item.get("atomicityGroup"), tuple(str(d) for d in depends))
+
+
+def _alone(req: WriteRequest, entry: Entry, done: Mapping[str, Reply]) -> Reply:
+    """Serve one request through the whole application, as if it came on its own."""
+    try:
+        _check_dependencies(entry, done)
+        path, query = _target(req, entry.url, done)
+    except ODataError as error:
+        return error_reply(error)
+    headers = {name: request.headers[name] for name in _PASSED_HEADERS if name in request.headers}
+    body, content_type = _body(entry)
+    response = Client(current_app).open(
+        SERVICE_PATH + path, method=entry.method, query_string=query,
+        headers={**headers, **entry.headers}, data=body, content_type=content_type,
+        base_url=request.host_url, environ_base={"REMOTE_ADDR": request.remote_addr or ""})
+    try:
+        return Reply(response.status_code, _response_body(response.get_data(),
+                                                         response.mimetype),
+                     _kept_headers(response.headers), response.content_type or media.JSON)
+    finally:
+        response.close()
+
+
+def _group(ctx: Writes, req: WriteRequest, batch: Sequence[Entry], done: Mapping[str, Reply],
+           planner: Planner) -> list[Reply]:
+    """Plan every request of the group, then run them in one bulkRequest."""
+    if len(batch) > MAX_GROUP:
+        error = bad_request(f"Atomicity group '{batch[0].group}' has {len(batch)} requests; "
+                            f"Kintone runs at most {MAX_GROUP} writes atomically. Split it.")
+        return [error_reply(error)] * len(batch)
+    planned: list[Planned] = []
+    for index, entry in enumerate(batch):
+        try:
+            _check_dependencies(entry, done)
+            planned.append(planner(ctx, _sub_request(req, entry, done)))
+        except ODataError as error:
+            return _failed(len(batch), index, error)
+        except UnknownName as error:
+            return _failed(len(batch), index, not_found(str(error.args[0])))
+    try:
+        refs = ops.run_group([p.write for p in planned], ctx.client, ctx.retry)
+    except KintoneError as error:
+        index = _failed_index(error)
+        entity_set = planned[index].entity_set if index is not None else None
+        return _failed(len(batch), index, write_error(entity_set, error))
+    except ODataError as error:  # the outcome of the whole group is unknown
+        return [error_reply(error)] * len(batch)
+    return [p.finish(ref) for p, ref in zip(planned, refs, strict=True)]
+
+
+def _failed(size: int, index: int | None, error: ODataError) -> list[Reply]:
+    """The failing request's error; 424 for the others (all of them when it is unknown)."""
+    dependency = error_reply(ODataError(424, "FailedDependency", "Not applied: another request "
+                                        "of the atomicity group failed."))
+    if index is None:
+        return [error_reply(error)] * size
+    return [error_reply(error) if i == index else dependency for i in range(size)]
+
+
+def _failed_index(error: KintoneError) -> int | None:
+    # The client reports which sub-request failed in the message ("Bulk request 2: ...").
+    match = _FAILED_AT.match(error.message)
+    return int(match.group(1)) if match else None
+
+
+def _check_dependencies(entry: Entry, done: Mapping[str, Reply]) -> None:
+    for dependency in entry.depends_on:
+        if dependency not in done:
+            raise bad_request(f"Request '{entry.id}' depends on '{dependency}', which does not "
+                              f"come before it.", entry.id)
+        if done[dependency].status >= 400:
+            raise ODataError(424, "FailedDependency", f"Not run: '{dependency}' failed.")
+
+
+def _sub_request(req: WriteRequest, entry: Entry, done: Mapping[str, Reply]) -> WriteRequest:
+    path, query = _target(req, entry.url, done)
+    body, content_type = _body(entry)
+    headers = Headers(entry.headers)
+    if content_type and "Content-Type" not in headers:
+        headers["Content-Type"] = content_type
+    return WriteRequest(entry.method, path, headers, body, req.root, query)
+
+
+def _target(req: WriteRequest, url: str, done: Mapping[str, Reply]) -> tuple[str, str]:
+    """The path after ``/api.rsc/`` (decoded) and the raw query of a request's ``url``."""
+    if url.startswith("$"):
+        name, _, rest = url[1:].partition("/")
+        location = done[name].headers.get("Location") if name in done else None
+        if location is None:
+            raise bad_request(f"'${name}' does not name an earlier request that created an "
+                              f"entity.", name)
+        url = f"{location}/{rest}" if rest else location
+    parts = urlsplit(url)
+    root_path = urlsplit(req.root).path.rstrip("/") + "/"
+    path = parts.path
+    if path.startswith(root_path):
+        path = path[len(root_path):]
+    elif path.startswith(SERVICE_PATH):
+        path = path[len(SERVICE_PATH):]
+    elif path.startswith("/") or parts.scheme:
+        raise bad_request(f"'{url}' is not a URL of this service.")
+    else:
+        token = urlsplit(req.root).path[len(SERVICE_PATH):]
+        path = f"{token}/{path}" if token else path
+    return unquote(path), parts.query
+
+
+def _body(entry: Entry) -> tuple[bytes, str | None]:
+    if entry.body is None:
+        return b"", None
+    if isinstance(entry.body, str):
+        return entry.body.encode(), entry.headers.get("Content-Type", "text/plain")
+    return payload.dumps(entry.body).encode(), media.JSON
+
+
+def _response_body(data: bytes, mimetype: str) -> Any:
+    if not data:
+        return None
+    if mimetype == media.JSON:
+        return json.loads(data, parse_float=Decimal)
+    return data.decode("utf-8", "replace")
+
+
+def _kept_headers(headers: Headers) -> dict[str, str]:
+    skipped = {"content-length", "odata-version", "content-type"}
+    return {name: value for name, value in headers.items() if name.lower() not in skipped}
+
+
+def _response(entry: Entry, reply: Reply) -> dict[str, Any]:
+    response: dict[str, Any] = {"id": entry.id, "status": reply.status}
+    if entry.group is not None:
+        response["atomicityGroup"] = entry.group
+    headers = dict(reply.headers)
+    if reply.body is not None:
+        headers["Content-Type"] = reply.content_type
+    response["headers"] = headers
+    if reply.body is not None:
+        response["body"] = reply.body
+    return response
+
