@@ -15,7 +15,14 @@ from urllib.parse import unquote
 from odata_query import ast
 
 from .errors import bad_request, not_acceptable, not_implemented
-from .syntax import balanced, check_orderby_item, check_search, check_select_item, parse_filter
+from .syntax import (
+    balanced,
+    check_orderby_item,
+    check_search,
+    check_select_item,
+    parse_filter,
+    split_top_level,
+)
 
 SUPPORTED = {"$filter", "$select", "$orderby", "$top", "$skip", "$count", "$skiptoken", "$format"}
 UNSUPPORTED = {"$expand", "$search", "$apply", "$compute", "$levels", "$index", "$schemaversion",
@@ -93,7 +100,7 @@ def parse_options(args: Iterable[tuple[str, str]]) -> QueryOptions:
 
 
 def _select(text: str) -> tuple[str, ...]:
-    items = [item.strip() for item in text.split(",")]
+    items = split_top_level(text)
     if not all(items):
         raise bad_request("Invalid $select: empty item.", "$select")
     for item in items:

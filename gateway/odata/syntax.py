@@ -25,7 +25,7 @@ UNSUPPORTED: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"@", "parameter aliases and instance annotations"),
         (r"\b(has|divby)\b", "the has and divby operators"),
         (r"\bgeo\.|\bgeo(metry|graphy)'", "geospatial functions and literals"),
-        (r"[\[\]{}]", "JSON array and object literals"),
+        (r"\[\s*\S|\{\s*[\"}]", "JSON array and object literals"),
         (r"\b(cast|isof|case|hassubset|hassubsequence|maxdatetime|mindatetime)\s*\(",
          "cast, isof, case, hassubset, hassubsequence, maxdatetime and mindatetime"),
         (r"\bnow\s*\(\s*\)", "now() without a comparison context"),
@@ -39,6 +39,10 @@ UNSUPPORTED: tuple[tuple[re.Pattern, str], ...] = tuple(
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
 _DIRECTION = re.compile(r"\s+(asc|desc)\s*$", re.I)
+# Valid $select items the gateway does not implement: type casts, actions, nested options,
+# annotations (``Model.Type/Prop``, ``Address($select=Street)``, ``@Core.Messages``, ``Model.*``).
+_SEGMENT = r"@?[^\W\d][\w.]*(?:\*|\(.*\))?"
+_QUALIFIED_SELECT = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT})*")
 _SIMPLE_PATH = re.compile(r"[^\W\d]\w*(?:/[^\W\d]\w*)*")
 
 
@@ -134,10 +138,22 @@ def check_orderby_item(item: str) -> None:
     raise not_implemented(f"$orderby expression '{item}' is not supported.", "$orderby")
 
 
+def split_top_level(text: str) -> list[str]:
+    """Comma-separated items, ignoring commas inside parentheses (``F(a,b),G``)."""
+    items, depth, start = [], 0, 0
+    for position, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            items.append(text[start:position])
+            start = position + 1
+    items.append(text[start:])
+    return [item.strip() for item in items]
+
+
 def check_select_item(item: str) -> None:
     if item == "*" or _SIMPLE_PATH.fullmatch(item):
         return
-    if "." in item or "(" in item or "@" in item:
+    if _QUALIFIED_SELECT.fullmatch(item):
         raise not_implemented(f"$select item '{item}' is not supported.", "$select")
     raise bad_request(f"Invalid $select item '{item}'.", "$select")
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from .errors import KintoneError, invalid
 
+INT64_MAX = 2**63 - 1
 _KEY = re.compile(r"([^\[\]]+)|\[([^\[\]]*)\]")
 
 
@@ -121,6 +122,8 @@ def to_int(value: Any, key: str, *, minimum: int | None = None, maximum: int | N
         number = int(str(value).strip())
     except ValueError:
         raise invalid(key, "not_integer") from None
+    if abs(number) > INT64_MAX:  # SQLite (and Kintone's ids) stop at 64 bits
+        raise invalid(key, "not_integer")
     if minimum is not None and number < minimum:
         msg = {1: "min_one", 0: "min_zero", -1: "min_revision"}.get(minimum, "min_one")
         raise invalid(key, msg)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from .. import security, writes
+from .. import openapi, security, writes
 from ..kintone import KintoneClient
 from ..service import Reader, SkipTokens, model_cache
 from ..settings import Settings
@@ -30,6 +30,7 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     app.register_blueprint(routes.blueprint)
     errors.register(app)
     writes.register(app, settings, client, app.extensions[EXTENSION].models.get)
+    openapi.register(app, settings, app.extensions[EXTENSION].models.get)
     app.after_request(_odata_version)
     security.register(app, settings)  # last: its address check goes before every other hook
     return app

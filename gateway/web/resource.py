@@ -69,6 +69,9 @@ def parse_path(path: str) -> ResourcePath:
     return ResourcePath("value" if len(rest) == 2 else "property", token, name, key, rest[0])
 
 
+INT64_MAX = 2**63 - 1
+
+
 def parse_key(text: str, entity_type: EntityType) -> dict[str, Any]:
     """A key predicate (``42`` or ``AppId=1,Code='x'``) as ``{key property: value}``."""
     parts = _PART.findall(text)
@@ -94,7 +97,7 @@ def parse_key(text: str, entity_type: EntityType) -> dict[str, Any]:
 
 def _key_value(text: str, entity_type: EntityType, name: str) -> Any:
     edm_type = entity_type.property(name).edm_type
-    if edm_type == edm.INT64 and _INTEGER.fullmatch(text):
+    if edm_type == edm.INT64 and _INTEGER.fullmatch(text) and abs(int(text)) <= INT64_MAX:
         return int(text)
     if edm_type == edm.STRING and len(text) >= 2 and text[0] == text[-1] == "'":
         return text[1:-1].replace("''", "'")

@@ -145,3 +145,7 @@ def test_a_throttling_kintone_is_503(start_gateway, sandbox, server, app_id):
     finally:
         sandbox.faults = Faults()
     assert body["details"][0]["code"] == "GAIA_TO04"
+
+
+def test_a_key_beyond_int64_is_a_bad_request(gw):
+    error(gw.get("ERRORS(33595306945124173860569088)"), 400)

@@ -256,3 +256,8 @@ def test_error_language_follows_the_user_then_accept_language(server, sandbox, a
     assert "見つかりません" in response.json()["message"]
     response = english.get("record", {"app": app, "id": 999999}, headers={"Accept-Language": "en"})
     assert response.json()["message"] == "The specified record (ID: 999999) is not found."
+
+
+def test_an_id_beyond_64_bits_is_invalid_input(admin, app):
+    response = admin.get("record", {"app": app, "id": "33595306945124173860569088"})
+    assert error_of(response) == (400, "CB_VA01")

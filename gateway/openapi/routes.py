@@ -1,0 +1,33 @@
+"""``register``: puts the API documents and the Swagger UI page on the gateway's Flask app.
+
+URLs (all also under ``/api.rsc/@<authtoken>/``, where the document's ``basePath`` keeps the
+token so that every call made from it carries the token too):
+
+* ``/api.rsc/$oas``: Swagger 2.0; ``?version=3`` for OpenAPI 3.1; ``?sets=A,B`` for some sets;
+* ``/api.rsc/$swagger``: the same (the URL CData API Server users already have in their flows);
+* ``/api.rsc/$docs/``: Swagger UI.
+
+The documents carry ``Access-Control-Allow-Origin: *``: Power Automate's designer fetches them
+from the browser, anonymously, and refuses a document without CORS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+
+from ..model import Model
+from ..settings import Settings
+from . import own_api, ui
+from .origin import trusted_proxies
+from .service import EXTENSION, DocumentService
+
+
+def register(app: Flask, settings: Settings, models: Callable[[], Model]) -> None:
+    """Serve the documents of the model ``models()`` returns (called per request, so it can be
+    a cache's ``get`` or a function narrowing the model to what the caller may use)."""
+    app.extensions[EXTENSION] = DocumentService(settings, models, trusted_proxies(settings),
+                                                own_api.own_spec())
+    for blueprint in (own_api.blueprint, own_api.aliases, ui.blueprint):
+        app.register_blueprint(blueprint)

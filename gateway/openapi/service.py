@@ -1,0 +1,64 @@
+"""Serving the documents: what the views share, kept on the Flask application."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from flask import Response, current_app, request
+
+from ..model import Model, UnknownName
+from ..odata.errors import ODataError, bad_request
+from ..security.ipallow import AddressList
+from ..settings import Settings
+from .oas3 import to_openapi3
+from .origin import RequestView, origin
+from .swagger2 import OwnSpec, build_swagger2
+
+EXTENSION = "kintone_gateway.openapi"
+
+
+@dataclass(frozen=True)
+class DocumentService:
+    settings: Settings
+    models: Callable[[], Model]  # the current model of what the caller may use
+    proxies: AddressList  # [Security] TrustedProxies
+    own: OwnSpec
+
+    def document(self, version: str, sets: Sequence[str] | None, token: str | None) -> dict:
+        where = origin(self.settings.gateway.public_url, self.proxies, _request_view(), token)
+        try:
+            doc = build_swagger2(self.models(), where, self.own, _names(sets))
+        except UnknownName as exc:
+            raise bad_request(f"sets: {exc.args[0]}", "sets") from None
+        return to_openapi3(doc) if version.startswith("3") else doc
+
+    def respond(self, version: str, sets: Sequence[str] | None, token: str | None) -> Response:
+        body = json.dumps(self.document(version, sets, token), ensure_ascii=False)
+        response = Response(body, mimetype="application/json")
+        # The document names the caller's token when it came in the path: keep it out of caches.
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _names(sets: Sequence[str] | None) -> list[str] | None:
+    names = [name.strip() for name in sets or () if name.strip()]
+    return names or None
+
+
+def _request_view() -> RequestView:
+    return RequestView(
+        scheme=request.scheme, host=request.host, remote_addr=request.remote_addr,
+        forwarded_proto=request.headers.get("X-Forwarded-Proto"),
+        forwarded_host=request.headers.get("X-Forwarded-Host"),
+    )
+
+
+def current() -> DocumentService:
+    return current_app.extensions[EXTENSION]
+
+
+def error_response(error: ODataError) -> Response:
+    return Response(json.dumps(error.body(), ensure_ascii=False), error.status,
+                    mimetype="application/json")
