@@ -58,8 +58,11 @@ CREATE TABLE IF NOT EXISTS record_values (
     s TEXT,
     n REAL
 );
-CREATE INDEX IF NOT EXISTS record_values_s ON record_values (app, code, s);
-CREATE INDEX IF NOT EXISTS record_values_n ON record_values (app, code, n);
+-- rec in the value indexes lets a condition's record list come from the index alone.
+DROP INDEX IF EXISTS record_values_s;
+DROP INDEX IF EXISTS record_values_n;
+CREATE INDEX IF NOT EXISTS record_values_s_rec ON record_values (app, code, s, rec);
+CREATE INDEX IF NOT EXISTS record_values_n_rec ON record_values (app, code, n, rec);
 CREATE INDEX IF NOT EXISTS record_values_rec ON record_values (app, rec, code, row);
 CREATE TABLE IF NOT EXISTS record_words (
     app INTEGER NOT NULL,

@@ -1058,3 +1058,202 @@ def test_reindex_replaces_and_unindex_removes() -> None:
         unindex(conn, APP, 1)
         assert conn.execute("SELECT count(*) FROM record_values").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM record_words").fetchone()[0] == 0
+
+
+# -- and groups: merged scalar tests, one driving subquery ---------------------------------------
+
+# A query as a tree: a predicate, or ("and" | "or", term, term, ...).
+Tree = str | tuple
+
+
+def _query_text(tree: Tree) -> str:
+    if isinstance(tree, str):
+        return tree
+    op, *terms = tree
+    return "(" + f" {op} ".join(_query_text(term) for term in terms) + ")"
+
+
+def _expected(records: Records, tree: Tree) -> set[int]:
+    """What the tree matches by its definition: every predicate compiled alone (no merging, no
+    driving), combined as sets. Exact for top-level fields, where ``and`` is an intersection."""
+    if isinstance(tree, str):
+        return records.find(tree)
+    op, *terms = tree
+    found = [_expected(records, term) for term in terms]
+    return set.intersection(*found) if op == "and" else set.union(*found)
+
+
+def _page(records: Records, query: str) -> list[int]:
+    """The ids a ``records.json`` read returns: the compiled query with its limit and offset."""
+    compiled = compile_query(query, records.form, CTX, app=APP)
+    sql = (
+        f"SELECT r.id FROM records r WHERE r.app = ? AND ({compiled.where}) "
+        f"ORDER BY {compiled.order_by} LIMIT ? OFFSET ?"
+    )
+    params = [APP, *compiled.params, *compiled.order_params]
+    page = [compiled.limit or 100, compiled.offset or 0]
+    return [row[0] for row in records.db.conn.execute(sql, [*params, *page])]
+
+
+def _plan(records: Records, query: str) -> list[str]:
+    compiled = compile_query(query, records.form, CTX, app=APP)
+    sql = (
+        f"SELECT r.id FROM records r WHERE r.app = ? AND ({compiled.where}) "
+        f"ORDER BY {compiled.order_by} LIMIT 10"
+    )
+    params = [APP, *compiled.params, *compiled.order_params]
+    return [row[3] for row in records.db.conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+
+
+@pytest.fixture(scope="module")
+def conjunctions() -> Records:
+    return Records(
+        {
+            1: {"price": "5", "total": "5", "due": "2024-01-10", "title": "alpha beta",
+                "memo": "a note", "stage": "A", "tags": ["x", "y"],
+                "users": [_entity("alice"), _entity("bob")]},
+            2: {"price": "10", "total": "", "due": "2024-01-31", "title": "alpha",
+                "stage": "B", "tags": ["x"], "users": [_entity("bob")]},
+            3: {"price": "50", "total": "50", "due": "2024-02-01", "title": "",
+                "stage": "C D", "tags": ["y", "z"], "users": []},
+            4: {"price": "", "total": "100", "due": None, "title": "  ", "memo": " \n",
+                "stage": None, "tags": [], "users": [_entity("alice")]},
+            5: {"price": "100", "total": "-1", "due": "2023-12-31", "title": "beta",
+                "stage": "B", "tags": ["z"]},
+            6: {},
+            7: {"price": "10.5", "due": "2024-01-01", "title": "alpha beta gamma", "stage": "A",
+                "tags": ["x", "z"], "items": _rows({"sku": "A-1", "qty": "3"})},
+        }
+    )
+
+
+CONJUNCTIONS: list[Tree] = [
+    # one scalar field, merged into one test
+    ("and", "price >= 10", "price < 100"),
+    ("and", "price > 5", "price <= 50", "price != 10"),
+    ("and", "price >= 10", "price < 100", "price >= 50"),
+    ("and", 'price in ("", 10)', "price <= 10"),
+    ("and", 'price = ""', "price < 100"),
+    ("and", 'price != ""', "price < 100"),
+    ("and", "price > 100", "price < 5"),
+    ("and", "total >= 0", "total <= 100", "price >= 10"),
+    ("and", 'due >= "2024-01-01"', 'due < "2024-02-01"'),
+    ("and", 'due = ""', 'due < "2024-02-01"'),
+    ("and", 'due > "2023-12-31"', 'due <= "2024-01-31"', 'due != "2024-01-10"'),
+    ("and", 'stage in ("A", "B")', 'stage in ("B", "C D")'),
+    ("and", 'stage in ("A", "")', 'stage not in ("A")'),
+    ("and", 'title != ""', 'title != "alpha"', 'title like "alpha"'),
+    ("and", "memo is empty", 'memo like "note"'),
+    ("and", "memo is not empty", 'memo like "note"', "price <= 10"),
+    ("and", 'title like "alpha"', 'title like "beta"'),
+    # multi-value fields are not merged: "some value is x and some value is y"
+    ("and", 'tags in ("x")', 'tags in ("y")'),
+    ("and", 'tags in ("x")', 'tags not in ("y")'),
+    ("and", 'tags in ("x", "")', 'tags in ("z", "")'),
+    ("and", 'users in ("alice")', 'users in ("bob")'),
+    ("and", 'users in ("alice")', 'users not in ("bob")', 'price in ("", 5)'),
+    # negatives, $id and or groups beside merged tests
+    ("and", "price >= 10", "price < 100", 'stage not in ("B")'),
+    ("and", 'stage not in ("B")', 'tags not in ("z")'),
+    ("and", 'title != "alpha"', "price != 10"),
+    ("and", "$id > 2", "price >= 10", "price <= 100"),
+    ("and", "price >= 10", ("or", "price < 20", "price > 60")),
+    ("or", ("and", "price >= 10", "price < 100"), ("and", 'price = ""', 'stage in ("")')),
+    ("and", ("or", 'stage in ("A")', 'tags in ("z")'), "price >= 10", "price < 100"),
+    ("and", 'title like "gamma"', "price > 10", 'stage in ("A")', 'tags in ("z")'),
+    ("and", 'stage in ("A")', "memo is empty", 'title like ""'),
+    ("and", "price >= 0", 'title not like ""'),
+]
+
+
+@pytest.mark.parametrize("tree", CONJUNCTIONS, ids=_query_text)
+def test_and_groups_match_the_sets_of_their_predicates(conjunctions: Records, tree: Tree) -> None:
+    query = _query_text(tree)
+    expected = _expected(conjunctions, tree)
+    assert conjunctions.run(query) == sorted(expected, reverse=True)
+    assert _page(conjunctions, f"{query} limit 2") == sorted(expected, reverse=True)[:2]
+    ascending = f"{query} order by $id asc limit 2 offset 1"
+    assert _page(conjunctions, ascending) == sorted(expected)[1:3]
+
+
+def test_and_groups_with_subtables_keep_their_row_rules(conjunctions: Records) -> None:
+    assert_cases(
+        conjunctions,
+        [
+            ('sku in ("A-1") and qty > 2 and qty < 4', {7}),
+            ('sku in ("A-1") and qty > 3', set()),
+            ("qty > 4 and qty < 4", set()),
+            ('price >= 10 and price < 11 and sku in ("A-1") and qty < 4', {7}),
+            ('price >= 10 and price < 11 and sku not in ("A-1")', set()),
+            ('price >= 10 and price < 100 and sku not in ("B-1")', {7}),
+            ('price >= 10 and price < 100 and sku not in ("")', {7}),
+            ('sku in ("A-1") or price >= 100', {5, 7}),
+        ],
+    )
+
+
+def test_merged_scalar_tests_are_one_condition() -> None:
+    compiled = compile_query("price >= 10 and price < 100 and price != 50", FORM, CTX, app=APP)
+    assert compiled.where.count("FROM record_values ") == 2  # the range, and the negation apart
+    compiled = compile_query('tags in ("x") and tags in ("y")', FORM, CTX, app=APP)
+    assert compiled.where.count("FROM record_values ") == 2
+
+
+@pytest.fixture(scope="module")
+def thousands() -> Records:
+    stages = ("A", "B", "C D")
+    return Records(
+        {
+            rec: {"price": str(rec), "stage": stages[rec % 3], "due": f"2024-01-{rec % 28 + 1:02d}",
+                  "title": f"t{rec}", "items": _rows({"sku": f"S{rec % 7}", "qty": str(rec % 10)})}
+            for rec in range(1, 2001)
+        }
+    )
+
+
+def _subqueries(plan: list[str]) -> list[str]:
+    """The index searches of ``record_values`` in a plan."""
+    return [step for step in plan if step.startswith("SEARCH") and " v" in step]
+
+
+def test_a_numeric_range_is_one_index_range(thousands: Records) -> None:
+    query = "price >= 100 and price < 200"
+    searches = _subqueries(_plan(thousands, query))
+    assert searches == [
+        "SEARCH v1 USING COVERING INDEX record_values_n_rec (app=? AND code=? AND n>? AND n<?)"
+    ]
+    assert thousands.find(query) == set(range(100, 200))
+    assert _page(thousands, f"{query} limit 10") == list(range(199, 189, -1))
+
+
+def test_an_and_group_materialises_only_its_driving_subquery(thousands: Records) -> None:
+    # The bounded range is the likeliest to be small, so it drives; the rest is checked on each
+    # candidate through the record's own index rows.
+    query = (
+        'stage in ("A") and title != "t150" and price > 100 and price <= 200 '
+        'and due > "2024-01-10"'
+    )
+    plan = _plan(thousands, query)
+    assert [step for step in plan if step.startswith("LIST SUBQUERY")] == ["LIST SUBQUERY 1"]
+    searches = _subqueries(plan)
+    assert searches[0] == (
+        "SEARCH v1 USING COVERING INDEX record_values_n_rec (app=? AND code=? AND n>? AND n<?)")
+    assert all("record_values_rec (app=? AND rec=? AND code=?)" in s for s in searches[1:])
+    assert not any(step.startswith("SCAN") for step in plan), plan
+    expected = {
+        rec for rec in range(101, 201) if rec % 3 == 0 and rec != 150 and rec % 28 + 1 > 10
+    }
+    assert thousands.find(query) == expected
+    assert _page(thousands, f"{query} limit 3") == sorted(expected, reverse=True)[:3]
+
+
+def test_correlated_row_checks_use_the_records_own_rows(thousands: Records) -> None:
+    # Without statistics SQLite would search the qty range once for every candidate row.
+    searches = _subqueries(_plan(thousands, 'sku in ("S3") and qty > 4 and qty < 9'))
+    assert searches == [
+        "SEARCH v1 USING INDEX record_values_s_rec (app=? AND code=? AND s=?)",
+        "SEARCH v2 USING INDEX record_values_rec (app=? AND rec=? AND code=? AND row=?)",
+        "SEARCH v3 USING INDEX record_values_rec (app=? AND rec=? AND code=? AND row=?)",
+    ]
+    expected = {rec for rec in range(1, 2001) if rec % 7 == 3 and 4 < rec % 10 < 9}
+    assert thousands.find('sku in ("S3") and qty > 4 and qty < 9') == expected

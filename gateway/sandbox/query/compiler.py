@@ -14,6 +14,13 @@ it. Positive predicates on fields of one subtable that are joined by ``and`` mus
 Negative ones keep their all-rows meaning inside such a group: every row satisfies them, so the row
 that satisfies the positive ones does too.
 
+``and`` groups are listed most selective first (see ``_share``), as the renderer drives the query
+from the first part it can look up in an index, and positive predicates on one top-level scalar
+field are merged into one test: ``amount >= 1 and amount < 9`` reads one index range
+(``n >= ? AND n < ?``) instead of two subqueries of half the table each. A scalar field has exactly
+one value row per record, so "some row passes A and some row passes B" is "its row passes both";
+on a multi-value field it is not ("some value >= 1 and some value < 9"), so those stay apart.
+
 Sorting: allowed on the types of ``rules.SORTABLE`` (others, multi-value and subtable fields give
 GAIA_IQ03 with the operator "order by"); empty values sort as the smallest; text sorts by code
 point; equal keys are ordered by ``$id`` descending (Kintone leaves this unspecified).
@@ -21,6 +28,7 @@ point; equal keys are ordered by ``$id`` descending (Kintone leaves this unspeci
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +39,29 @@ from .lexer import syntax_error
 from .parser import parse_query
 from .predicates import Env, Target, build, literal
 from .rules import FUNCTION_TYPES, ID_TYPE, OPERATORS, POSITIVE, SORTABLE, domain
-from .sql import AllOf, Cond, Frag, Has, Not, Renderer, SameRow, all_of, any_of, join, negate
+from .sql import (
+    AllOf,
+    Cond,
+    Frag,
+    Has,
+    Not,
+    Renderer,
+    SameRow,
+    all_of,
+    all_tests,
+    any_of,
+    join,
+    negate,
+)
 
 MAX_LIMIT = 500
 MAX_OFFSET = 10_000
+
+# A guess at the share of records a positive predicate passes, made without data like SQLite's
+# own guesses without statistics: one comparison passes a quarter, listed values of a choice field
+# their share of its options, those of any other field a hundredth each, a word search a tenth, and
+# ``is empty`` everything (no index range serves it). ``and`` groups list their parts by it.
+_COMPARISON, _PER_VALUE, _WORD_SEARCH = 0.25, 0.01, 0.1
 
 
 @dataclass(frozen=True)
@@ -52,17 +79,56 @@ class CompiledQuery:
 
 @dataclass(frozen=True)
 class _Compiled:
-    """A predicate's positive test, whether the operator negates it, and its subtable."""
+    """A predicate's positive test, whether the operator negates it, its subtable, whether its
+    field is a top-level scalar (one value row per record, see ``index``) and ``_share`` (1 when it
+    cannot drive). Other terms of an ``and`` group are wrapped as they are."""
 
     cond: Cond
-    negated: bool
-    table: str | None
+    negated: bool = False
+    table: str | None = None
+    scalar: bool = False
+    share: float = 1.0
 
     def alone(self) -> Cond:
         if self.table is None:
             return negate(self.cond) if self.negated else self.cond
         rows = SameRow(self.table, (self.cond,))
         return AllOf((Has(self.table), Not(rows))) if self.negated else rows
+
+    def merge_key(self) -> tuple[str, str] | None:
+        """Predicates of one ``and`` group with the same key become one condition."""
+        if self.negated:
+            return None
+        if self.table is not None:
+            return ("row", self.table)
+        if self.scalar and isinstance(self.cond, Has):
+            return ("value", self.cond.code)
+        return None
+
+
+def _share(target: Target, op: str, count: int) -> float:
+    """The guessed share of records passing the positive ``op`` with ``count`` values."""
+    if op == "like":
+        return _WORD_SEARCH
+    if op == "is empty":
+        return 1.0
+    if op not in ("=", "in"):
+        return _COMPARISON
+    options = target.fd.options if target.fd and target.type in OPTION_TYPES else None
+    return min(1.0, count / len(options) if options else count * _PER_VALUE)
+
+
+def _merge(group: list[_Compiled]) -> tuple[float, Cond]:
+    """The share and condition of the predicates of one merge key (or of one other term)."""
+    first = group[0]
+    if len(group) == 1:
+        return first.share, first.alone()
+    share = math.prod(compiled.share for compiled in group)
+    if first.table is not None:
+        return share, SameRow(first.table, tuple(compiled.cond for compiled in group))
+    # A value key groups positive value tests of one scalar field (see merge_key).
+    values = [compiled.cond for compiled in group if isinstance(compiled.cond, Has)]
+    return share, Has(values[0].code, all_tests([value.test for value in values]))
 
 
 class _Compiler:
@@ -95,25 +161,29 @@ class _Compiler:
         return self.and_group(node)
 
     def and_group(self, node: And) -> Cond:
-        """``and`` terms; positive predicates on one subtable share a row (one ``SameRow``)."""
-        parts: list[Cond | str] = []
-        rows: dict[str, list[Cond]] = {}
-        for term in node.terms:
-            compiled = self.predicate(term) if isinstance(term, Predicate) else None
-            if compiled is None or compiled.table is None or compiled.negated:
-                parts.append(compiled.alone() if compiled else self.condition(term))
-            elif compiled.table in rows:
-                rows[compiled.table].append(compiled.cond)
+        """``and`` terms, merged by ``_Compiled.merge_key`` and listed most selective first."""
+        groups: dict[tuple[str, str] | int, list[_Compiled]] = {}
+        for i, term in enumerate(node.terms):
+            if isinstance(term, Predicate):
+                compiled = self.predicate(term)
             else:
-                rows[compiled.table] = [compiled.cond]
-                parts.append(compiled.table)
-        return all_of([SameRow(p, tuple(rows[p])) if isinstance(p, str) else p for p in parts])
+                compiled = _Compiled(self.condition(term))
+            groups.setdefault(compiled.merge_key() or i, []).append(compiled)
+        parts = sorted((_merge(group) for group in groups.values()), key=lambda part: part[0])
+        return all_of([cond for _, cond in parts])
 
     def predicate(self, node: Predicate) -> _Compiled:
         target = self.target(node.field)
         self.check(target, node)
         op = POSITIVE.get(node.op, node.op)
-        return _Compiled(build(target, op, node.values, self.env), op != node.op, target.table)
+        negated = op != node.op
+        return _Compiled(
+            build(target, op, node.values, self.env),
+            negated,
+            target.table,
+            scalar=target.table is None and target.domain != "multi",
+            share=1.0 if negated else _share(target, op, len(node.values)),
+        )
 
     def check(self, target: Target, node: Predicate) -> None:
         if target.type in OPTION_TYPES and target.fd is not None:

@@ -8,7 +8,14 @@ or at row level (one subtable row, given by rec/row expressions).
 
 Record-level leaves render as ``r.id IN (SELECT rec FROM record_values WHERE app = ? AND
 code = ? AND <test>)`` so SQLite drives selective queries from the ``(app, code, s|n)`` indexes
-instead of scanning every record. Every literal is a bound parameter.
+instead of scanning every record. SQLite materialises such a subquery in full, fetching ``rec``
+from the table for every index entry, so in an ``and`` group only the first leaf that can drive
+does (the compiler lists the most selective first); the others are checked on each candidate
+record by an ``EXISTS`` over the record's own index rows, which with ``ORDER BY r.id ... LIMIT``
+stops once enough candidates passed. Every literal is a bound parameter.
+
+Correlated lookups name their index (``INDEXED BY``): without statistics SQLite rates a range on
+the value index above the record's own rows and would scan that range for every record checked.
 """
 
 from __future__ import annotations
@@ -33,6 +40,11 @@ def join(separator: str, frags: list[Frag]) -> Frag:
 
 def placeholders(count: int) -> str:
     return ", ".join("?" * count)
+
+
+def all_tests(tests: list[Frag]) -> Frag:
+    """The value tests (over ``{v}``) joined by AND; each is parenthesised, as it may be an OR."""
+    return _balanced(" AND ", [Frag(f"({test.sql})", test.params) for test in tests])
 
 
 @dataclass(frozen=True)
@@ -115,18 +127,14 @@ class Renderer:
             return self._driven(cond.items, cond.table)
         if isinstance(cond, Has | Words):
             return self._driven((cond,), None)
+        if isinstance(cond, AllOf):
+            return self._conjunction(cond.items)
         return self._combine(cond, self.record)
 
     def row(self, cond: Cond, rec: str, row: str) -> Frag:
         """``cond`` as a boolean SQL expression on the subtable row (``rec``, ``row``)."""
         if isinstance(cond, Has):
-            v = self.alias()
-            test = _bind(cond.test, v)
-            return Frag(
-                f"EXISTS (SELECT 1 FROM record_values {v} WHERE {v}.app = ? AND {v}.rec = {rec} "
-                f"AND {v}.code = ? AND {v}.row = {row} AND {test.sql})",
-                (self.app, cond.code, *test.params),
-            )
+            return self._has_rows(cond, rec, row)
         if isinstance(cond, Words):
             if not cond.tokens:
                 return TRUE
@@ -138,6 +146,41 @@ class Renderer:
                 (self.app, cond.code, *cond.tokens, len(cond.tokens)),
             )
         return self._combine(cond, lambda c: self.row(c, rec, row))
+
+    def _has_rows(self, has: Has, rec: str, row: str | None) -> Frag:
+        """Some value row of ``has.code`` in record ``rec`` (in row ``row`` if given) passes."""
+        v = self.alias()
+        test = _bind(has.test, v)
+        in_row = "" if row is None else f" AND {v}.row = {row}"
+        return Frag(
+            f"EXISTS (SELECT 1 FROM record_values {v} INDEXED BY record_values_rec "
+            f"WHERE {v}.app = ? AND {v}.rec = {rec} AND {v}.code = ?{in_row} AND {test.sql})",
+            (self.app, has.code, *test.params),
+        )
+
+    def _conjunction(self, items: tuple[Cond, ...]) -> Frag:
+        """All ``items`` hold: the first leaf that can drive gives the candidate records, the
+        other leaves are checked per candidate (see the module docstring)."""
+        first = next((i for i, item in enumerate(items) if _drives_record(item)), None)
+        if first is None:
+            return self._combine(AllOf(items), self.record)
+        driver = self.record(items[first])
+        checks = [self._check(item) for i, item in enumerate(items) if i != first]
+        return _balanced(" AND ", [driver, *checks])
+
+    def _check(self, item: Cond) -> Frag:
+        """A non-driving item of a conjunction as a test of the candidate record ``r``."""
+        if isinstance(item, Not) and isinstance(item.item, Has | Words):
+            inner = self._check(item.item)
+            return Frag(f"NOT ({inner.sql})", inner.params)
+        if isinstance(item, Has):
+            return self._has_rows(item, "r.id", None)
+        if isinstance(item, Words):
+            if not item.tokens:
+                return TRUE
+            source = _word_source(self.alias(), self.app, item, rec="r.id")
+            return Frag(f"EXISTS ({source.sql})", source.params)
+        return self.record(item)
 
     def _combine(self, cond: Cond, render) -> Frag:
         if isinstance(cond, Not):
@@ -192,14 +235,27 @@ def _drives(item: Cond) -> bool:
     return isinstance(item, Has) or (isinstance(item, Words) and bool(item.tokens))
 
 
+def _drives_record(item: Cond) -> bool:
+    """Whether ``record`` renders ``item`` as ``r.id IN (<index lookup>)``."""
+    return _drives(item) or isinstance(item, SameRow)
+
+
 def _bind(test: Frag, alias: str) -> Frag:
     return Frag(f"({test.sql.replace('{v}', alias)})", test.params)
 
 
-def _word_source(w: str, app: int, words: Words) -> Frag:
-    """Rows (alias ``w``) holding all tokens of ``words``."""
+def _word_source(w: str, app: int, words: Words, rec: str | None = None) -> Frag:
+    """Rows (alias ``w``) holding all tokens of ``words``; only those of record ``rec`` if given.
+
+    Without ``rec`` the token index is named: for several tokens SQLite would otherwise read every
+    word of the app through the (app, rec) index to save sorting the GROUP BY.
+    """
     tokens = words.tokens
-    head = f"SELECT {w}.rec FROM record_words {w} WHERE {w}.app = ? AND {w}.code = ? AND "
+    index, of_rec = ("token", "") if rec is None else ("rec", f" AND {w}.rec = {rec}")
+    head = (
+        f"SELECT {w}.rec FROM record_words {w} INDEXED BY record_words_{index} "
+        f"WHERE {w}.app = ?{of_rec} AND {w}.code = ? AND "
+    )
     if len(tokens) == 1:
         return Frag(f"{head}{w}.token = ?", (app, words.code, tokens[0]))
     return Frag(
