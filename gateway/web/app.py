@@ -21,16 +21,17 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     app = Flask(__name__)
     app.json.sort_keys = False  # OData clients expect "@odata.context" first
     app.json.ensure_ascii = False
-    app.extensions[EXTENSION] = Gateway(
+    gateway = Gateway(
         settings=settings,
         client=client,
         models=model_cache(client, settings),
         reader=Reader(client, settings.kintone, SkipTokens.from_settings(settings)),
     )
+    app.extensions[EXTENSION] = gateway
     app.register_blueprint(routes.blueprint)
     errors.register(app)
-    writes.register(app, settings, client, app.extensions[EXTENSION].models.get)
-    openapi.register(app, settings, app.extensions[EXTENSION].models.get)
+    writes.register(app, settings, client, gateway.models.get)
+    openapi.register(app, settings, gateway.models.get)
     app.after_request(_odata_version)
     security.register(app, settings)  # last: its address check goes before every other hook
     return app
