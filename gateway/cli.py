@@ -13,14 +13,13 @@ then the process serves until Ctrl-C (or SIGTERM).
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .ops.server import serve
 from .sandbox import Sandbox, SandboxServer
 from .sandbox.config import (
     ConfigError,
@@ -31,16 +30,15 @@ from .sandbox.config import (
     merge,
 )
 from .sandbox.demo import DemoInfo, demo_info, seed_demo
-from .security import add_user, warn_if_exposed
+from .security import add_user
 from .security.cli import add_users_command
 from .settings import (
     AuthScheme,
     GatewaySettings,
     KintoneSettings,
     Secret,
+    Section,
     Settings,
-    SettingsError,
-    load_settings,
 )
 from .web import create_app
 from .web.server import WebServer
@@ -117,7 +115,9 @@ def _parser() -> argparse.ArgumentParser:
         "serve",
         help="serve the gateway in front of the Kintone named in the settings file",
         description="Serve the OData gateway (under /api.rsc/) for the Kintone domain of the "
-                    "settings file, until Ctrl-C.",
+                    "settings file under gunicorn ([Server] settings), until SIGTERM or "
+                    "Ctrl-C. Logs are JSON lines on stderr, every request's audit line "
+                    "included.",
     )
     serve.add_argument(
         "--config", metavar="FILE",
@@ -125,10 +125,8 @@ def _parser() -> argparse.ArgumentParser:
              "also come from the environment, see settings.cfg.example)",
     )
     serve.add_argument("--host", help="interface to listen on (default: [gateway] Host)")
-    serve.add_argument("--port", type=int, help="port to listen on (default: [gateway] Port)")
-    serve.add_argument(
-        "--log-requests", action="store_true", help="log every HTTP request on stderr",
-    )
+    serve.add_argument("--port", type=int,
+                       help="port to listen on (default: [gateway] Port; 0 picks a free port)")
     serve.set_defaults(run=_run_serve)
     add_users_command(commands)
     return parser
@@ -193,22 +191,12 @@ def _demo_settings(sandbox_url: str, info: DemoInfo) -> Settings:
         kintone=KintoneSettings(url=sandbox_url, auth_scheme=AuthScheme.PASSWORD,
                                 user=info.login, password=Secret(info.password)),
         gateway=GatewaySettings(),
+        sections={"triggers": Section("triggers", {"database": ":memory:"})},
     )
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    try:
-        settings = load_settings(args.config)
-    except SettingsError as exc:
-        sys.exit(f"kintone-gateway: error: {exc}")
-    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the audit lines
-    if args.config:
-        warn_if_exposed([Path(args.config)])
-    host = args.host or settings.gateway.host
-    port = settings.gateway.port if args.port is None else args.port
-    gateway = _listen(lambda: WebServer(create_app(settings), host, port,
-                                        quiet=not args.log_requests), host, port)
-    return _serve([gateway], [f"service: {gateway.url}{SERVICE_PATH}"])
+    serve(args.config, args.host, args.port)
 
 
 def _listen(make: Callable[[], SandboxServer | WebServer], host: str, port: int

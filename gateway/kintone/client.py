@@ -8,6 +8,7 @@ a failing chunk's validation errors are renumbered to the caller's record indexe
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from ..settings import KintoneSettings
@@ -42,6 +43,15 @@ class KintoneClient:
     def observe(self, observer: Callable[[], None]) -> None:
         """Call ``observer`` before every HTTP call to Kintone, retries included."""
         self._transport.observers.append(observer)
+
+    def observe_failures(self, observer: Callable[[KintoneError, bool], None]) -> None:
+        """Call ``observer`` with every failed HTTP call and whether it will be sent again."""
+        self._transport.failure_observers.append(observer)
+
+    def share_slots(self, slots: AbstractContextManager) -> None:
+        """Enter ``slots`` around every HTTP call instead of this client's own semaphore, e.g. a
+        cap shared by several gateway instances."""
+        self._transport.slots = slots
 
     def __enter__(self) -> KintoneClient:
         return self

@@ -12,12 +12,15 @@ Kintone refuses offsets beyond 10,000, so records are never paged by offset:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass
 
 from . import query as kq
+from . import readahead
 from .client import KintoneClient
 from .errors import KintoneError
-from .models import Cursor, Record
+from .models import Cursor, CursorPage, Record
 
 log = logging.getLogger("gateway.kintone")
 
@@ -29,11 +32,15 @@ ID = "$id"
 def iter_records(client: KintoneClient, app: int, *, condition: str = "",
                  order_by: Sequence[tuple[str, str]] | None = None,
                  fields: Sequence[str] | None = None, page_size: int = MAX_PAGE,
-                 start_after_id: int | None = None) -> Iterator[Record]:
+                 start_after_id: int | None = None, read_ahead: bool = False,
+                 wanted: int | None = None) -> Iterator[Record]:
     """Every record of ``app`` matching ``condition`` (a query without order/limit/offset),
     in ``order_by`` order (default ``$id asc``).
 
-    ``start_after_id`` resumes an ``$id``-ordered read after that record.
+    ``start_after_id`` resumes an ``$id``-ordered read after that record. ``read_ahead``
+    fetches each next page in the background while the caller reads the current one (see
+    ``readahead``), for callers that will read them: only until ``wanted`` records (None: all)
+    were fetched, so that no call is made for a page the caller will not read.
     """
     if not 1 <= page_size <= MAX_PAGE:
         raise ValueError(f"page_size must be between 1 and {MAX_PAGE}")
@@ -42,43 +49,79 @@ def iter_records(client: KintoneClient, app: int, *, condition: str = "",
         direction = keys[0][1].lower()
         if direction not in kq.DIRECTIONS:
             raise ValueError(f"{direction!r} is not a sort direction (asc or desc)")
-        return _seek(client, app, condition, direction, fields, page_size, start_after_id)
+        seek = _Seek(client, app, condition, direction, fields, page_size)
+        return seek.records(start_after_id, read_ahead, wanted)
     if start_after_id is not None:
         raise ValueError("start_after_id needs the records ordered by $id")
     query = f"{kq.where(condition)} {kq.order_by(keys)}".strip()
-    return _by_cursor(client, app, query, fields, page_size)
+    return _by_cursor(client, app, query, fields, page_size, read_ahead)
 
 
-def _seek(client: KintoneClient, app: int, condition: str, direction: str,
-          fields: Sequence[str] | None, page_size: int, last: int | None) -> Iterator[Record]:
-    # Seeking needs every record's $id, even when the caller did not ask for it.
-    hide_id = fields is not None and ID not in fields
-    wanted = [*fields, ID] if fields is not None and hide_id else fields
-    comparison = ">" if direction == "asc" else "<"
-    sort = kq.order_by([(ID, direction)])
-    while True:
+@dataclass(frozen=True)
+class _Seek:
+    client: KintoneClient
+    app: int
+    condition: str
+    direction: str
+    fields: Sequence[str] | None
+    page_size: int
+
+    def records(self, last: int | None, read_ahead: bool, wanted: int | None
+                ) -> Iterator[Record]:
+        # Seeking needs every record's $id, even when the caller did not ask for it.
+        hide_id = self.fields is not None and ID not in self.fields
+        fetched = 0
+
+        def following(page: list[Record]) -> Callable[[], list[Record]] | None:
+            nonlocal fetched
+            fetched += len(page)
+            return self._fetch(_id(page[-1])) if len(page) == self.page_size else None
+
+        def ahead(_: list[Record]) -> bool:
+            return read_ahead and (wanted is None or fetched < wanted)
+
+        with closing(readahead.pages(self._fetch(last)(), following, ahead)) as chain:
+            for page in chain:
+                for record in page:
+                    if hide_id:
+                        del record[ID]
+                    yield record
+
+    def _fetch(self, last: int | None) -> Callable[[], list[Record]]:
+        """The call reading the page after the record ``last`` (None: the first page)."""
+        fields = self.fields
+        asked = [*fields, ID] if fields is not None and ID not in fields else fields
+        comparison = ">" if self.direction == "asc" else "<"
         bound = f"{ID} {comparison} {last}" if last is not None else ""
-        query = f"{kq.where(condition, bound)} {sort} limit {page_size}".strip()
-        records = client.get_records(app, query, wanted).records
-        for record in records:
-            last = int(record[ID]["value"])
-            if hide_id:
-                del record[ID]
-            yield record
-        if len(records) < page_size:
-            return
+        sort = kq.order_by([(ID, self.direction)])
+        query = f"{kq.where(self.condition, bound)} {sort} limit {self.page_size}".strip()
+        return lambda: self.client.get_records(self.app, query, asked).records
+
+
+def _id(record: Record) -> int:
+    return int(record[ID]["value"])
 
 
 def _by_cursor(client: KintoneClient, app: int, query: str, fields: Sequence[str] | None,
-               page_size: int) -> Iterator[Record]:
+               page_size: int, read_ahead: bool) -> Iterator[Record]:
     cursor = client.create_cursor(app, query, fields, page_size)
     exhausted = False
+
+    def fetch() -> CursorPage:
+        nonlocal exhausted
+        page = client.get_cursor(cursor)
+        exhausted = exhausted or not page.next  # Kintone released the cursor with its last page
+        return page
+
+    def following(page: CursorPage) -> Callable[[], CursorPage] | None:
+        return fetch if page.next else None
+
     try:
-        while not exhausted:
-            page = client.get_cursor(cursor)
-            exhausted = not page.next  # Kintone released the cursor with its last page
-            yield from page.records
+        with closing(readahead.pages(fetch(), following, lambda _: read_ahead)) as chain:
+            for page in chain:
+                yield from page.records
     finally:
+        # After the page read ahead, if any, came in (closing waits for it): it may be the last.
         if not exhausted:
             _release(client, cursor)
 

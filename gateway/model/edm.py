@@ -114,10 +114,16 @@ def to_odata(kintone_type: str, value: Any, props: Mapping[str, Any] | None = No
     ``props`` is the field's form property (only CALC's ``format`` matters). SUBTABLE values
     need their row type: use ``Property.to_odata``.
     """
-    converter = _CONVERTERS.get(value_type(kintone_type, props))
-    if converter is None:
+    return converter(kintone_type, props)(value)
+
+
+def converter(kintone_type: str, props: Mapping[str, Any] | None = None
+              ) -> Callable[[Any], Any]:
+    """What ``to_odata`` applies to values of a field type: for converting many values."""
+    found = _CONVERTERS.get(value_type(kintone_type, props))
+    if found is None:
         raise ValueError(f"no OData value for Kintone type {kintone_type!r}")
-    return converter(value)
+    return found
 
 
 def _blank(value: Any) -> bool:

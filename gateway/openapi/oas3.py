@@ -3,8 +3,9 @@
 The conversion is mechanical: ``host``/``basePath``/``schemes`` become ``servers``; definitions,
 parameters, responses and security definitions move under ``components``; body parameters
 become ``requestBody`` and response schemas ``content`` for each media type the operation
-produces; non-body parameters get their type in a ``schema``; ``x-nullable`` becomes a ``null``
-in ``type``, which is how JSON Schema 2020-12 (OpenAPI 3.1) says it.
+produces; non-body parameters and response headers get their type in a ``schema``;
+``x-nullable`` becomes a ``null`` in ``type``, which is how JSON Schema 2020-12 (OpenAPI 3.1)
+says it.
 """
 
 from __future__ import annotations
@@ -128,6 +129,15 @@ def _response(response: Doc, produces: list[str]) -> Doc:
     out = {key: value for key, value in response.items() if key != "schema"}
     if "schema" in response:
         out["content"] = {media: {"schema": response["schema"]} for media in produces}
+    if "headers" in response:
+        out["headers"] = {name: _header(header) for name, header in response["headers"].items()}
+    return out
+
+
+def _header(header: Doc) -> Doc:
+    """A Swagger 2.0 response header: its type moves into a ``schema``, as for parameters."""
+    out = {key: value for key, value in header.items() if key not in _SCHEMA_KEYS}
+    out["schema"] = {key: header[key] for key in _SCHEMA_KEYS if key in header}
     return out
 
 

@@ -20,6 +20,7 @@ from .naming import OperationIds, set_names
 from .operations import ERROR_RESPONSES, QUERY_OPTIONS, Subject, error_refs, set_paths
 from .origin import Origin
 from .schemas import Schema, set_definitions, source
+from .triggers import trigger_paths
 
 TITLE = "Kintone Gateway"
 OWN_HEADER, CDATA_HEADER = TOKEN_HEADERS
@@ -88,6 +89,7 @@ def build_swagger2(model: Model, origin: Origin, own: OwnSpec,
         paths.update(set_paths(subject, ids))
         definitions.update(set_definitions(entity_set, subject.names.singular,
                                            model.complex_type))
+    paths.update(trigger_paths(model, chosen, names, ids))
     return {
         "swagger": "2.0",
         "info": {"title": TITLE, "version": package_version(), "description": _DESCRIPTION},

@@ -28,8 +28,8 @@ from .rights import FULL, READ_ONLY, Rights
 from .tokens import key_file
 from .users import User, UserStore
 
-__all__ = ["FULL", "READ_ONLY", "Rights", "User", "add_user", "can", "count_kintone_call",
-           "current_user", "register", "require", "warn_if_exposed"]
+__all__ = ["FULL", "READ_ONLY", "Rights", "User", "add_user", "allow_anonymous", "can",
+           "count_kintone_call", "current_user", "register", "require", "warn_if_exposed"]
 
 log = logging.getLogger("gateway.security")
 EXTENSION = "kintone_gateway.security"
@@ -76,3 +76,9 @@ def can(method: str, entity_set: str) -> bool:
 
 def _settings_file() -> Path:
     return Path(os.environ.get(PATH_VARIABLE) or DEFAULT_PATH)
+
+
+def allow_anonymous(app: Flask, endpoint: str) -> None:
+    """Let callers reach ``endpoint`` (a Flask endpoint name) without an authtoken: for callers
+    that cannot send one, such as Kintone's webhooks, whose endpoint checks its own secret."""
+    app.extensions[EXTENSION].anonymous.add(endpoint)

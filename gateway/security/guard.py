@@ -5,7 +5,7 @@ per-user rate and concurrency."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Request, Response, g, request
 
@@ -33,6 +33,9 @@ class Guard:
     running: ConcurrencyLimiter
     max_body: int
     own_origins: tuple[str, ...]
+    # Endpoints callers reach without an authtoken (Kintone's webhooks carry none); the address
+    # allowlist, per-address limits and body limit still apply.
+    anonymous: set[str] = field(default_factory=set)
 
     @classmethod
     def from_settings(cls, settings: Settings, authenticator: Authenticator,
@@ -51,6 +54,8 @@ class Guard:
     def before(self) -> Response | None:
         self._admit_address(request)
         check_body(request, self.max_body)
+        if request.endpoint in self.anonymous:
+            return None
         if self.cors.is_preflight(request):
             return self._preflight(request)
         if self.cors.refuses(request, (*self.own_origins, origin_of(request.host_url))):

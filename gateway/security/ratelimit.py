@@ -13,6 +13,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..settings import Section
 
@@ -21,30 +22,43 @@ _SWEEP_ABOVE = 10_000  # keys kept before recovered ones are swept away
 _LIMIT_MAX = 10_000_000
 
 
-class HourlyLimiter:
-    def __init__(self, clock: Callable[[], float], period: float = HOUR) -> None:
-        self._clock = clock
-        self._period = period
-        self._lock = threading.Lock()
-        self._due: dict[str, float] = {}  # key -> theoretical arrival time of its next request
+class GcraBackend(Protocol):
+    """Where the hourly limiter keeps its per-key state."""
 
-    def hit(self, key: str, limit: int) -> float | None:
-        """Count one request; ``None`` when allowed, else the seconds until one would be."""
-        if limit <= 0:
-            return None
-        interval = self._period / limit
+    def advance(self, key: str, interval: float, period: float, now: float) -> float | None:
+        """Count one request of ``key``; ``None`` when allowed, else the seconds until one
+        would be."""
+
+
+class SlotBackend(Protocol):
+    """Where the concurrency limiter counts the requests running per key."""
+
+    def acquire(self, key: str, limit: int) -> bool: ...
+
+    def release(self, key: str) -> None: ...
+
+
+class MemoryGcra:
+    """The in-process backend: one timestamp per key (its next request's theoretical arrival)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._due: dict[str, float] = {}
+
+    def advance(self, key: str, interval: float, period: float, now: float) -> float | None:
         with self._lock:
-            now = self._clock()
             due = max(self._due.get(key, now), now) + interval
-            if due - now > self._period:
-                return due - self._period - now
+            if due - now > period:
+                return due - period - now
             self._due[key] = due
             if len(self._due) > _SWEEP_ABOVE:
                 self._due = {k: t for k, t in self._due.items() if t > now}
         return None
 
 
-class ConcurrencyLimiter:
+class MemorySlots:
+    """The in-process backend of the concurrency limiter."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._running: Counter[str] = Counter()
@@ -61,6 +75,33 @@ class ConcurrencyLimiter:
             self._running[key] -= 1
             if self._running[key] <= 0:
                 del self._running[key]
+
+
+class HourlyLimiter:
+    def __init__(self, clock: Callable[[], float], period: float = HOUR,
+                 backend: GcraBackend | None = None) -> None:
+        self._clock = clock
+        self._period = period
+        # Replaceable, so that several gateway instances count together (gateway.ops.cluster).
+        self.backend: GcraBackend = backend or MemoryGcra()
+
+    def hit(self, key: str, limit: int) -> float | None:
+        """Count one request; ``None`` when allowed, else the seconds until one would be."""
+        if limit <= 0:
+            return None
+        return self.backend.advance(key, self._period / limit, self._period, self._clock())
+
+
+class ConcurrencyLimiter:
+    def __init__(self, backend: SlotBackend | None = None) -> None:
+        # Replaceable, so that several gateway instances count together (gateway.ops.cluster).
+        self.backend: SlotBackend = backend or MemorySlots()
+
+    def acquire(self, key: str, limit: int) -> bool:
+        return self.backend.acquire(key, limit)
+
+    def release(self, key: str) -> None:
+        self.backend.release(key)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@ query needs so that Kintone sends no more than that."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from typing import Any
 
 from odata_query import ast
@@ -70,11 +71,31 @@ def record_entity(entity_type: EntityType, record: Record, names: Iterable[str])
     A field missing from the record (hidden by field permissions, a feature turned off) reads
     as null, or as an empty collection.
     """
-    return {name: _field_value(entity_type.property(name), record) for name in names}
+    return record_converter(entity_type, names)(record)
 
 
-def _field_value(prop: Property, record: Record) -> Any:
-    return prop.to_odata((record.get(prop.kintone_code) or {}).get("value"))
+def record_converter(entity_type: EntityType, names: Iterable[str]
+                     ) -> Callable[[Record], dict]:
+    """``record_entity`` for many records: the properties are looked up once, not per value."""
+    fields = [(name, prop.kintone_code, _value_converter(prop))
+              for name in names for prop in (entity_type.property(name),)]
+
+    def convert(record: Record) -> dict:
+        entity = {}
+        for name, code, to_odata in fields:
+            cell = record.get(code)
+            entity[name] = to_odata(cell.get("value") if cell else None)
+        return entity
+
+    return convert
+
+
+def _value_converter(prop: Property) -> Callable[[Any], Any]:
+    """``prop.to_odata``, with the converter of a plain field chosen once, not per value."""
+    if prop.row_type is None and prop.kintone_type is not None:
+        with suppress(ValueError):  # an unknown type: to_odata says so when a value comes
+            return edm.converter(prop.kintone_type, prop.props)
+    return prop.to_odata
 
 
 def row_entities(entity_set: EntitySet, record: Record, row_type: ComplexType) -> list[dict]:

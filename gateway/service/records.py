@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from ..kintone import KintoneClient, KintoneNotFound, iter_records
 from ..kintone import query as kq
@@ -29,7 +30,14 @@ from ..odata.errors import bad_request, not_implemented
 from ..odata.evaluate import matches
 from ..odata.options import OrderItem
 from ..odata.translate import FilterPlan
-from .entities import ID, filter_names, project, record_entity, record_fields, row_entities
+from .entities import (
+    ID,
+    filter_names,
+    project,
+    record_converter,
+    record_fields,
+    row_entities,
+)
 from .pages import Item, Position, Window
 
 MAX_OFFSET = 10_000
@@ -72,17 +80,28 @@ class Scan:
 
     def entity(self, record: Record) -> dict | None:
         """The record as an entity, or None when the residual rejects it."""
-        entity = record_entity(self.entity_set.entity_type, record, self.converted)
-        if self.plan.residual is not None and not matches(self.plan.residual, entity):
+        entity = self._convert(record)
+        if self.plan.residual is None:
+            return entity  # nothing but the selection was converted
+        if not matches(self.plan.residual, entity):
             return None
         return project(entity, self.names)
 
+    @cached_property
+    def _convert(self) -> Callable[[Record], dict]:
+        return record_converter(self.entity_set.entity_type, self.converted)
+
     def records(self, order: OrderKeys = (), *, after: int | None = None,
-                batch: int = MAX_PAGE) -> Iterator[Record]:
-        """Every record matching the condition, in ``order`` (seek or cursor, see paging)."""
+                batch: int = MAX_PAGE, wanted: int | None = 0) -> Iterator[Record]:
+        """Every record matching the condition, in ``order`` (seek or cursor, see paging).
+
+        ``wanted``: how many of them the caller will read (None: all, 0: unknown), so that
+        the next Kintone page is read ahead when it will be needed (see paging).
+        """
         return iter_records(self.client, self.app, condition=self.plan.condition,
                             order_by=list(order) or None, fields=self.fields(order),
-                            page_size=batch, start_after_id=after)
+                            page_size=batch, start_after_id=after, read_ahead=wanted != 0,
+                            wanted=wanted)
 
     def total(self) -> int:
         """How many records the pushed condition matches (one cheap call)."""
@@ -164,8 +183,16 @@ class RecordSource:
             if after is None:
                 return _nothing(), window
         batch = _batch(window.limit) if self.scan.exact else MAX_PAGE
-        records = self.scan.records(((ID, direction),), after=after, batch=batch)
+        records = self.scan.records(((ID, direction),), after=after, batch=batch,
+                                    wanted=self._wanted(window.limit))
         return _with_positions(self.scan, records, lambda record, _: {"id": _id(record)}), window
+
+    def _wanted(self, entities: int | None, before: int = 0) -> int | None:
+        """How many records serving ``entities`` (None: all) reads after ``before`` skipped
+        ones: known when every record is an entity, 0 (unknown) when a residual drops some."""
+        if entities is None:
+            return None
+        return before + entities if self.scan.exact else 0
 
     def _id_before(self, direction: str, skip: int) -> int | None:
         """The id of the ``skip``-th matching record (None: there are fewer)."""
@@ -192,7 +219,7 @@ class RecordSource:
         end = total if window.left is None else min(total, start + window.left)
         if end <= MAX_OFFSET:
             return self._offsets(start, window), window
-        return self._cursor(start), replace(window, size=None)
+        return self._cursor(start, self._wanted(window.left, start)), replace(window, size=None)
 
     def _offsets(self, start: int, window: Window) -> Iterator[Item]:
         batch = _batch(window.limit) if self.scan.exact else MAX_PAGE
@@ -207,10 +234,10 @@ class RecordSource:
             if len(records) < batch:
                 return
         # Only when the set grew past the limit while it was being paged.
-        yield from self._cursor(position)
+        yield from self._cursor(position, 0)
 
-    def _cursor(self, start: int) -> Iterator[Item]:
-        records = self.scan.records(self.order)
+    def _cursor(self, start: int, wanted: int | None) -> Iterator[Item]:
+        records = self.scan.records(self.order, wanted=wanted)
         return _with_positions(self.scan, records, lambda _, position: {"o": position},
                                skip=start)
 

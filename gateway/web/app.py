@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from .. import openapi, security, writes
+from .. import openapi, security, triggers, writes
 from ..kintone import KintoneClient
 from ..service import Reader, SkipTokens, model_cache
 from ..settings import Settings
@@ -30,10 +30,11 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     app.extensions[EXTENSION] = gateway
     app.register_blueprint(routes.blueprint)
     errors.register(app)
+    security.register(app, settings)  # its address check goes before every other hook
     writes.register(app, settings, client, gateway.models.get)
     openapi.register(app, settings, gateway.models.get)
+    triggers.register(app, settings, client, gateway.models.get)
     app.after_request(_odata_version)
-    security.register(app, settings)  # last: its address check goes before every other hook
     return app
 
 

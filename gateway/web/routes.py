@@ -109,9 +109,9 @@ def _collection(req: ODataRequest, gw: Gateway) -> Response:
 
 def _shaped(page: Page, entity_set: EntitySet, options: QueryOptions, fmt: media.JsonFormat,
             root: str) -> Iterator[dict]:
-    for entity in page:
-        yield payload.entity_json(entity_set, entity, metadata=fmt.metadata, base_url=root,
+    shape = payload.entity_shaper(entity_set, metadata=fmt.metadata, base_url=root,
                                   select=options.select, ieee754=fmt.ieee754)
+    return map(shape, page)
 
 
 def _closing(chunks: Iterator[str], page: Page) -> Iterator[str]:

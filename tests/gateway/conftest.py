@@ -33,6 +33,8 @@ from gateway.web import create_app
 from tests.conftest import ADMIN
 
 FOLLOWED_HEADERS = ("x-authtoken", "prefer", "accept")
+# Trigger subscriptions and deliveries kept in memory, not in ./triggers.sqlite.
+IN_MEMORY_TRIGGERS = {"triggers": Section("triggers", {"database": ":memory:"})}
 # Settings sections of a gateway that also takes the authtoken in the URL (off by default).
 TOKEN_IN_URL = {"application": Section("application", {"allowauthtokeninurl": "true"})}
 FAST_RETRY = RetryPolicy(retries=2, base_delay=0.01, max_delay=0.02)
@@ -112,7 +114,7 @@ def start_gateway(server: SandboxServer) -> Iterator[Callable[..., Gateway]]:
         settings, token = add_user(Settings(
             kintone=kintone or kintone_settings(server.url, tuple(apps)),
             gateway=replace(GatewaySettings(), page_size=page_size, **gateway),
-            sections=sections or {},
+            sections={**IN_MEMORY_TRIGGERS, **(sections or {})},
         ), "test")
         client = client or RecordingClient(settings.kintone, retry=FAST_RETRY)
         app = create_app(settings, client=client)

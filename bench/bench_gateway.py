@@ -1,0 +1,387 @@
+"""Benchmarks of the gateway against the same Kintone requests made directly (see README.md).
+
+The sandbox and the gateway (gunicorn) run in child processes; each benchmark measures the
+gateway and the direct Kintone calls side by side in one run, repeats the run ``--runs`` times
+and reports medians and ratios:
+
+1. page: one page of 100 records, ``GET /<Set>?$top=100`` vs ``GET records.json``;
+2. export: every record through ``@odata.nextLink`` paging vs the fastest direct read (cursor
+   or ``$id`` seek), with the gateway worker's peak memory, for two app sizes;
+3. upsert: a 10,000-row ``$bulk?mode=upsert`` load vs ``PUT records.json`` upserts of 100;
+4. load: concurrent clients against several gunicorn workers: throughput, latencies, errors,
+   and the peak of concurrent Kintone calls vs ``MaxConcurrentRequests``.
+
+Prints a table and writes the numbers as JSON to ``bench/results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+import requests
+from bench_sandbox import FIELDS, code, records
+from common import (
+    KEY_FIELD,
+    ROOT,
+    Gateway,
+    GatewayOptions,
+    RssSampler,
+    Sandbox,
+    gateway_process,
+    machine,
+    median,
+    ms,
+    percentile,
+    sandbox_process,
+    save,
+    timed,
+)
+
+BENCHMARKS = ("page", "export", "upsert", "load")
+PAGE = 100
+KINTONE_PAGE = 500  # Kintone's largest page: what the fastest direct read uses
+UPSERT_EXISTING = 5_000  # records the upsert apps hold before the load
+ALL_FIELDS = ["$id", "$revision", "Record_number", "Created_by", "Created_datetime", "Updated_by",
+              "Updated_datetime", *FIELDS]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The apps each benchmark reads or writes, created before the gateway starts."""
+
+    page: int | None = None
+    exports: tuple[tuple[int, int], ...] = ()  # (records, app)
+    upserts: tuple[tuple[int, int], ...] = ()  # (direct app, gateway app), one pair per run
+
+
+def main() -> None:
+    args = _arguments()
+    options = GatewayOptions(page_size=args.page_size, max_concurrent=args.max_concurrent,
+                             threads=args.threads)
+    results: dict[str, dict] = {}
+    with sandbox_process(args.data) as sandbox:
+        plan = _prepare(sandbox, args)
+        apps = [plan.page, *(app for _, app in plan.exports),
+                *(app for pair in plan.upserts for app in pair)]
+        with gateway_process(sandbox, [a for a in apps if a], options) as gateway:
+            if "page" in args.only:
+                results["page"] = bench_page(sandbox, gateway, plan.page or 0, args)
+            if "export" in args.only:
+                results["export"] = bench_export(sandbox, gateway, plan.exports, args)
+            if "upsert" in args.only:
+                results["upsert"] = bench_upsert(sandbox, gateway, plan.upserts, args)
+        if "load" in args.only:
+            load_options = replace(options, workers=args.workers, threads=args.worker_threads)
+            with gateway_process(sandbox, [plan.page or 0], load_options) as gateway:
+                results["load"] = bench_load(sandbox, gateway, args, load_options)
+    report = {"parameters": vars(args), "machine": machine(), "results": results}
+    _print_table(results)
+    path = save("gateway", report)
+    print(f"\nwritten: {path.relative_to(ROOT)}")
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS),
+                        help="benchmarks to run (default: all)")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each benchmark (medians)")
+    parser.add_argument("--data", choices=("file", "memory"), default="memory",
+                        help="the sandbox's SQLite: in memory (default) or a temporary file")
+    parser.add_argument("--page-requests", type=int, default=50,
+                        help="benchmark 1: requests of each kind per run")
+    parser.add_argument("--export-sizes", type=int, nargs="+", default=[20_000, 100_000],
+                        help="benchmark 2: records of the exported apps")
+    parser.add_argument("--upsert-rows", type=int, default=10_000,
+                        help="benchmark 3: rows per load")
+    parser.add_argument("--clients", type=int, default=50, help="benchmark 4: client threads")
+    parser.add_argument("--seconds", type=float, default=20, help="benchmark 4: duration")
+    parser.add_argument("--page-size", type=int, default=500, help="[gateway] PageSize")
+    parser.add_argument("--max-concurrent", type=int, default=10,
+                        help="[kintone] MaxConcurrentRequests")
+    parser.add_argument("--threads", type=int, default=8,
+                        help="gunicorn threads of the single worker of benchmarks 1-3")
+    parser.add_argument("--workers", type=int, default=2, help="benchmark 4: gunicorn workers")
+    parser.add_argument("--worker-threads", type=int, default=25,
+                        help="benchmark 4: threads per gunicorn worker")
+    return parser.parse_args()
+
+
+def _prepare(sandbox: Sandbox, args: argparse.Namespace) -> Plan:
+    started = time.perf_counter()
+    page = (sandbox.make_app("PageApp", 1_000) if {"page", "load"} & set(args.only) else None)
+    exports = tuple((size, sandbox.make_app(f"Export{size}", size)) for size in args.export_sizes
+                    ) if "export" in args.only else ()
+    upserts = tuple(
+        (sandbox.make_app(f"UpsertDirect{run}", UPSERT_EXISTING),
+         sandbox.make_app(f"UpsertGateway{run}", UPSERT_EXISTING))
+        for run in range(args.runs)) if "upsert" in args.only else ()
+    print(f"seeded the sandbox in {time.perf_counter() - started:.1f} s", flush=True)
+    return Plan(page, exports, upserts)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. One page of 100 records
+
+
+def bench_page(sandbox: Sandbox, gateway: Gateway, app: int, args: argparse.Namespace) -> dict:
+    session = gateway.session()
+    url = f"{gateway.root}/PageApp?$top={PAGE}"
+    # The very request the gateway sends: the same query, the same fields.
+    query = {"app": app, "query": f"order by $id asc limit {PAGE}",
+             **{f"fields[{i}]": code for i, code in enumerate(ALL_FIELDS)}}
+
+    def direct() -> None:
+        _expect(len(sandbox.api.call("GET", "records", params=query)["records"]), PAGE)
+
+    def through_gateway() -> None:
+        response = session.get(url, timeout=60)
+        response.raise_for_status()
+        _expect(len(response.json()["value"]), PAGE)
+
+    for _ in range(5):  # warm both paths (connections, caches)
+        direct()
+        through_gateway()
+    runs = []
+    for _ in range(args.runs):
+        times: dict[str, list[float]] = {"direct": [], "gateway": []}
+        for _ in range(args.page_requests):
+            times["direct"].append(timed(direct)[0])
+            times["gateway"].append(timed(through_gateway)[0])
+        runs.append({kind: ms(median(values)) for kind, values in times.items()})
+    return _ratios(runs, lower_is_better=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. A full export
+
+
+def bench_export(sandbox: Sandbox, gateway: Gateway, exports: tuple[tuple[int, int], ...],
+                 args: argparse.Namespace) -> dict:
+    worker = gateway.worker_pids()
+    out = {}
+    for size, app in exports:
+        runs = []
+        for _ in range(args.runs):
+            seek = _rate(size, lambda app=app: _seek_all(sandbox, app))
+            cursor = _rate(size, lambda app=app: _cursor_all(sandbox, app))
+            with RssSampler(worker) as memory:
+                through = _rate(size, lambda size=size: _export(gateway, f"Export{size}"))
+            runs.append({"direct": max(seek, cursor), "gateway": through, "seek": seek,
+                         "cursor": cursor, "gateway_peak_mb": round(memory.peak, 1)})
+        out[str(size)] = _ratios(runs, lower_is_better=False)
+    return out
+
+
+def _rate(expected: int, read: Callable[[], int]) -> float:
+    seconds, count = timed(read)
+    _expect(count, expected)
+    return round(count / seconds)
+
+
+def _seek_all(sandbox: Sandbox, app: int) -> int:
+    seen, last = 0, 0
+    while True:
+        query = f"$id > {last} order by $id asc limit {KINTONE_PAGE}"
+        page = sandbox.api.call("GET", "records", params={"app": app, "query": query})["records"]
+        seen += len(page)
+        if len(page) < KINTONE_PAGE:
+            return seen
+        last = int(page[-1]["$id"]["value"])
+
+
+def _cursor_all(sandbox: Sandbox, app: int) -> int:
+    cursor = sandbox.api.call("POST", "records/cursor", {"app": app, "size": KINTONE_PAGE})
+    seen = 0
+    while True:
+        page = sandbox.api.call("GET", "records/cursor", params={"id": cursor["id"]})
+        seen += len(page["records"])
+        if not page["next"]:
+            return seen
+
+
+def _export(gateway: Gateway, entity_set: str) -> int:
+    session = gateway.session()
+    url: str | None = f"{gateway.root}/{entity_set}"
+    seen = 0
+    while url:
+        response = session.get(url, timeout=600)
+        response.raise_for_status()
+        body = response.json()
+        seen += len(body["value"])
+        url = body.get("@odata.nextLink")
+    return seen
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. An upsert load
+
+
+def bench_upsert(sandbox: Sandbox, gateway: Gateway, pairs: tuple[tuple[int, int], ...],
+                 args: argparse.Namespace) -> dict:
+    direct_apps = [direct for direct, _ in pairs]
+    rows = args.upsert_rows
+    runs = []
+    for number, direct_app in enumerate(direct_apps):
+        actions = {
+            "direct": lambda app=direct_app: _upsert_direct(sandbox, app, rows),
+            "gateway": lambda n=number: _upsert_gateway(gateway, f"UpsertGateway{n}", rows),
+        }
+        # Alternate which goes first, so neither always meets a warmer or fuller sandbox.
+        order = sorted(actions, reverse=number % 2 == 1)
+        runs.append({kind: _rate(rows, actions[kind]) for kind in order})
+    return _ratios(runs, lower_is_better=False)
+
+
+def _load_rows(count: int) -> Iterator[dict]:
+    """``count`` rows: the codes of the existing records (updates), then new ones (inserts);
+    every amount changes."""
+    for record in records(count):
+        yield {name: value["value"] for name, value in record.items()} | {
+            "amount": str(int(record["amount"]["value"]) + 1)}
+
+
+def _upsert_direct(sandbox: Sandbox, app: int, count: int) -> int:
+    rows = list(_load_rows(count))
+    written = 0
+    for start in range(0, count, 100):
+        entries = [{"updateKey": {"field": KEY_FIELD, "value": row[KEY_FIELD]},
+                    "record": {name: {"value": value} for name, value in row.items()
+                               if name != KEY_FIELD}}
+                   for row in rows[start:start + 100]]
+        body = sandbox.api.call("PUT", "records", {"app": app, "records": entries,
+                                                   "upsert": True})
+        written += len(body["records"])
+    return written
+
+
+def _upsert_gateway(gateway: Gateway, entity_set: str, count: int) -> int:
+    body = json.dumps([row | {"amount": int(row["amount"])} for row in _load_rows(count)])
+    response = gateway.session().post(
+        f"{gateway.root}/{entity_set}/$bulk?mode=upsert&key={KEY_FIELD}", data=body,
+        headers={"Content-Type": "application/json"}, timeout=600)
+    response.raise_for_status()
+    result = response.json()
+    if result["failed"]:
+        raise RuntimeError(f"{result['failed']} rows failed: {result['results'][:3]}")
+    return result["inserted"] + result["updated"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Concurrent clients
+
+
+def bench_load(sandbox: Sandbox, gateway: Gateway, args: argparse.Namespace,
+               options: GatewayOptions) -> dict:
+    runs = []
+    for _ in range(args.runs):
+        sandbox.peak(reset=True)
+        latencies, errors, seconds = _hammer(gateway, args.clients, args.seconds)
+        runs.append({"requests": len(latencies) + len(errors),
+                     "throughput_rps": round((len(latencies) + len(errors)) / seconds, 1),
+                     "p50_ms": ms(percentile(latencies, 0.5)),
+                     "p99_ms": ms(percentile(latencies, 0.99)),
+                     "errors": len(errors), "error_samples": errors[:3],
+                     "peak_kintone_concurrency": sandbox.peak()})
+    keys = ("throughput_rps", "p50_ms", "p99_ms")
+    return {"workers": options.workers, "threads": options.threads, "clients": args.clients,
+            "max_concurrent_requests": options.max_concurrent,
+            **{key: median([run[key] for run in runs]) for key in keys},
+            "errors": sum(run["errors"] for run in runs),
+            "peak_kintone_concurrency": max(run["peak_kintone_concurrency"] for run in runs),
+            "runs": runs}
+
+
+def _requests_mix(gateway: Gateway) -> Callable[[random.Random], str]:
+    """What a client asks: a page of 100, a filtered page, one entity by key."""
+    root = f"{gateway.root}/PageApp"
+
+    def pick(rng: random.Random) -> str:
+        kind = rng.randrange(3)
+        if kind == 0:
+            return f"{root}?$top={PAGE}&$skip={rng.randrange(10) * PAGE}"
+        if kind == 1:
+            return f"{root}?$filter={KEY_FIELD} eq '{code(rng.randrange(1000))}'"
+        return f"{root}({rng.randrange(1, 1001)})"
+
+    return pick
+
+
+def _hammer(gateway: Gateway, clients: int, seconds: float
+            ) -> tuple[list[float], list[str], float]:
+    pick = _requests_mix(gateway)
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client(number: int) -> None:
+        rng, session = random.Random(number), gateway.session()
+        while time.monotonic() < deadline:
+            url = pick(rng)
+            try:
+                elapsed, response = timed(lambda url=url: session.get(url, timeout=120))
+                failure = None if response.ok else f"{response.status_code} {response.text[:200]}"
+            except requests.RequestException as exc:
+                elapsed, failure = 0.0, repr(exc)
+            with lock:
+                (errors.append(failure) if failure else latencies.append(elapsed))
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        for future in [pool.submit(client, n) for n in range(clients)]:
+            future.result()
+    return latencies, errors, time.perf_counter() - started
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics and reporting
+
+
+def _ratios(runs: list[dict], *, lower_is_better: bool) -> dict:
+    """Medians over runs of each number, and of the per-run ratio gateway/direct (for times)
+    or gateway/direct (for rates): the ratio is taken within each run, side by side."""
+    ratios = [run["gateway"] / run["direct"] for run in runs]
+    keys = [key for key in runs[0] if isinstance(runs[0][key], int | float)]
+    return {"ratio": round(median(ratios), 3), "ratios": [round(r, 3) for r in ratios],
+            "unit": "ms (median per request)" if lower_is_better else "records/s",
+            **{key: median([run[key] for run in runs]) for key in keys}, "runs": runs}
+
+
+def _expect(count: int, expected: int) -> None:
+    if count != expected:
+        raise RuntimeError(f"{count} records, expected {expected}")
+
+
+def _print_table(results: dict) -> None:
+    lines = []
+    if "page" in results:
+        page = results["page"]
+        lines.append(f"1 page of {PAGE}       direct {page['direct']} ms  gateway "
+                     f"{page['gateway']} ms  ratio {page['ratio']} (target <= 1.25)")
+    for size, export in results.get("export", {}).items():
+        lines.append(f"2 export {int(size):>7,}  direct {export['direct']:,.0f} rec/s (seek "
+                     f"{export['seek']:,.0f}, cursor {export['cursor']:,.0f})  gateway "
+                     f"{export['gateway']:,.0f} rec/s  ratio {export['ratio']} (target >= 0.9)"
+                     f"  peak RSS {export['gateway_peak_mb']} MB (target < 150, flat)")
+    if "upsert" in results:
+        upsert = results["upsert"]
+        lines.append(f"3 upsert           direct {upsert['direct']:,.0f} rec/s  gateway "
+                     f"{upsert['gateway']:,.0f} rec/s  ratio {upsert['ratio']} (target >= 0.9)")
+    if "load" in results:
+        load = results["load"]
+        lines.append(f"4 load {load['clients']} clients  {load['throughput_rps']} req/s  p50 "
+                     f"{load['p50_ms']} ms  p99 {load['p99_ms']} ms  errors {load['errors']}  "
+                     f"peak Kintone concurrency {load['peak_kintone_concurrency']} (max "
+                     f"{load['max_concurrent_requests']})")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Several gateway instances behind one load balancer, sharing their state in Redis
+(``[Cluster] Redis = redis://...``):
+
+* the per-user (and per-address) hourly rate limits and per-user concurrency limits;
+* the cap on concurrent Kintone requests (``[kintone] MaxConcurrentRequests`` for all of them
+  together: Kintone's 100 concurrent requests are per domain), as leases that expire when an
+  instance dies;
+* the model cache's invalidation: ``SchemaVersion.invalidate`` bumps a version that every
+  instance checks before its requests (at most every ``SchemaCheckSeconds``);
+* short-lived values such as idempotency keys, through ``key_value_store``.
+
+Without the setting nothing is shared and the in-process defaults stay.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import redis
+from flask import Flask, Response
+
+from ..kintone import KintoneClient
+from ..model import ModelCache
+from ..odata.errors import ODataError
+from ..security.guard import Guard
+from ..settings import Secret, Settings
+from ..web.errors import respond
+from .gcra import RedisGcra
+from .kvstore import KeyValueStore, MemoryStore, RedisStore
+from .leases import LeaseSlots, SharedSemaphore, SharedUserSlots
+
+log = logging.getLogger("gateway.ops")
+SECTION = "Cluster"
+KINTONE_SLOTS = "kintone"
+_TIMEOUT = 5.0  # seconds for one Redis command: a stuck Redis must not hang every request
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    redis_url: Secret | None  # may hold a password
+    prefix: str  # of every key, so that one Redis can serve several gateways
+    lease_seconds: float
+    schema_check_seconds: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ClusterSettings:
+        section = settings.section(SECTION)
+        url = section.get_secret("Redis")
+        if url is not None and urlsplit(url.reveal()).scheme not in ("redis", "rediss", "unix"):
+            raise section.error("Redis", "must be a redis://, rediss:// or unix:// URL")
+        # One Kintone domain, one cap: gateways in front of the same domain share it.
+        default_prefix = f"kintone-gateway:{urlsplit(settings.kintone.url).hostname}:"
+        return cls(url, section.get("KeyPrefix", default_prefix) or default_prefix,
+                   section.get_float("LeaseSeconds", 30, minimum=1, maximum=3600),
+                   section.get_float("SchemaCheckSeconds", 2, minimum=0, maximum=3600))
+
+
+@functools.cache
+def redis_client(url: str) -> redis.Redis:
+    """One connection pool per process and URL (redis-py opens new connections after a fork)."""
+    return redis.Redis.from_url(url, socket_timeout=_TIMEOUT, socket_connect_timeout=_TIMEOUT,
+                                health_check_interval=30)
+
+
+def key_value_store(settings: Settings, namespace: str, *, capacity: int = 10_000
+                    ) -> KeyValueStore:
+    """Where to keep ``namespace``'s values: Redis when the gateway is clustered, else memory
+    (at most ``capacity`` keys)."""
+    config = ClusterSettings.from_settings(settings)
+    if config.redis_url is None:
+        return MemoryStore(capacity)
+    return RedisStore(redis_client(config.redis_url.reveal()), f"{config.prefix}{namespace}:")
+
+
+class SchemaVersion:
+    """The model cache's invalidations, told to every instance through a counter in Redis."""
+
+    def __init__(self, client: redis.Redis, key: str, models: ModelCache,
+                 check_every: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._client = client
+        self._key = key
+        self._models = models
+        self._check_every = check_every
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._seen: int | None = None  # None until the first request: no model exists before
+        self._next_check = float("-inf")
+
+    def invalidate(self) -> None:
+        """Make every instance read the apps' fields again."""
+        self._models.invalidate()
+        self._seen = self._client.incr(self._key)  # so that this instance does not do it twice
+
+    def sync(self) -> None:
+        """Invalidate this instance's cache if another one asked for it (a request hook)."""
+        with self._lock:
+            now = self._clock()
+            if now < self._next_check:
+                return
+            self._next_check = now + self._check_every
+        version = int(self._client.get(self._key) or 0)
+        if self._seen is not None and version != self._seen:
+            self._models.invalidate()
+        self._seen = version
+
+
+@dataclass(frozen=True)
+class Cluster:
+    client: redis.Redis
+    slots: LeaseSlots
+    schema: SchemaVersion
+
+    def ping(self) -> None:
+        self.client.ping()
+
+
+def install(app: Flask, settings: Settings, client: KintoneClient, models: ModelCache,
+            guard: Guard) -> Cluster | None:
+    """Move the app's shared state to Redis, when ``[Cluster] Redis`` is set."""
+    config = ClusterSettings.from_settings(settings)
+    if config.redis_url is None:
+        return None
+    shared = redis_client(config.redis_url.reveal())
+    slots = LeaseSlots(shared, f"{config.prefix}slots:", config.lease_seconds)
+    guard.hourly.backend = RedisGcra(shared, config.prefix)
+    guard.running.backend = SharedUserSlots(slots)
+    client.share_slots(SharedSemaphore(slots, KINTONE_SLOTS,
+                                       settings.kintone.max_concurrent_requests))
+    schema = SchemaVersion(shared, f"{config.prefix}schema-version", models,
+                           config.schema_check_seconds)
+    app.before_request(schema.sync)
+    app.register_error_handler(redis.RedisError, _unavailable)
+    return Cluster(shared, slots, schema)
+
+
+def _unavailable(error: redis.RedisError) -> Response:
+    log.warning("Redis failed: %s", error)  # its messages name the host, never the password
+    return respond(ODataError(503, "ClusterUnavailable", "The gateway's shared state (Redis) "
+                              "cannot be reached; try again later."), retry_after=5)

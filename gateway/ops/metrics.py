@@ -1,0 +1,124 @@
+"""``/metrics`` in the Prometheus text format, protected like the API (address, authtoken).
+
+What is counted: requests by route, method and status, their latency, requests in progress,
+Kintone calls (retries included), failed Kintone calls by status, retries, throttling answers,
+and refusals by the gateway's own rate limits. (The trigger queue depth joins once triggers
+exist.)
+
+Under gunicorn ``PROMETHEUS_MULTIPROC_DIR`` is set (``gateway.ops.gunicorn_conf``): every worker
+then writes its values to files there and a scrape, whichever worker answers it, adds them up.
+Without it (tests, the demo), each app counts in its own registry.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, current_app
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from ..kintone import KintoneError, KintoneThrottled
+from ..security.ratelimit import GcraBackend, SlotBackend
+
+MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+EXTENSION = "kintone_gateway.metrics"
+UNMATCHED = "(unmatched)"  # the route label of a URL no route matched, so 404s stay one series
+# Exports may stream for minutes: the buckets reach far beyond a typical API's.
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
+
+blueprint = Blueprint("ops_metrics", __name__)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        registry = self.registry
+        self.requests = Counter("gateway_http_requests", "HTTP requests answered",
+                                ["route", "method", "status"], registry=registry)
+        self.latency = Histogram("gateway_http_request_duration_seconds",
+                                 "Time from a request's arrival to its last byte sent",
+                                 ["route", "method"], buckets=LATENCY_BUCKETS,
+                                 registry=registry)
+        self.in_progress = Gauge("gateway_http_requests_in_progress", "Requests being served",
+                                 multiprocess_mode="livesum", registry=registry)
+        self.kintone_calls = Counter("gateway_kintone_calls",
+                                     "HTTP calls to Kintone, retries included",
+                                     registry=registry)
+        self.kintone_failures = Counter("gateway_kintone_failures",
+                                        "Failed Kintone calls by HTTP status (503: no answer)",
+                                        ["status"], registry=registry)
+        self.kintone_retries = Counter("gateway_kintone_retries",
+                                       "Failed Kintone calls sent again", registry=registry)
+        self.kintone_throttled = Counter("gateway_kintone_throttled",
+                                         "Kintone answers saying too many requests (429)",
+                                         registry=registry)
+        self.refusals = Counter("gateway_rate_limit_refusals",
+                                "Requests refused by the gateway's own rate limits",
+                                ["limit"], registry=registry)
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        self.requests.labels(route, method, str(status)).inc()
+        self.latency.labels(route, method).observe(seconds)
+
+    def kintone_call(self) -> None:
+        self.kintone_calls.inc()
+
+    def kintone_failure(self, error: KintoneError, retried: bool) -> None:
+        self.kintone_failures.labels(str(error.status)).inc()
+        if retried:
+            self.kintone_retries.inc()
+        if isinstance(error, KintoneThrottled):
+            self.kintone_throttled.inc()
+
+    def exposition(self) -> bytes:
+        if os.environ.get(MULTIPROCESS_VARIABLE):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+            return generate_latest(registry)
+        return generate_latest(self.registry)
+
+
+@dataclass(frozen=True)
+class CountedGcra:
+    """An hourly-limit backend that counts its refusals."""
+
+    inner: GcraBackend
+    metrics: Metrics
+
+    def advance(self, key: str, interval: float, period: float, now: float) -> float | None:
+        wait = self.inner.advance(key, interval, period, now)
+        if wait is not None:
+            self.metrics.refusals.labels("hourly").inc()
+        return wait
+
+
+@dataclass(frozen=True)
+class CountedSlots:
+    """A concurrency-limit backend that counts its refusals."""
+
+    inner: SlotBackend
+    metrics: Metrics
+
+    def acquire(self, key: str, limit: int) -> bool:
+        admitted = self.inner.acquire(key, limit)
+        if not admitted:
+            self.metrics.refusals.labels("concurrent").inc()
+        return admitted
+
+    def release(self, key: str) -> None:
+        self.inner.release(key)
+
+
+@blueprint.get("/metrics")
+def metrics() -> Response:
+    return Response(current_app.extensions[EXTENSION].exposition(),
+                    content_type=CONTENT_TYPE_LATEST)

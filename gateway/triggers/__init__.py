@@ -1,0 +1,72 @@
+"""Triggers for Power Automate and Logic Apps: flows that start when a record is added,
+updated or deleted, a comment is posted or a status changes (set-up: ``docs.md``).
+
+URLs (under ``/api.rsc/`` and ``/api.rsc/@<authtoken>/``):
+
+==============================================  ===============================================
+``GET $triggers/<Set>/added``                    polling: new records (``triggerState``)
+``GET $triggers/<Set>/updated``                  polling: new and changed records
+``POST $triggers/<Set>/webhooks/<event>``        subscribe ``{"callbackUrl"}`` → 201, Location;
+                                                 events: added, updated, deleted, commented,
+                                                 status
+``DELETE $triggers/webhooks/<id>``               unsubscribe (the Location above)
+``GET $triggers/deadletters``                    notifications given up (users with ``*:*``)
+``POST $triggers/kintone/@<WebhookSecret>``      Kintone's webhooks (under ``/api.rsc/`` only)
+==============================================  ===============================================
+
+Polling answers 202 with ``Location`` and ``Retry-After`` when nothing is new, 200 with the
+records (oldest first) when there are, ``Retry-After: 0`` when more are waiting. Subscriptions
+need the GET right on the set; subscribers get each event at least once (``queue``).
+"""
+
+from __future__ import annotations
+
+import atexit
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import Flask
+
+from .. import security
+from ..kintone import KintoneClient
+from ..model import Model
+from ..settings import Settings
+from .config import TriggerSettings
+from .context import EXTENSION, Triggers
+from .queue import DeliveryWorker
+from .routes import blueprint, receive
+from .sqlite import SqliteStore
+from .state import StateSigner
+
+
+def register(app: Flask, settings: Settings, client: KintoneClient,
+             models: Callable[[], Model], *,
+             kintone_clock: Callable[[], datetime] | None = None) -> None:
+    """Add the trigger routes to the gateway's app and start its delivery worker. ``models``
+    returns the current model; ``kintone_clock`` is Kintone's time (default: this machine's;
+    tests pass the sandbox's). Calling it again on the same app does nothing."""
+    if EXTENSION in app.extensions:
+        return
+    config = TriggerSettings.from_settings(settings)
+    store = SqliteStore(config.database)
+    worker = DeliveryWorker(store, config)
+    app.extensions[EXTENSION] = Triggers(
+        settings=settings, config=config, client=client, models=models, store=store,
+        signer=StateSigner.create(config, store), worker=worker,
+        kintone_clock=kintone_clock or (lambda: datetime.now(UTC)),
+    )
+    app.register_blueprint(blueprint)
+    security.allow_anonymous(app, f"{blueprint.name}.{receive.__name__}")  # Kintone sends no token
+    worker.start()
+    atexit.register(worker.stop)
+
+
+def shutdown(app: Flask) -> None:
+    """Stop the delivery worker (pending deliveries stay queued) and close the database."""
+    ctx: Triggers | None = app.extensions.get(EXTENSION)
+    if ctx is not None:
+        ctx.worker.stop()
+        ctx.store.close()
+
+
+__all__ = ["register", "shutdown"]

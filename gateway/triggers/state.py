@@ -1,0 +1,38 @@
+"""``triggerState``: where a polling trigger stands, carried by the platform in the ``Location``
+URL and signed (with ``[Triggers] StateSecret``, else a key kept in the trigger database, so
+that states outlive restarts and are shared by every instance) so that no caller can forge one,
+nor move one to another entity set or trigger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..odata.errors import ODataError, bad_request
+from ..service import SkipTokens
+from .config import TriggerSettings
+from .store import KeyStore
+
+PARAMETER = "triggerState"
+KEY_NAME = "trigger-state"
+
+
+@dataclass(frozen=True)
+class StateSigner:
+    tokens: SkipTokens  # the skiptoken signer: the same HMAC-over-JSON, for another purpose
+
+    @classmethod
+    def create(cls, config: TriggerSettings, keys: KeyStore) -> StateSigner:
+        secret = config.state_secret
+        key = secret.reveal().encode() if secret is not None else keys.key(KEY_NAME)
+        return cls(SkipTokens(key))
+
+    def encode(self, state: dict[str, Any], scope: str) -> str:
+        return self.tokens.encode(state, scope)
+
+    def decode(self, text: str, scope: str) -> dict[str, Any]:
+        try:
+            return self.tokens.decode(text, scope)
+        except ODataError:
+            raise bad_request("The triggerState is not valid for this trigger (use the "
+                              "Location URL as given).", PARAMETER) from None
