@@ -35,7 +35,7 @@ def app_id(server) -> int:
 @pytest.fixture
 def gateway(serve, server, app_id):
     def start(**sections: dict[str, str]):
-        base = settings_of(sections)
+        base = settings_of({"triggers": {"database": ":memory:"}, **sections})
         kintone = KintoneSettings(url=server.url, auth_scheme=AuthScheme.PASSWORD,
                                   user=ADMIN[0], password=Secret(ADMIN[1]), apps=(app_id,))
         settings, token = add_user(Settings(kintone, base.gateway, base.sections), "reader",
