@@ -52,6 +52,12 @@ class Sandbox:
         return int(requests.get(f"{self.url}/__bench/peak", params=params, timeout=10)
                    .json()["peak"])
 
+    def set_latency(self, milliseconds: int) -> None:
+        """Make every Kintone API call take ``milliseconds`` longer (the sandbox's faults)."""
+        response = requests.put(f"{self.url}/__sandbox/faults",
+                                json={"latency_ms": milliseconds}, timeout=10)
+        response.raise_for_status()
+
     def make_app(self, name: str, count: int, *, first: int = 0) -> int:
         """An app with the benchmark's fields and ``count`` records (codes from ``first``)."""
         body = {"name": name, "fields": FIELDS}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from .. import openapi, security, triggers, writes
+from .. import openapi, ops, security, triggers, writes
 from ..kintone import KintoneClient
 from ..service import Reader, SkipTokens, model_cache
 from ..settings import Settings
@@ -34,6 +34,7 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     writes.register(app, settings, client, gateway.models.get)
     openapi.register(app, settings, gateway.models.get)
     triggers.register(app, settings, client, gateway.models.get)
+    ops.register(app, settings)  # after security.register: it uses the guard
     app.after_request(_odata_version)
     return app
 

@@ -1,5 +1,5 @@
-"""A real ``redis-server`` on a free port, and gateway instances started in-process (``create_app``
-+ ``ops.register``) on their own ports, in front of the session's sandbox.
+"""A real ``redis-server`` on a free port, and gateway instances started in-process (``create_app``)
+on their own ports, in front of the session's sandbox.
 
 redis-server comes from Debian's packages; ``redis_setup.sh`` installs it when missing.
 """
@@ -138,7 +138,6 @@ def start_instance() -> Iterator[Callable[..., Instance]]:
         settings = replace(settings, gateway=replace(settings.gateway, **gateway))
         client = KintoneClient(settings.kintone, retry=FAST_RETRY)
         app = create_app(settings, client=client)
-        ops.register(app, settings)  # a no-op once create_app registers it itself
         wsgi = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
         threading.Thread(target=wsgi.serve_forever, daemon=True).start()
         instance = Instance(f"http://127.0.0.1:{wsgi.server_port}", app, token, wsgi, client)
