@@ -7,7 +7,9 @@
   instance dies;
 * the model cache's invalidation: ``SchemaVersion.invalidate`` bumps a version that every
   instance checks before its requests (at most every ``SchemaCheckSeconds``);
-* short-lived values such as idempotency keys, through ``key_value_store``.
+* short-lived values such as idempotency keys, through ``key_value_store``;
+* the triggers' subscriptions, delivery queue and keys (``gateway.triggers.redis_store``),
+  through ``shared_redis``.
 
 Without the setting nothing is shared and the in-process defaults stay.
 """
@@ -68,14 +70,21 @@ def redis_client(url: str) -> redis.Redis:
                                 health_check_interval=30)
 
 
+def shared_redis(settings: Settings, namespace: str) -> tuple[redis.Redis, str] | None:
+    """The cluster's Redis and the prefix of ``namespace``'s keys in it; None when the gateway
+    is not clustered."""
+    config = ClusterSettings.from_settings(settings)
+    if config.redis_url is None:
+        return None
+    return redis_client(config.redis_url.reveal()), f"{config.prefix}{namespace}:"
+
+
 def key_value_store(settings: Settings, namespace: str, *, capacity: int = 10_000
                     ) -> KeyValueStore:
     """Where to keep ``namespace``'s values: Redis when the gateway is clustered, else memory
     (at most ``capacity`` keys)."""
-    config = ClusterSettings.from_settings(settings)
-    if config.redis_url is None:
-        return MemoryStore(capacity)
-    return RedisStore(redis_client(config.redis_url.reveal()), f"{config.prefix}{namespace}:")
+    shared = shared_redis(settings, namespace)
+    return MemoryStore(capacity) if shared is None else RedisStore(*shared)
 
 
 class SchemaVersion:

@@ -2,8 +2,8 @@
 
 What is counted: requests by route, method and status, their latency, requests in progress,
 Kintone calls (retries included), failed Kintone calls by status, retries, throttling answers,
-and refusals by the gateway's own rate limits. (The trigger queue depth joins once triggers
-exist.)
+refusals by the gateway's own rate limits, and the depth of the trigger delivery queue (read
+from the trigger store at each scrape: with ``[Cluster] Redis`` it is every instance's queue).
 
 Under gunicorn ``PROMETHEUS_MULTIPROC_DIR`` is set (``gateway.ops.gunicorn_conf``): every worker
 then writes its values to files there and a scrape, whichever worker answers it, adds them up.
@@ -28,6 +28,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from ..kintone import KintoneError, KintoneThrottled
 from ..security.ratelimit import GcraBackend, SlotBackend
+from ..triggers.context import EXTENSION as TRIGGERS_EXTENSION
+from ..triggers.context import Triggers
+from ..triggers.store import DeliveryQueue
 
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 EXTENSION = "kintone_gateway.metrics"
@@ -64,6 +67,10 @@ class Metrics:
         self.refusals = Counter("gateway_rate_limit_refusals",
                                 "Requests refused by the gateway's own rate limits",
                                 ["limit"], registry=registry)
+        # Every worker reads the same shared queue: the latest reading is the depth.
+        self.trigger_queue_depth = Gauge("gateway_trigger_queue_depth",
+                                         "Webhook deliveries waiting to be sent",
+                                         multiprocess_mode="mostrecent", registry=registry)
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route, method, str(status)).inc()
@@ -79,7 +86,10 @@ class Metrics:
         if isinstance(error, KintoneThrottled):
             self.kintone_throttled.inc()
 
-    def exposition(self) -> bytes:
+    def exposition(self, queue: DeliveryQueue | None = None) -> bytes:
+        """The metrics as text; ``queue``'s depth is read now, the queue being the store's."""
+        if queue is not None:
+            self.trigger_queue_depth.set(queue.depth())
         if os.environ.get(MULTIPROCESS_VARIABLE):
             registry = CollectorRegistry()
             MultiProcessCollector(registry)
@@ -120,5 +130,7 @@ class CountedSlots:
 
 @blueprint.get("/metrics")
 def metrics() -> Response:
-    return Response(current_app.extensions[EXTENSION].exposition(),
+    triggers: Triggers | None = current_app.extensions.get(TRIGGERS_EXTENSION)
+    queue = triggers.store if triggers is not None else None
+    return Response(current_app.extensions[EXTENSION].exposition(queue),
                     content_type=CONTENT_TYPE_LATEST)

@@ -17,6 +17,9 @@ URLs (under ``/api.rsc/`` and ``/api.rsc/@<authtoken>/``):
 Polling answers 202 with ``Location`` and ``Retry-After`` when nothing is new, 200 with the
 records (oldest first) when there are, ``Retry-After: 0`` when more are waiting. Subscriptions
 need the GET right on the set; subscribers get each event at least once (``queue``).
+
+Subscriptions, the delivery queue and the state key live in ``[Triggers] Database`` (SQLite),
+or in Redis when the gateway is clustered (``[Cluster] Redis``, see ``redis_store``).
 """
 
 from __future__ import annotations
@@ -30,13 +33,16 @@ from flask import Flask
 from .. import security
 from ..kintone import KintoneClient
 from ..model import Model
+from ..ops.cluster import shared_redis
 from ..settings import Settings
 from .config import TriggerSettings
 from .context import EXTENSION, Triggers
 from .queue import DeliveryWorker
+from .redis_store import RedisTriggerStore
 from .routes import blueprint, receive
 from .sqlite import SqliteStore
 from .state import StateSigner
+from .store import TriggerStore
 
 
 def register(app: Flask, settings: Settings, client: KintoneClient,
@@ -48,7 +54,7 @@ def register(app: Flask, settings: Settings, client: KintoneClient,
     if EXTENSION in app.extensions:
         return
     config = TriggerSettings.from_settings(settings)
-    store = SqliteStore(config.database)
+    store = _store(settings, config)
     worker = DeliveryWorker(store, config)
     app.extensions[EXTENSION] = Triggers(
         settings=settings, config=config, client=client, models=models, store=store,
@@ -59,6 +65,13 @@ def register(app: Flask, settings: Settings, client: KintoneClient,
     security.allow_anonymous(app, f"{blueprint.name}.{receive.__name__}")  # Kintone sends no token
     worker.start()
     atexit.register(worker.stop)
+
+
+def _store(settings: Settings, config: TriggerSettings) -> TriggerStore:
+    """The cluster's Redis when there is one (every instance must see every subscription),
+    else ``[Triggers] Database``."""
+    shared = shared_redis(settings, "triggers")
+    return SqliteStore(config.database) if shared is None else RedisTriggerStore(*shared)
 
 
 def shutdown(app: Flask) -> None:

@@ -13,8 +13,8 @@ from ..model import Model
 from ..settings import Settings
 from .config import TriggerSettings
 from .queue import DeliveryWorker
-from .sqlite import SqliteStore
 from .state import StateSigner
+from .store import TriggerStore
 
 EXTENSION = "kintone_gateway.triggers"
 
@@ -25,7 +25,7 @@ class Triggers:
     config: TriggerSettings
     client: KintoneClient
     models: Callable[[], Model]
-    store: SqliteStore  # subscriptions, delivery queue and keys
+    store: TriggerStore  # subscriptions, delivery queue and keys
     signer: StateSigner
     worker: DeliveryWorker
     kintone_clock: Callable[[], datetime]  # Kintone's time, which stamps the records

@@ -4,9 +4,9 @@ once.
 A delivery is leased while it is being sent, deleted once the callback answered 2xx, and
 otherwise sent again after an exponential back-off (``RetrySeconds`` doubled per attempt, at
 most ``MaxRetrySeconds``) until ``MaxAttempts``, when it becomes a dead letter. The queue is
-durable, so a worker started on the same database after a restart (or a crash: the lease runs
-out) goes on where the last one stopped. Callback URLs carry the platform's signature, so logs
-and dead letters name only the failure, never the URL.
+durable, so a worker started on the same database (or Redis) after a restart (or a crash: the
+lease runs out) goes on where the last one stopped. Callback URLs carry the platform's
+signature, so logs and dead letters name only the failure, never the URL.
 """
 
 from __future__ import annotations
@@ -65,16 +65,18 @@ class DeliveryWorker:
                     self._idle()
                 else:
                     self._send(delivery)
-            except Exception:  # a broken database must not end the worker for good
+            except Exception:  # a broken database (or Redis) must not end the worker for good
                 log.exception("Trigger delivery failed unexpectedly")
-                self._idle()
+                self._pause(IDLE_CHECK)  # without asking the store, which may still be broken
 
     def _idle(self) -> None:
         due = self._queue.next_due()
-        pause = IDLE_CHECK if due is None else min(IDLE_CHECK, max(0.0, due - self._clock()))
+        self._pause(IDLE_CHECK if due is None else min(IDLE_CHECK, max(0.0, due - self._clock())))
+
+    def _pause(self, seconds: float) -> None:
         with self._wake:
             if not self._stopping:
-                self._wake.wait(pause)
+                self._wake.wait(seconds)
 
     def _send(self, delivery: Delivery) -> None:
         try:

@@ -119,6 +119,10 @@ class SqliteStore:
         with self._transaction() as conn:
             return conn.execute("SELECT MIN(due) FROM deliveries").fetchone()[0]
 
+    def depth(self) -> int:
+        with self._transaction() as conn:
+            return conn.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0]
+
     def delivered(self, delivery_id: int) -> None:
         with self._transaction() as conn:
             conn.execute("DELETE FROM deliveries WHERE id = ?", (delivery_id,))

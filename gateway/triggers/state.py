@@ -5,7 +5,8 @@ nor move one to another entity set or trigger."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from ..odata.errors import ODataError, bad_request
@@ -17,15 +18,26 @@ PARAMETER = "triggerState"
 KEY_NAME = "trigger-state"
 
 
-@dataclass(frozen=True)
 class StateSigner:
-    tokens: SkipTokens  # the skiptoken signer: the same HMAC-over-JSON, for another purpose
+    """Reads its key on first use, so that a clustered gateway starts while Redis is down (and
+    answers 503 until it is back)."""
+
+    def __init__(self, key: Callable[[], bytes]) -> None:
+        self._key = key
 
     @classmethod
     def create(cls, config: TriggerSettings, keys: KeyStore) -> StateSigner:
         secret = config.state_secret
-        key = secret.reveal().encode() if secret is not None else keys.key(KEY_NAME)
-        return cls(SkipTokens(key))
+        if secret is None:
+            return cls(functools.partial(keys.key, KEY_NAME))
+        configured = secret.reveal().encode()
+        return cls(lambda: configured)
+
+    @functools.cached_property
+    def tokens(self) -> SkipTokens:
+        # The skiptoken signer: the same HMAC-over-JSON, for another purpose. Threads racing
+        # here read the same stored key.
+        return SkipTokens(self._key())
 
     def encode(self, state: dict[str, Any], scope: str) -> str:
         return self.tokens.encode(state, scope)

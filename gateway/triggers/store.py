@@ -1,6 +1,6 @@
 """Where subscriptions and pending deliveries live: the interfaces the webhooks and the delivery
-worker use, so that a shared backend (Redis, see ``gateway.ops.cluster``) can replace the SQLite
-one (``sqlite.SqliteStore``) without either of them changing."""
+worker use, so that the shared backend (``redis_store.RedisTriggerStore``, with ``[Cluster]
+Redis``) can replace the SQLite one (``sqlite.SqliteStore``) without either of them changing."""
 
 from __future__ import annotations
 
@@ -71,6 +71,9 @@ class DeliveryQueue(Protocol):
     def next_due(self) -> float | None:
         """When the earliest pending delivery is due (None: there is none)."""
 
+    def depth(self) -> int:
+        """How many deliveries are pending (leased ones included)."""
+
     def delivered(self, delivery_id: int) -> None: ...
 
     def retry(self, delivery_id: int, due: float) -> None: ...
@@ -85,3 +88,9 @@ class DeliveryQueue(Protocol):
 class KeyStore(Protocol):
     def key(self, name: str) -> bytes:
         """A random key made once and kept for every later call (and instance)."""
+
+
+class TriggerStore(SubscriptionStore, DeliveryQueue, KeyStore, Protocol):
+    """The three in one backend, as ``register`` builds it."""
+
+    def close(self) -> None: ...

@@ -9,50 +9,56 @@ instead of a second record.
 * Every answer is kept except 429/503, which say nothing was applied (or the write may be
   repeated): the retry should then really run. A ``WriteOutcomeUnknown`` answer is kept, so a
   retry cannot create the record a second time.
-* The store is in memory, per gateway process: at most ``capacity`` keys (the oldest go first),
-  each for ``ttl`` seconds. Settings ``[writes] IdempotencyTTL`` (seconds, default 86400) and
-  ``IdempotencyCapacity`` (default 10000).
+* Keys live in ``gateway.ops.cluster.key_value_store``: in memory, per gateway process (at most
+  ``capacity`` keys, the oldest go first), or in Redis when the gateway is clustered, so that a
+  retry reaching another instance is replayed too. A running request holds its key for
+  ``claim_ttl`` seconds only, so that a worker that died mid-request does not block its key for
+  a day; its reply is then kept for ``ttl`` seconds. Settings ``[writes] IdempotencyTTL``
+  (seconds, default 86400), ``IdempotencyClaimTTL`` (seconds, default 600: longer than a write
+  runs) and ``IdempotencyCapacity`` (default 10000).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import threading
+import json
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
 
+from ..odata import payload
 from ..odata.errors import ODataError
+from ..ops.cluster import key_value_store
+from ..ops.kvstore import KeyValueStore, MemoryStore
 from ..settings import Settings
 from .exchange import Reply, WriteRequest
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
+NAMESPACE = "idempotency"
 _NOT_KEPT = frozenset({429, 503})
-
-
-@dataclass(frozen=True)
-class _Entry:
-    fingerprint: str
-    expires: float
-    reply: Reply | None  # None while the first request runs
 
 
 class IdempotencyStore:
     def __init__(self, ttl: float = 86_400, capacity: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, *,
+                 claim_ttl: float = 600, keys: KeyValueStore | None = None) -> None:
+        """Keys in ``keys``, else in memory (``capacity`` and ``clock`` are the memory's)."""
         self._ttl = ttl
-        self._capacity = capacity
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._claim_ttl = min(claim_ttl, ttl)
+        self._keys = keys if keys is not None else MemoryStore(capacity, clock)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IdempotencyStore:
         section = settings.section("writes")
+        capacity = section.get_int("IdempotencyCapacity", 10_000, minimum=1, maximum=10**7)
         return cls(section.get_float("IdempotencyTTL", 86_400, minimum=1, maximum=30 * 86_400),
-                   section.get_int("IdempotencyCapacity", 10_000, minimum=1, maximum=10**7))
+                   claim_ttl=section.get_float("IdempotencyClaimTTL", 600, minimum=1,
+                                               maximum=86_400),
+                   keys=key_value_store(settings, NAMESPACE, capacity=capacity))
 
     def run(self, req: WriteRequest, caller: str, handle: Callable[[], Reply]) -> Reply:
         """``handle()``'s reply, or the one kept for the request's key and ``caller``."""
@@ -67,51 +73,55 @@ class IdempotencyStore:
         try:
             reply = handle()
         except BaseException:
-            self._forget(scoped)
+            self._keys.delete(scoped)
             raise
         self._keep(scoped, fingerprint, reply)
         return reply
 
     def _claim(self, key: str, fingerprint: str) -> Reply | None:
         """The kept reply, or None after registering this request as running."""
-        with self._lock:
-            now = self._clock()
-            self._expire(now)
-            entry = self._entries.get(key)
-            if entry is None:
-                self._entries[key] = _Entry(fingerprint, now + self._ttl, None)
-                self._trim()
+        while True:
+            if self._keys.add(key, _encode(fingerprint, None), self._claim_ttl):
                 return None
-        if entry.fingerprint != fingerprint:
+            stored = self._keys.get(key)
+            if stored is not None:  # else it expired in between: claim again
+                break
+        kept_fingerprint, reply = _decode(stored)
+        if kept_fingerprint != fingerprint:
             raise ODataError(422, "IdempotencyKeyReused", f"The {HEADER} was already used for a "
                              "different request.")
-        if entry.reply is None:
+        if reply is None:
             raise ODataError(409, "IdempotencyKeyInUse", f"A request with this {HEADER} is "
                              "still running; try again shortly.")
-        return entry.reply
+        return reply
 
     def _keep(self, key: str, fingerprint: str, reply: Reply) -> None:
         if reply.status in _NOT_KEPT:
-            self._forget(key)
-            return
-        with self._lock:
-            self._entries[key] = _Entry(fingerprint, self._clock() + self._ttl, reply)
+            self._keys.delete(key)
+        else:
+            self._keys.put(key, _encode(fingerprint, reply), self._ttl)
 
-    def _forget(self, key: str) -> None:
-        with self._lock:
-            self._entries.pop(key, None)
 
-    def _expire(self, now: float) -> None:
-        # Entries are in insertion order and share one TTL: the expired ones lead.
-        while self._entries:
-            key, entry = next(iter(self._entries.items()))
-            if entry.expires > now:
-                return
-            del self._entries[key]
+def _encode(fingerprint: str, reply: Reply | None) -> bytes:
+    """The stored value: the request's fingerprint and its reply (None: still running)."""
+    stored: dict[str, Any] = {"fingerprint": fingerprint}
+    if reply is not None:
+        stored.update(status=reply.status, headers=dict(reply.headers),
+                      content_type=reply.content_type)
+        if isinstance(reply.body, bytes):
+            stored["raw"] = base64.b64encode(reply.body).decode()
+        else:
+            stored["body"] = reply.body
+    return payload.dump_bytes(stored)
 
-    def _trim(self) -> None:
-        while len(self._entries) > self._capacity:
-            self._entries.popitem(last=False)
+
+def _decode(stored: bytes) -> tuple[str, Reply | None]:
+    value = json.loads(stored, parse_float=Decimal)  # as the writes read bodies: exact
+    if "status" not in value:
+        return value["fingerprint"], None
+    body = base64.b64decode(value["raw"]) if "raw" in value else value.get("body")
+    return value["fingerprint"], Reply(value["status"], body, value["headers"],
+                                       value["content_type"])
 
 
 def _digest(*parts: str) -> str:

@@ -23,7 +23,7 @@ import requests
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from gateway import ops
+from gateway import ops, triggers
 from gateway.kintone import KintoneClient, RetryPolicy
 from gateway.sandbox import SandboxServer
 from gateway.security import add_user
@@ -112,6 +112,7 @@ class Instance:
     def stop(self) -> None:
         self.wsgi.shutdown()
         self.wsgi.server_close()
+        triggers.shutdown(self.app)  # its delivery workers would outlive it (and its Redis)
         self.client.close()
 
 

@@ -1,11 +1,13 @@
 """Two gateway instances on their own ports sharing one real Redis (``[Cluster] Redis``): the
-limits and caches behave as for one instance."""
+limits, caches, idempotency keys and webhook triggers behave as for one instance."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 import redis
@@ -16,8 +18,13 @@ from gateway.ops.kvstore import MemoryStore
 from gateway.ops.leases import LeaseSlots
 from gateway.sandbox import Sandbox
 from gateway.sandbox.state import Faults
+from gateway.triggers.config import TriggerSettings
+from gateway.triggers.queue import DeliveryWorker
+from gateway.triggers.redis_store import RedisTriggerStore
+from gateway.triggers.store import Subscription
 from tests.kintone_http import Kintone
 from tests.ops.conftest import free_port, settings_for
+from tests.triggers.conftest import Receiver
 
 SET = "OPS"
 
@@ -179,13 +186,108 @@ def test_without_redis_values_stay_in_memory():
     assert (store.get("a"), store.get("b"), store.get("c")) == (None, b"2", b"3")
 
 
-@pytest.mark.skip(reason="no shared trigger store yet: webhook subscriptions, trigger state and "
-                         "the delivery queue (gateway/triggers, in progress) are kept in SQLite "
-                         "per instance; with [Cluster] Redis they must move to a Redis store "
-                         "(gateway.ops.cluster), then one instance's subscription is served by "
-                         "the other")
-def test_a_webhook_subscription_made_on_one_instance_is_served_by_the_other():
-    raise AssertionError("not reached")
+HOOKS = {"webhooksecret": "cluster-webhook-secret-0123", "retryseconds": "0.05",
+         "maxretryseconds": "0.2", "deliverytimeout": "2", "workers": "2"}
+
+
+@pytest.fixture
+def hooked_app(server, sandbox: Sandbox) -> Iterator[int]:
+    """An app of its own, in a sandbox minute of its own (Kintone sends at most 60
+    notifications a minute)."""
+    body = {"name": "Ops hooks", "code": "OPSHOOKS", "fields": {
+        "title": {"type": "SINGLE_LINE_TEXT", "code": "title", "label": "Title"}}}
+    response = requests.post(f"{server.url}/__sandbox/apps", json=body, timeout=60)
+    assert response.status_code == 200, response.text
+    sandbox.clock.set(offset=timedelta(days=400))
+    yield response.json()["app"]
+    sandbox.clock.set()
+
+
+def test_a_webhook_subscription_made_on_one_instance_is_served_by_the_other(
+        server, redis_url, start_instance, hooked_app, admin: Kintone):
+    settings, token = settings_for(server.url, (hooked_app,), cluster={"Redis": redis_url},
+                                   triggers={"database": ":memory:", **HOOKS})
+    first, second = start_instance(settings, token), start_instance(settings, token)
+    receiver = Receiver()
+    try:
+        made = requests.post(f"{first.origin}/api.rsc/$triggers/OPSHOOKS/webhooks/added",
+                             json={"callbackUrl": receiver.url}, timeout=30,
+                             headers={"X-Authtoken": token})
+        assert made.status_code == 201, made.text
+        inbound = f"{second.origin}/api.rsc/$triggers/kintone/@{HOOKS['webhooksecret']}"
+        requests.post(f"{server.url}/__sandbox/apps/{hooked_app}/webhooks",
+                      json={"url": inbound, "events": ["ADD_RECORD"]},
+                      timeout=30).raise_for_status()
+        admin.ok("POST", "record", {"app": hooked_app, "record": {"title": {"value": "one"}}})
+        (event,) = receiver.wait_for(1)
+        assert (event["EntitySet"], event["Record"]["title"]) == ("OPSHOOKS", "one")
+        gone = requests.delete(made.headers["Location"].replace(first.origin, second.origin),
+                               headers={"X-Authtoken": token}, timeout=30)
+        assert gone.status_code == 204
+        again = requests.delete(made.headers["Location"], headers={"X-Authtoken": token},
+                                timeout=30)
+        assert again.status_code == 404  # gone for the first instance too
+    finally:
+        receiver.down()
+
+
+def test_the_redis_queue_keeps_a_delivery_across_a_worker_restart(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    config = TriggerSettings(retry_seconds=0.05, max_retry_seconds=0.2, delivery_timeout=2,
+                             workers=1)
+    receiver = Receiver()
+    store = RedisTriggerStore(client, "test:triggers:")
+    store.add(Subscription("s1", 7, "Orders", "ADD_RECORD", receiver.url, "ops"))
+    assert store.enqueue("kintone-1", [("s1", b'{"n": 1}')], time.time())
+    assert not store.enqueue("kintone-1", [("s1", b'{"n": 1}')], time.time())  # a replay
+    assert store.claim(time.time(), lease=0.5) is not None  # then the worker died
+    worker = DeliveryWorker(RedisTriggerStore(client, "test:triggers:"), config)  # restarted
+    worker.start()
+    try:
+        assert receiver.wait_for(1, timeout=10) == [{"n": 1}]  # once its lease ran out
+    finally:
+        worker.stop()
+        receiver.down()
+    assert store.depth() == 0
+
+
+def test_the_redis_queue_retries_buries_and_forgets(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    store = RedisTriggerStore(client, "test:triggers:")
+    for name in ("s1", "s2"):
+        store.add(Subscription(name, 7, "Orders", "ADD_RECORD", f"http://cb/{name}", "ops"))
+    assert [s.id for s in store.matching(7, "ADD_RECORD")] == ["s1", "s2"]
+    store.enqueue("kintone-1", [("s1", b"one"), ("s2", b"two")], now=100)
+    first = store.claim(now=100, lease=30)
+    assert (first.subscription, first.body, first.attempts) == ("s1", b"one", 0)
+    store.retry(first.id, due=200)
+    assert store.next_due() == 100 and store.depth() == 2
+    assert store.remove("s2") and not store.remove("s2")
+    assert store.depth() == 1 and store.claim(now=150, lease=30) is None
+    retried = store.claim(now=200, lease=30)
+    assert (retried.id, retried.attempts) == (first.id, 1)
+    store.bury(retried.id, "the callback answered 500", now=300)
+    (letter,) = store.dead_letters(10)
+    assert (letter.subscription, letter.body, letter.attempts, letter.error, letter.failed_at) \
+        == ("s1", b"one", 2, "the callback answered 500", 300)
+    assert store.depth() == 0 and store.next_due() is None
+    assert store.key("state") == RedisTriggerStore(client, "test:triggers:").key("state")
+
+
+def test_a_retry_on_another_instance_replays_the_first_reply(server, redis_url, start_instance,
+                                                              ops_app, admin: Kintone):
+    settings, token = settings_for(server.url, (ops_app,), cluster={"Redis": redis_url})
+    first, second = start_instance(settings, token), start_instance(settings, token)
+    headers = {"X-Authtoken": token, "Idempotency-Key": "cluster-create-1"}
+    made = requests.post(f"{first.origin}/api.rsc/{SET}", json={"title": "idempotent"},
+                         headers=headers, timeout=30)
+    assert made.status_code == 201, made.text
+    again = requests.post(f"{second.origin}/api.rsc/{SET}", json={"title": "idempotent"},
+                          headers=headers, timeout=30)
+    assert (again.status_code, again.json()) == (201, made.json())
+    assert again.headers["Idempotent-Replayed"] == "true"
+    found = admin.ok("GET", "records", {"app": ops_app, "query": 'title = "idempotent"'})
+    assert len(found["records"]) == 1
 
 
 def test_redis_going_away_is_a_503_not_a_trace(server, start_instance, ops_app):

@@ -17,6 +17,8 @@ from gateway.sandbox import Sandbox
 from gateway.sandbox.state import Faults
 from gateway.security import add_user
 from gateway.settings import Secret
+from gateway.triggers.context import EXTENSION as TRIGGERS
+from gateway.triggers.store import Subscription
 from tests.ops.conftest import Instance, settings_for
 
 SET = "OPS"
@@ -89,6 +91,16 @@ def test_metrics_count_kintone_calls_retries_and_throttling(scraper, sandbox: Sa
     assert metric(gw, scrape, "gateway_kintone_retries_total") == 2
     assert metric(gw, scrape, "gateway_kintone_throttled_total") == 3
     assert metric(gw, scrape, 'gateway_kintone_failures_total{status="429"}') == 3
+
+
+def test_metrics_show_the_trigger_queue_depth(scraper):
+    gw, scrape = scraper
+    ctx = gw.app.extensions[TRIGGERS]
+    ctx.worker.stop()  # what is queued stays queued
+    assert metric(gw, scrape, "gateway_trigger_queue_depth") == 0
+    ctx.store.add(Subscription("s1", 1, SET, "ADD_RECORD", "http://127.0.0.1:9/callback", "ops"))
+    ctx.store.enqueue("kintone-1", [("s1", b"{}"), ("s1", b"{}")], time.time())
+    assert metric(gw, scrape, "gateway_trigger_queue_depth") == 2
 
 
 @pytest.fixture
