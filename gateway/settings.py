@@ -191,6 +191,13 @@ def load_settings(path: str | Path | None = None,
     it exists (all settings may come from the environment); an explicit ``path`` must exist.
     """
     env = os.environ if env is None else env
+    return parse_settings(read_settings_file(path, env), env)
+
+
+def read_settings_file(path: str | Path | None, env: Mapping[str, str]
+                       ) -> configparser.ConfigParser:
+    """The INI file (``path``, else ``$GATEWAY_SETTINGS``, else ``./settings.cfg`` if present),
+    parsed but not interpreted."""
     explicit = path if path is not None else env.get(PATH_VARIABLE)
     file = Path(explicit or DEFAULT_PATH)
     if explicit and not file.is_file():
@@ -200,7 +207,7 @@ def load_settings(path: str | Path | None = None,
         parser.read(file, encoding="utf-8")
     except configparser.Error as exc:
         raise SettingsError(f"{file}: {exc}") from None
-    return parse_settings(parser, env)
+    return parser
 
 
 def parse_settings(parser: configparser.ConfigParser, env: Mapping[str, str]) -> Settings:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 
-from ..settings import DEFAULT_PATH, PATH_VARIABLE, Section, SettingsError
+from ..settings import DEFAULT_PATH, PATH_VARIABLE, Section, read_settings_file
 from .provision import issue
 from .rights import ANY, PRIVILEGES, Rights, RightsError
 from .tokens import key_file, load_key
@@ -93,14 +93,7 @@ def run_users_add(args: argparse.Namespace) -> int:
 
 def _security_section(path: str | None) -> Section:
     """``[Security]`` of the settings file, read without the rest (which may be incomplete)."""
-    file = Path(path or os.environ.get(PATH_VARIABLE) or DEFAULT_PATH)
-    if path and not file.is_file():
-        raise SettingsError(f"settings file not found: {file}")
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(file, encoding="utf-8")
-    except configparser.Error as exc:
-        raise SettingsError(f"{file}: {exc}") from None
+    parser = read_settings_file(path, os.environ)
     return Section("security", MappingProxyType(section_values(parser, "Security")), os.environ)
 
 
