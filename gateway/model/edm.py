@@ -126,20 +126,21 @@ def converter(kintone_type: str, props: Mapping[str, Any] | None = None
     return found
 
 
-def _blank(value: Any) -> bool:
-    return value is None or value == ""
+# Kintone's empty value is "" (or null): ``value in _BLANK`` below, not a helper call, as these
+# converters run for every value of every record read.
+_BLANK = (None, "")
 
 
 def _text(value: Any) -> str | None:
-    return None if _blank(value) else str(value)
+    return None if value in _BLANK else str(value)
 
 
 def _integer(value: Any) -> int | None:
-    return None if _blank(value) else int(value)
+    return None if value in _BLANK else int(value)
 
 
 def parse_decimal(value: Any) -> Decimal | None:
-    if _blank(value):
+    if value in _BLANK:
         return None
     try:
         return Decimal(str(value))
@@ -148,16 +149,16 @@ def parse_decimal(value: Any) -> Decimal | None:
 
 
 def parse_date(value: Any) -> date | None:
-    return None if _blank(value) else date.fromisoformat(value)
+    return None if value in _BLANK else date.fromisoformat(value)
 
 
 def parse_time(value: Any) -> time | None:
-    return None if _blank(value) else time.fromisoformat(value)
+    return None if value in _BLANK else time.fromisoformat(value)
 
 
 def parse_datetime(value: Any) -> datetime | None:
     """Kintone timestamps are UTC with a `Z` (records, comments, apps with milliseconds)."""
-    return None if _blank(value) else datetime.fromisoformat(value)
+    return None if value in _BLANK else datetime.fromisoformat(value)
 
 
 def _strings(value: Any) -> list[str]:

@@ -211,7 +211,8 @@ def _list_or_empty(value: Any) -> Any:
 
 
 def _temporal_text(value: Any) -> Any:
-    return None if value is None else json_value(value)
+    write = _TEMPORAL_WRITERS.get(type(value))
+    return value if write is None else write(value)  # None stays null
 
 
 def _ieee754_value(value: Any) -> Any:
@@ -234,15 +235,17 @@ def entity_shaper(
                 if entity_set.kind == "records" and metadata != "none" else None)
     full_type = f"#{entity_set.entity_type.qualified_name}"
 
+    full = shaper.full
+
     def shape(entity: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if shaper.full:
+        if full:
             url = entity_url(base_url, entity_set, entity)
             out["@odata.type"] = full_type
             out["@odata.id"] = url
         if revision is not None and entity.get(revision) is not None:
             out["@odata.etag"] = f'W/"{entity[revision]}"'
-        if shaper.full:
+        if full:
             out["@odata.editLink"] = url
         write(out, entity)
         return out
@@ -381,7 +384,7 @@ def json_value(value: Any, *, ieee754: bool = False) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, time):
-        return value.isoformat(timespec=_timespec(value.microsecond))
+        return _time_text(value)
     raise TypeError(f"not an OData primitive value: {value!r}")
 
 
@@ -404,6 +407,16 @@ def datetime_text(value: datetime) -> str:
 
 def _timespec(microsecond: int) -> str:
     return "milliseconds" if microsecond else "seconds"
+
+
+def _time_text(value: time) -> str:
+    return value.isoformat(timespec=_timespec(value.microsecond))
+
+
+# ``json_value`` for dates and times, by exact type (no chain of isinstance per value).
+_TEMPORAL_WRITERS: dict[type, Callable[[Any], str]] = {
+    datetime: datetime_text, date: date.isoformat, time: _time_text,
+}
 
 
 # --- Serialisation ---------------------------------------------------------------------------

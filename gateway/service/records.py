@@ -47,6 +47,9 @@ SORTABLE = frozenset({
     "NUMBER", "CALC", "RADIO_BUTTON", "DROP_DOWN", "DATE", "TIME", "DATETIME", "STATUS",
 })
 OrderKeys = tuple[tuple[str, str], ...]
+# How many records a read needs when a residual decides which ones count: not known, so no
+# page is read ahead (it could be a call for nothing, on every page).
+UNKNOWN = 0
 
 
 @dataclass(frozen=True)
@@ -73,9 +76,15 @@ class Scan:
         extra = filter_names(self.plan.residual, self.entity_set.entity_type) - set(self.names)
         return (*self.names, *sorted(extra))
 
-    def fields(self, order: OrderKeys = ()) -> list[str]:
+    def fields(self, order: OrderKeys = ()) -> list[str] | None:
+        """The Kintone fields to ask for; None (every field) when the entities use them all:
+        Kintone then answers the same, from a shorter query that is cheaper to serve (and a
+        long list of fields can push a GET past the URL length limit)."""
         names = self.converted
-        codes = record_fields(self.entity_set.entity_type, names)
+        entity_type = self.entity_set.entity_type
+        if len(set(names)) == len(entity_type.properties):
+            return None
+        codes = record_fields(entity_type, names)
         return list(dict.fromkeys([*codes, *(code for code, _ in order)]))
 
     def entity(self, record: Record) -> dict | None:
@@ -92,16 +101,16 @@ class Scan:
         return record_converter(self.entity_set.entity_type, self.converted)
 
     def records(self, order: OrderKeys = (), *, after: int | None = None,
-                batch: int = MAX_PAGE, wanted: int | None = 0) -> Iterator[Record]:
+                batch: int = MAX_PAGE, wanted: int | None = UNKNOWN) -> Iterator[Record]:
         """Every record matching the condition, in ``order`` (seek or cursor, see paging).
 
-        ``wanted``: how many of them the caller will read (None: all, 0: unknown), so that
-        the next Kintone page is read ahead when it will be needed (see paging).
+        ``wanted``: how many of them the caller will read (None: all), so that the next Kintone
+        page is read ahead when it will be needed (see paging).
         """
         return iter_records(self.client, self.app, condition=self.plan.condition,
                             order_by=list(order) or None, fields=self.fields(order),
-                            page_size=batch, start_after_id=after, read_ahead=wanted != 0,
-                            wanted=wanted)
+                            page_size=batch, start_after_id=after,
+                            read_ahead=wanted != UNKNOWN, wanted=wanted)
 
     def total(self) -> int:
         """How many records the pushed condition matches (one cheap call)."""
@@ -189,10 +198,10 @@ class RecordSource:
 
     def _wanted(self, entities: int | None, before: int = 0) -> int | None:
         """How many records serving ``entities`` (None: all) reads after ``before`` skipped
-        ones: known when every record is an entity, 0 (unknown) when a residual drops some."""
+        ones: known when every record is an entity."""
         if entities is None:
             return None
-        return before + entities if self.scan.exact else 0
+        return before + entities if self.scan.exact else UNKNOWN
 
     def _id_before(self, direction: str, skip: int) -> int | None:
         """The id of the ``skip``-th matching record (None: there are fewer)."""
@@ -234,7 +243,7 @@ class RecordSource:
             if len(records) < batch:
                 return
         # Only when the set grew past the limit while it was being paged.
-        yield from self._cursor(position, 0)
+        yield from self._cursor(position, UNKNOWN)
 
     def _cursor(self, start: int, wanted: int | None) -> Iterator[Item]:
         records = self.scan.records(self.order, wanted=wanted)
