@@ -85,3 +85,23 @@ def client(connect: Callable[..., KintoneClient]) -> KintoneClient:
 def records(count: int, start: int = 0) -> list[dict]:
     return [{"title": {"value": f"item {n}"}, "price": {"value": str(n)},
              "sku": {"value": f"SKU-{n:05d}"}} for n in range(start, start + count)]
+
+
+class CountingClient(KintoneClient):
+    """Counts the record pages asked for, to see that reading is lazy."""
+
+    pages = 0
+
+    def get_records(self, *args, **kwargs):
+        self.pages += 1
+        return super().get_records(*args, **kwargs)
+
+
+@pytest.fixture
+def counting(password_settings) -> CountingClient:
+    with CountingClient(password_settings) as client:
+        yield client
+
+
+def ids(records) -> list[int]:
+    return [int(r["$id"]["value"]) for r in records]

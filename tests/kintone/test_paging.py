@@ -8,10 +8,10 @@ from types import GeneratorType, SimpleNamespace
 
 import pytest
 
-from gateway.kintone import KintoneClient, iter_comments, iter_records
+from gateway.kintone import iter_comments, iter_records
 from gateway.kintone import transport as transport_module
 from gateway.sandbox.cursors import cursors
-from tests.kintone.conftest import FIELDS
+from tests.kintone.conftest import FIELDS, ids
 
 TOTAL = 10_050
 
@@ -22,26 +22,6 @@ def big_app(extension) -> int:
     rows = [{"title": {"value": f"item {n}"}, "price": {"value": str(n % 100)}}
             for n in range(TOTAL)]
     return extension("apps", {"name": "Big", "fields": FIELDS, "records": rows})["app"]
-
-
-class CountingClient(KintoneClient):
-    """Counts the record pages asked for, to see that reading is lazy."""
-
-    pages = 0
-
-    def get_records(self, *args, **kwargs):
-        self.pages += 1
-        return super().get_records(*args, **kwargs)
-
-
-@pytest.fixture
-def counting(password_settings) -> CountingClient:
-    with CountingClient(password_settings) as client:
-        yield client
-
-
-def ids(records) -> list[int]:
-    return [int(r["$id"]["value"]) for r in records]
 
 
 def test_seek_by_id_reads_past_10000_records_lazily(counting, big_app):

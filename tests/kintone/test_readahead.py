@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from gateway.kintone import KintoneClient, KintoneError, iter_records, readahead
+from gateway.kintone import KintoneError, iter_records, readahead
 from gateway.sandbox.cursors import cursors
-from tests.kintone.conftest import FIELDS
+from tests.kintone.conftest import FIELDS, ids
 
 TOTAL = 1_234
 
@@ -21,24 +21,6 @@ def app(extension) -> int:
     return extension("apps", {"name": "Read ahead", "fields": FIELDS, "records": rows})["app"]
 
 
-class CountingClient(KintoneClient):
-    calls = 0
-
-    def get_records(self, *args, **kwargs):
-        self.calls += 1
-        return super().get_records(*args, **kwargs)
-
-
-@pytest.fixture
-def counting(password_settings) -> CountingClient:
-    with CountingClient(password_settings) as client:
-        yield client
-
-
-def ids(records) -> list[int]:
-    return [int(r["$id"]["value"]) for r in records]
-
-
 def test_seek_reads_the_same_records_ahead(client, app):
     ahead = ids(iter_records(client, app, page_size=100, read_ahead=True))
     assert ahead == ids(iter_records(client, app, page_size=100)) == list(range(1, TOTAL + 1))
@@ -48,7 +30,7 @@ def test_no_page_is_read_past_what_the_reader_wants(counting, app):
     reader = iter_records(counting, app, page_size=100, read_ahead=True, wanted=300)
     assert len([next(reader) for _ in range(300)]) == 300
     reader.close()
-    assert counting.calls == 3
+    assert counting.pages == 3
 
 
 def test_a_cursor_read_ahead_gives_every_record_and_releases_itself(client, sandbox, app):
