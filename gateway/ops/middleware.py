@@ -8,9 +8,10 @@ id; it measures streamed responses to their end, which only the WSGI body's ``cl
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..security.audit import ClosingBody
 from . import logs
 from .metrics import UNMATCHED, Metrics
 
@@ -48,23 +49,4 @@ class OpsMiddleware:
         except BaseException:
             finish()
             raise
-        return _Closing(body, finish)
-
-
-class _Closing:
-    """The body, and ``finish`` once the server has closed it (sent, or abandoned)."""
-
-    def __init__(self, body: Iterable[bytes], finish: Callable[[], None]) -> None:
-        self._body = body
-        self._finish = finish
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self._body)
-
-    def close(self) -> None:
-        try:
-            close = getattr(self._body, "close", None)
-            if close is not None:
-                close()
-        finally:
-            self._finish()
+        return ClosingBody(body, finish)

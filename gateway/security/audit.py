@@ -39,6 +39,9 @@ class Entry:
     duration_ms: float = 0.0
     kintone_calls: int = 0
 
+    def add_bytes(self, chunk: bytes) -> None:
+        self.bytes += len(chunk)
+
 
 def current_entry() -> Entry | None:
     return request.environ.get(ENVIRON_KEY) if has_request_context() else None
@@ -72,18 +75,25 @@ class AuditMiddleware:
         except BaseException:
             _emit(entry, started)
             raise
-        return _CountingBody(body, entry, started)
+        return ClosingBody(body, lambda: _emit(entry, started), entry.add_bytes)
 
 
-class _CountingBody:
-    def __init__(self, body: Iterable[bytes], entry: Entry, started: float) -> None:
+class ClosingBody:
+    """A WSGI response body that calls ``finish`` once the server has closed it (sent, or
+    abandoned by the client), and ``on_chunk`` for every chunk sent."""
+
+    def __init__(self, body: Iterable[bytes], finish: Callable[[], None],
+                 on_chunk: Callable[[bytes], None] | None = None) -> None:
         self._body = body
-        self._entry = entry
-        self._started = started
+        self._finish = finish
+        self._on_chunk = on_chunk
 
     def __iter__(self) -> Iterator[bytes]:
+        if self._on_chunk is None:
+            yield from self._body
+            return
         for chunk in self._body:
-            self._entry.bytes += len(chunk)
+            self._on_chunk(chunk)
             yield chunk
 
     def close(self) -> None:
@@ -92,7 +102,7 @@ class _CountingBody:
             if close is not None:
                 close()
         finally:
-            _emit(self._entry, self._started)
+            self._finish()
 
 
 def _emit(entry: Entry, started: float) -> None:

@@ -78,3 +78,9 @@ class Page:
                     if limit == window.size and (window.left is None or emitted < window.left):
                         self.next_state = {**position, "n": window.served + emitted}
                     return
+
+
+def count_all(items: Iterator[Any]) -> int:
+    """How many items a reader yields, read to the end and closed (its cursor released)."""
+    with closing(items):
+        return sum(1 for _ in items)

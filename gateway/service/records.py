@@ -38,7 +38,7 @@ from .entities import (
     record_fields,
     row_entities,
 )
-from .pages import Item, Position, Window
+from .pages import Item, Position, Window, count_all
 
 MAX_OFFSET = 10_000
 # Kintone types its `order by` accepts (reference 13.10); others answer GAIA_IQ03.
@@ -299,8 +299,7 @@ class SubtableSource:
         return self._rows(state), window
 
     def count(self) -> int:
-        with closing(self._rows(None)) as rows:
-            return sum(1 for _ in rows)
+        return count_all(self._rows(None))
 
     def entity(self, key: Mapping[str, int]) -> dict | None:
         try:

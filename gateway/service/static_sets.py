@@ -22,7 +22,7 @@ from ..odata.evaluate import matches
 from ..odata.options import OrderItem
 from ..odata.translate import FilterPlan
 from .entities import ID, project, static_entity
-from .pages import Item, Position, Window
+from .pages import Item, Position, Window, count_all
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,7 @@ class CommentSource:
         return self._comments(state), window
 
     def count(self) -> int:
-        with closing(self._comments(None)) as comments:
-            return sum(1 for _ in comments)
+        return count_all(self._comments(None))
 
     def entity(self, key: Mapping[str, int]) -> dict | None:
         for comment in self._of_record(key["RecordId"]):

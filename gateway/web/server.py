@@ -30,13 +30,19 @@ class WebServer:
         self._thread: threading.Thread | None = None
 
     @property
+    def port(self) -> int:
+        return self._server.server_port
+
+    @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
         return f"http://{host}:{port}"
 
     def start(self) -> WebServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll keeps stop() quick (tests start and stop many servers).
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
         self._thread.start()
         return self
 

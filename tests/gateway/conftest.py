@@ -7,7 +7,6 @@ change what a test sees.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -16,7 +15,6 @@ from urllib.parse import quote, urlencode
 import pytest
 import requests
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from gateway.kintone import KintoneClient, RetryPolicy
 from gateway.sandbox import SandboxServer
@@ -30,6 +28,7 @@ from gateway.settings import (
     Settings,
 )
 from gateway.web import create_app
+from gateway.web.server import WebServer
 from tests.conftest import ADMIN
 
 FOLLOWED_HEADERS = ("x-authtoken", "prefer", "accept")
@@ -56,11 +55,6 @@ class RecordingClient(KintoneClient):
         return super().create_cursor(app, query, fields, size)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
 @dataclass
 class Gateway:
     """A running gateway: ``get("Customers", params={...})`` asks ``<root>/Customers``."""
@@ -68,7 +62,7 @@ class Gateway:
     root: str  # http://127.0.0.1:<port>/api.rsc
     app: Flask
     client: RecordingClient
-    server: BaseWSGIServer
+    server: WebServer
     token: str  # the authtoken of the test user, who has every right
 
     @property
@@ -92,8 +86,7 @@ class Gateway:
         return response.json()
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
         self.client.close()
 
 
@@ -118,9 +111,8 @@ def start_gateway(server: SandboxServer) -> Iterator[Callable[..., Gateway]]:
         ), "test")
         client = client or RecordingClient(settings.kintone, retry=FAST_RETRY)
         app = create_app(settings, client=client)
-        wsgi = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-        threading.Thread(target=wsgi.serve_forever, daemon=True).start()
-        gw = Gateway(f"http://127.0.0.1:{wsgi.server_port}/api.rsc", app, client, wsgi, token)
+        web = WebServer(app).start()
+        gw = Gateway(f"http://127.0.0.1:{web.port}/api.rsc", app, client, web, token)
         running.append(gw)
         return gw
 

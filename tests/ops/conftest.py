@@ -6,10 +6,8 @@ redis-server comes from Debian's packages; ``redis_setup.sh`` installs it when m
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -21,13 +19,11 @@ import pytest
 import redis
 import requests
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from gateway import ops, triggers
 from gateway.kintone import KintoneClient, RetryPolicy
 from gateway.sandbox import SandboxServer
 from gateway.security import add_user
-from gateway.security.hardening import BannerlessHandler
 from gateway.settings import (
     AuthScheme,
     GatewaySettings,
@@ -37,7 +33,9 @@ from gateway.settings import (
     Settings,
 )
 from gateway.web import create_app
+from gateway.web.server import WebServer
 from tests.conftest import ADMIN
+from tests.debian import installed
 
 SETUP = Path(__file__).with_name("redis_setup.sh")
 FAST_RETRY = RetryPolicy(retries=2, base_delay=0.01, max_delay=0.02)
@@ -52,15 +50,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[str]:
     """The URL of a redis-server of this test session."""
-    binary = shutil.which("redis-server")
-    if binary is None and shutil.which("apt-get"):
-        setup = subprocess.run(["bash", str(SETUP)], capture_output=True, text=True,
-                               timeout=900)
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip(f"redis-server could not be installed: {setup.stderr.strip()[-300:]}")
-    if binary is None:
-        pytest.skip("no redis-server, and no apt-get to install it with")
+    binary = installed("redis-server", SETUP)
     port = free_port()
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -98,7 +88,7 @@ class Instance:
     origin: str
     app: Flask
     token: str
-    wsgi: BaseWSGIServer
+    server: WebServer
     client: KintoneClient
 
     @property
@@ -110,8 +100,7 @@ class Instance:
         return requests.get(self.origin + path, headers=headers, timeout=60, **kwargs)
 
     def stop(self) -> None:
-        self.wsgi.shutdown()
-        self.wsgi.server_close()
+        self.server.stop()
         triggers.shutdown(self.app)  # its delivery workers would outlive it (and its Redis)
         self.client.close()
 
@@ -139,9 +128,8 @@ def start_instance() -> Iterator[Callable[..., Instance]]:
         settings = replace(settings, gateway=replace(settings.gateway, **gateway))
         client = KintoneClient(settings.kintone, retry=FAST_RETRY)
         app = create_app(settings, client=client)
-        wsgi = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-        threading.Thread(target=wsgi.serve_forever, daemon=True).start()
-        instance = Instance(f"http://127.0.0.1:{wsgi.server_port}", app, token, wsgi, client)
+        web = WebServer(app).start()
+        instance = Instance(f"http://127.0.0.1:{web.port}", app, token, web, client)
         running.append(instance)
         return instance
 
@@ -150,11 +138,6 @@ def start_instance() -> Iterator[Callable[..., Instance]]:
         instance.stop()
         if instance.ops.cluster is not None:
             instance.ops.cluster.slots.close()
-
-
-class _Quiet(BannerlessHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="session")

@@ -18,12 +18,11 @@ from typing import Any
 
 import pytest
 from flask import Flask, jsonify, request
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from gateway.security import count_kintone_call, current_user, register, require
 from gateway.security.guard import Guard
-from gateway.security.hardening import BannerlessHandler
 from gateway.settings import Settings, parse_settings
+from gateway.web.server import WebServer
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "MERGE", "DELETE", "OPTIONS", "HEAD"]
 START = 1_900_000_000.0  # a fixed "now" (2030-03-17), moved by the tests that need time to pass
@@ -65,7 +64,7 @@ class Server:
     port: int
     app: Flask
     guard: Guard
-    wsgi: BaseWSGIServer = field(repr=False)
+    web: WebServer = field(repr=False)
 
     @property
     def origin(self) -> str:
@@ -144,18 +143,17 @@ def serve(clock: Clock, gate: Gate, monkeypatch, tmp_path
     Runs in a temporary directory, so that default files (users.cfg, token.key) are the
     test's own."""
     monkeypatch.chdir(tmp_path)
-    running: list[BaseWSGIServer] = []
+    running: list[WebServer] = []
 
     def start(settings: Settings, host: str = "127.0.0.1", app: Flask | None = None) -> Server:
         app = app or guarded_app(gate)
         guard = register(app, settings, clock=clock)
-        wsgi = make_server(host, 0, app, threaded=True, request_handler=BannerlessHandler)
-        threading.Thread(target=wsgi.serve_forever, args=(0.05,), daemon=True).start()
-        running.append(wsgi)
-        return Server(host, wsgi.server_port, app, guard, wsgi)
+        # Not quiet: the tests read Werkzeug's request log for leaked tokens.
+        web = WebServer(app, host, quiet=False).start()
+        running.append(web)
+        return Server(host, web.port, app, guard, web)
 
     yield start
     gate.release.set()
-    for wsgi in running:
-        wsgi.shutdown()
-        wsgi.server_close()
+    for web in running:
+        web.stop()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from gateway.security import add_user
+from tests.debian import installed
 from tests.security.conftest import settings_of
 
 SETUP = Path(__file__).with_name("browser_setup.sh")
@@ -37,16 +37,7 @@ fetch("{url}", {{headers: {{"X-Authtoken": "{token}", "Accept": "application/jso
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None and shutil.which("apt-get"):
-        setup = subprocess.run(["bash", str(SETUP)], capture_output=True, text=True,
-                               timeout=900)
-        found = shutil.which("chromium")
-        if found is None:
-            pytest.skip(f"Chromium could not be installed: {setup.stderr.strip()[-300:]}")
-    if found is None:
-        pytest.skip("no Chromium, and no apt-get to install it with")
-    return found
+    return installed("chromium", SETUP)
 
 
 class PageServer(ThreadingHTTPServer):
