@@ -11,6 +11,7 @@ fetch in flight, so nothing outlives it (and a cursor is released after its last
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Generic, TypeVar
@@ -20,6 +21,7 @@ P = TypeVar("P")
 # Kintone's own limit of concurrent calls per domain: the transport's cap is at most this, and
 # a fetch waiting for a thread is run by the reader itself (see ``Ahead.result``).
 _POOL = ThreadPoolExecutor(max_workers=100, thread_name_prefix="kintone-read-ahead")
+_START_WAIT = 0.05  # seconds; a busy pool leaves the fetch to the reader (``Ahead.result``)
 
 
 class Ahead(Generic[P]):
@@ -27,7 +29,14 @@ class Ahead(Generic[P]):
 
     def __init__(self, fetch: Callable[[], P]) -> None:
         self._fetch = fetch
-        self._future: Future[P] = _POOL.submit(contextvars.copy_context().run, fetch)
+        started = threading.Event()
+        self._future: Future[P] = _POOL.submit(contextvars.copy_context().run, _signalled,
+                                               started, fetch)
+        # Until the fetch has sent its call, let it have the interpreter: otherwise the caller,
+        # busy converting a page, holds the GIL for a whole switch interval (5 ms) first, and
+        # the fetch starts when the page is nearly done instead of overlapping it. Once the
+        # fetch waits for Kintone's answer, the GIL comes back here.
+        started.wait(_START_WAIT)
 
     def result(self) -> P:
         """The page (or the fetch's error); fetched here if no thread has taken it up yet."""
@@ -39,6 +48,11 @@ class Ahead(Generic[P]):
         """For a reader that stops: wait for the fetch if it runs; its page and error go unread."""
         if not self._future.cancel():
             self._future.exception()
+
+
+def _signalled(started: threading.Event, fetch: Callable[[], P]) -> P:
+    started.set()
+    return fetch()
 
 
 def pages(first: P, following: Callable[[P], Callable[[], P] | None],

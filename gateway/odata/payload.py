@@ -437,6 +437,12 @@ def dump_bytes(value: Any) -> bytes:
         return _exact_dumps(value).encode()
 
 
+def json_number(text: str) -> Any:
+    """A number already written as a JSON number (``-12.50``), for ``dumps`` to write as is:
+    exact, like a ``Decimal``, without parsing it into one first."""
+    return orjson.Fragment(text)
+
+
 def _odata_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return orjson.Fragment(decimal_text(value))  # exact: never through a float

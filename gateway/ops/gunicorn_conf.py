@@ -26,5 +26,6 @@ def when_ready(arbiter):
     server.announce(arbiter, _options.scheme)
 
 
+post_worker_init = server.tune_worker
 child_exit = server.forget_worker
 on_exit = server.remove_metrics_directory

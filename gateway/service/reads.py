@@ -46,6 +46,9 @@ class CollectionQuery:
     # The options that define the result (set, $filter, $orderby, $top, $skip ...): a skiptoken
     # is only valid with the same ones.
     fingerprint: str
+    # The entities are only written out in JSON without IEEE754Compatible: record values may
+    # come in their JSON form (see ``entities.record_converter``).
+    json_ready: bool = False
 
 
 class Reader:
@@ -60,7 +63,7 @@ class Reader:
         options = query.options
         state = (self._tokens.decode(options.skiptoken, query.fingerprint)
                  if options.skiptoken else None)
-        source = self._source(model, query.entity_set, options)
+        source = self._source(model, query.entity_set, options, json_ready=query.json_ready)
         served = state["n"] if state else 0
         window = Window(
             size=query.page_size,
@@ -89,14 +92,15 @@ class Reader:
             source = self._source(model, entity_set, QueryOptions(select=options.select))
         return source.entity(key)
 
-    def _source(self, model: Model, entity_set: EntitySet, options: QueryOptions) -> Source:
+    def _source(self, model: Model, entity_set: EntitySet, options: QueryOptions, *,
+                json_ready: bool = False) -> Source:
         names = selected(entity_set, options.select)
         plan = (plan_filter(options.filter, entity_set) if options.filter is not None
                 else FilterPlan("", None))
         kind = entity_set.kind
         if kind == "records":
             order = kintone_order(entity_set, options.orderby)
-            return RecordSource(Scan(self._client, entity_set, plan, names), order)
+            return RecordSource(Scan(self._client, entity_set, plan, names, json_ready), order)
         if kind == "subtable":
             check_natural_order(entity_set, options.orderby, ("RecordId",))
             return SubtableSource(self._client, entity_set, _row_type(model, entity_set), plan,

@@ -60,6 +60,8 @@ class Scan:
     entity_set: EntitySet
     plan: FilterPlan
     names: tuple[str, ...]
+    # Entities only written out (see ``record_converter``); a residual needs them parsed.
+    json_ready: bool = False
 
     @property
     def app(self) -> int:
@@ -98,7 +100,8 @@ class Scan:
 
     @cached_property
     def _convert(self) -> Callable[[Record], dict]:
-        return record_converter(self.entity_set.entity_type, self.converted)
+        return record_converter(self.entity_set.entity_type, self.converted,
+                                json_ready=self.json_ready and self.exact)
 
     def records(self, order: OrderKeys = (), *, after: int | None = None,
                 batch: int = MAX_PAGE, wanted: int | None = UNKNOWN) -> Iterator[Record]:

@@ -88,7 +88,8 @@ def _collection(req: ODataRequest, gw: Gateway) -> Response:
     wanted = links.max_page_size(request.headers.get("Prefer"))
     page_size = min(wanted or gw.settings.gateway.page_size, gw.settings.gateway.page_size)
     query = CollectionQuery(entity_set, options, page_size,
-                            links.fingerprint(entity_set.name, req.pairs))
+                            links.fingerprint(entity_set.name, req.pairs),
+                            json_ready=not fmt.ieee754)
     page = gw.reader.page(model, query).prime()
     context = (None if fmt.metadata == "none"
                else payload.context_url(req.root, entity_set.name, options.select))

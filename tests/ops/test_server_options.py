@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+import sys
 from dataclasses import replace
 
 import pytest
 
-from gateway.ops.server import LONGEST_REQUEST_LINE, ServerOptions
+from gateway.ops.server import LONGEST_REQUEST_LINE, ServerOptions, tune_worker
 from gateway.settings import SettingsError
 from tests.ops.conftest import settings_for
 
@@ -62,3 +64,15 @@ def test_an_ipv6_host_is_bracketed():
     settings, _ = settings_for("http://kintone.example")
     v6 = replace(settings, gateway=replace(settings.gateway, host="::"))
     assert ServerOptions.from_settings(v6).gunicorn()["bind"] == ["[::]:8080"]
+
+
+
+def test_a_worker_freezes_its_heap_and_shortens_the_switch_interval():
+    interval = sys.getswitchinterval()
+    try:
+        tune_worker(None)
+        assert gc.get_freeze_count() > 0
+        assert sys.getswitchinterval() == pytest.approx(0.0005)
+    finally:
+        gc.unfreeze()
+        sys.setswitchinterval(interval)
