@@ -39,6 +39,7 @@ from common import (
     median,
     ms,
     percentile,
+    relay_process,
     sandbox_process,
     save,
     timed,
@@ -68,12 +69,13 @@ def main() -> None:
         plan = _prepare(sandbox, args)
         apps = [plan.page, *(app for _, app in plan.exports),
                 *(app for pair in plan.upserts for app in pair)]
-        with gateway_process(sandbox, [a for a in apps if a], options) as gateway:
+        with gateway_process(sandbox, [a for a in apps if a], options) as gateway, \
+                relay_process(sandbox, options) as relay:
             for latency in args.latency_ms:
                 sandbox.set_latency(latency)
                 if "page" in args.only:
                     results.setdefault("page", {})[str(latency)] = bench_page(
-                        sandbox, gateway, plan.page or 0, args)
+                        sandbox, gateway, relay, plan.page or 0, args)
                 if "export" in args.only:
                     results.setdefault("export", {})[str(latency)] = bench_export(
                         sandbox, gateway, plan.exports, args)
@@ -137,8 +139,11 @@ def _prepare(sandbox: Sandbox, args: argparse.Namespace) -> Plan:
 # 1. One page of 100 records
 
 
-def bench_page(sandbox: Sandbox, gateway: Gateway, app: int, args: argparse.Namespace) -> dict:
-    session = gateway.session()
+def bench_page(sandbox: Sandbox, gateway: Gateway, relay: str, app: int,
+               args: argparse.Namespace) -> dict:
+    """Also through ``relay_app.py``, the thinnest possible gateway: its ratio to direct is the
+    floor of any Python gateway's on this machine."""
+    session, relay_session = gateway.session(), requests.Session()
     url = f"{gateway.root}/PageApp?$top={PAGE}"
     # The very request the gateway sends (every field: no `fields` list).
     query = {"app": app, "query": f"order by $id asc limit {PAGE}"}
@@ -146,21 +151,27 @@ def bench_page(sandbox: Sandbox, gateway: Gateway, app: int, args: argparse.Name
     def direct() -> None:
         _expect(len(sandbox.api.call("GET", "records", params=query)["records"]), PAGE)
 
-    def through_gateway() -> None:
-        response = session.get(url, timeout=60)
-        response.raise_for_status()
-        _expect(len(response.json()["value"]), PAGE)
+    def through(get: Callable[[], requests.Response]) -> Callable[[], None]:
+        def read() -> None:
+            response = get()
+            response.raise_for_status()
+            _expect(len(response.json()["value"]), PAGE)
+        return read
 
-    for _ in range(5):  # warm both paths (connections, caches)
-        direct()
-        through_gateway()
+    paths = {"direct": direct,
+             "gateway": through(lambda: session.get(url, timeout=60)),
+             "relay": through(lambda: relay_session.get(relay, params=query, timeout=60))}
+    for _ in range(5):  # warm every path (connections, caches)
+        for read in paths.values():
+            read()
     runs = []
     for _ in range(args.runs):
-        times: dict[str, list[float]] = {"direct": [], "gateway": []}
+        times: dict[str, list[float]] = {kind: [] for kind in paths}
         for _ in range(args.page_requests):
-            times["direct"].append(timed(direct)[0])
-            times["gateway"].append(timed(through_gateway)[0])
-        runs.append({kind: ms(median(values)) for kind, values in times.items()})
+            for kind, read in paths.items():
+                times[kind].append(timed(read)[0])
+        run = {kind: ms(median(values)) for kind, values in times.items()}
+        runs.append(run | {"relay_ratio": round(run["relay"] / run["direct"], 3)})
     return _ratios(runs, lower_is_better=True)
 
 
@@ -369,7 +380,8 @@ def _print_table(results: dict) -> None:
     lines = []
     for latency, page in results.get("page", {}).items():
         lines.append(f"1 page of {PAGE}, +{latency} ms  direct {page['direct']} ms  gateway "
-                     f"{page['gateway']} ms  ratio {page['ratio']} (target <= 1.25)")
+                     f"{page['gateway']} ms  ratio {page['ratio']} (target <= 1.25)  "
+                     f"thinnest relay {page['relay']} ms, ratio {page['relay_ratio']}")
     for latency, exports in results.get("export", {}).items():
         for size, export in exports.items():
             lines.append(

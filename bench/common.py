@@ -163,6 +163,24 @@ def gateway_process(sandbox: Sandbox, apps: Sequence[int],
 
 
 @contextlib.contextmanager
+def relay_process(sandbox: Sandbox, options: GatewayOptions) -> Iterator[str]:
+    """``relay_app.py`` (the thinnest possible gateway) under gunicorn as the gateway runs
+    (one gthread worker, the same threads), in a child process; yields its URL."""
+    port = _free_port()
+    command = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread",
+               "--threads", str(options.threads), "--bind", f"127.0.0.1:{port}",
+               "--log-level", "warning", "relay_app:app"]
+    env = {**os.environ, "RELAY_KINTONE_URL": sandbox.url,
+           "RELAY_KINTONE_AUTH": sandbox.api.headers["X-Cybozu-Authorization"]}
+    proc = subprocess.Popen(command, cwd=BENCH, env=env, stdout=subprocess.DEVNULL)
+    try:
+        _wait_for_port(port)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        _stop(proc)
+
+
+@contextlib.contextmanager
 def _redis() -> Iterator[str]:
     port = _free_port()
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--save", "",

@@ -18,6 +18,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from gunicorn.glogging import Logger
+
 from ..kintone import KintoneError
 
 HEADER = "X-Request-Id"
@@ -85,6 +87,17 @@ def _message(record: logging.LogRecord) -> dict[str, Any]:
         except ValueError:
             pass
     return {"message": message}
+
+
+class GunicornLogger(Logger):
+    """gunicorn's logger without access lines: the audit log has every request. Given a logging
+    configuration, gunicorn's own builds an access line's fields for every response, even when
+    nothing writes them."""
+
+    access_log_enabled = False
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        return None
 
 
 def logging_config(level: str = "INFO") -> dict[str, Any]:

@@ -83,6 +83,7 @@ class ServerOptions:
             "keyfile": self.keyfile,
             "limit_request_line": LONGEST_REQUEST_LINE,
             "accesslog": None,  # the audit log has every request
+            "logger_class": "gateway.ops.logs.GunicornLogger",
             "errorlog": "-",
             "loglevel": self.log_level.lower(),
             "logconfig_dict": logging_config(self.log_level),

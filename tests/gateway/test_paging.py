@@ -65,6 +65,14 @@ def test_a_custom_order_past_the_offset_limit_is_one_streamed_response(big):
     assert len(keys) == TOTAL and keys == sorted(keys)
     assert [kind for kind, _, _ in big.client.queries] == ["records", "cursor"]
     assert offsets(big) == []
+    assert response.headers["Transfer-Encoding"] == "chunked"
+
+
+def test_a_page_that_fits_one_chunk_is_sent_with_its_length(big):
+    response = big.get("BIG", params={"$top": "50"})
+    assert len(response.json()["value"]) == 50
+    assert int(response.headers["Content-Length"]) == len(response.content)
+    assert "Transfer-Encoding" not in response.headers
 
 
 def test_a_custom_order_within_the_limit_pages_by_offset(big):

@@ -24,6 +24,7 @@ def test_the_defaults_are_one_threaded_worker_on_loopback():
                                                                                    32)
     assert (gunicorn["timeout"], gunicorn["graceful_timeout"]) == (60, 120)
     assert gunicorn["accesslog"] is None and gunicorn["certfile"] is None
+    assert gunicorn["logger_class"] == "gateway.ops.logs.GunicornLogger"
     assert gunicorn["limit_request_line"] == LONGEST_REQUEST_LINE
     formatter = gunicorn["logconfig_dict"]["formatters"]["json"]["()"]
     assert formatter == "gateway.ops.logs.JsonFormatter"
