@@ -45,6 +45,8 @@ from common import (
     timed,
 )
 
+from gateway.settings import GatewaySettings
+
 BENCHMARKS = ("page", "export", "upsert", "load")
 PAGE = 100
 KINTONE_PAGE = 500  # Kintone's largest page: what the fastest direct read uses
@@ -110,8 +112,8 @@ def _arguments() -> argparse.Namespace:
                         help="benchmark 3: rows per load")
     parser.add_argument("--clients", type=int, default=50, help="benchmark 4: client threads")
     parser.add_argument("--seconds", type=float, default=20, help="benchmark 4: duration")
-    parser.add_argument("--page-size", type=int, default=10_000,
-                        help="[gateway] PageSize (default: the largest, for bulk exports)")
+    parser.add_argument("--page-size", type=int, default=GatewaySettings.page_size,
+                        help="[gateway] PageSize (default: the gateway's own default)")
     parser.add_argument("--max-concurrent", type=int, default=10,
                         help="[kintone] MaxConcurrentRequests")
     parser.add_argument("--threads", type=int, default=8,

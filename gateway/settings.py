@@ -165,7 +165,10 @@ class KintoneSettings:
 class GatewaySettings:
     """The gateway's own HTTP service (section ``[gateway]``)."""
 
-    page_size: int = 500  # records per OData page (server-driven paging)
+    # Records per OData page (server-driven paging): four Kintone calls, so that the read-ahead
+    # overlaps three of them with the conversion and sending of the others (exports ran at 0.76
+    # of direct Kintone reads with one call per page, 0.93 with four).
+    page_size: int = 2000
     schema_cache_ttl: int = 300  # seconds an app's form is trusted before it is re-read
     public_url: str | None = None  # base URL clients see, when behind a reverse proxy
     host: str = "127.0.0.1"
@@ -315,7 +318,7 @@ def _optional_id(s: Section, key: str) -> int | None:
 
 def _gateway(s: Section) -> GatewaySettings:
     return GatewaySettings(
-        page_size=s.get_int("PageSize", 500, minimum=1, maximum=10_000),
+        page_size=s.get_int("PageSize", GatewaySettings.page_size, minimum=1, maximum=10_000),
         schema_cache_ttl=s.get_int("SchemaCacheTTL", 300, minimum=0, maximum=86_400),
         public_url=s.get_url("PublicURL"),
         host=s.get("Host", "127.0.0.1") or "127.0.0.1",

@@ -34,7 +34,7 @@ def test_the_example_file_is_valid_and_documents_the_defaults():
     assert k.apps == () and k.guest_space_id is None and k.verify_server
     g = settings.gateway
     assert (g.page_size, g.schema_cache_ttl, g.host, g.port, g.public_url) == (
-        500, 300, "127.0.0.1", 8080, None)
+        2000, 300, "127.0.0.1", 8080, None)
 
 
 def test_environment_variables_override_the_file(tmp_path):
