@@ -6,7 +6,6 @@ Query options are read from the raw query string with ``split_query``, never fro
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -102,8 +101,7 @@ def _collection(req: ODataRequest, gw: Gateway) -> Response:
     chunks = payload.stream_collection(
         context, _shaped(page, entity_set, options, fmt, req.root), count=page.count,
         next_link_factory=next_link, ieee754=fmt.ieee754)
-    response = Response(_whole_or_streamed(_closing(chunks, page)),
-                        content_type=fmt.content_type)
+    response = Response(_body(chunks, page), content_type=fmt.content_type)
     if wanted is not None:
         response.headers["Preference-Applied"] = f"odata.maxpagesize={wanted}"
     return response
@@ -116,24 +114,31 @@ def _shaped(page: Page, entity_set: EntitySet, options: QueryOptions, fmt: media
     return map(shape, page)
 
 
-def _whole_or_streamed(chunks: Iterator[str]) -> str | Iterator[str]:
+def _body(chunks: Iterator[str], page: Page) -> str | Iterator[str]:
     """A body that fits in one chunk (a page of a few hundred records) whole, sent with its
-    length: cheaper for gunicorn and for the client than chunked transfer; a longer one
-    streamed from its second chunk on, in the request's context."""
-    first = next(chunks)
-    second = next(chunks, None)
+    length: cheaper for gunicorn and for the client than chunked transfer. A longer one is
+    streamed; its first two chunks are made before the status goes out, so that a Kintone call
+    failing there still answers with an error status."""
+    second: str | None = None
+    try:
+        first = next(chunks)
+        second = next(chunks, None)
+    finally:
+        if second is None:  # read to the end, or failed
+            page.close()
     if second is None:
         return first
-    return stream_with_context(itertools.chain((first, second), chunks))
+    return stream_with_context(_streamed((first, second), chunks, page))
 
 
-def _closing(chunks: Iterator[str], page: Page) -> Iterator[str]:
+def _streamed(head: tuple[str, ...], chunks: Iterator[str], page: Page) -> Iterator[str]:
     """The chunks; closing them (a client that went away) releases the page's Kintone cursor.
 
     A failure once the status is sent can only cut the response short (the client then sees
     invalid JSON, never a silently incomplete page); it is logged here.
     """
     try:
+        yield from head
         yield from chunks
     except Exception:
         log.exception("A collection response was cut short")

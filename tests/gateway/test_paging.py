@@ -11,8 +11,9 @@ import time
 import pytest
 import requests
 
+from gateway.kintone import KintoneUnavailable
 from gateway.sandbox.cursors import cursors
-from tests.gateway.conftest import follow, values
+from tests.gateway.conftest import FAST_RETRY, RecordingClient, follow, kintone_settings, values
 
 TOTAL = 10_050
 FIELDS = {
@@ -66,6 +67,29 @@ def test_a_custom_order_past_the_offset_limit_is_one_streamed_response(big):
     assert [kind for kind, _, _ in big.client.queries] == ["records", "cursor"]
     assert offsets(big) == []
     assert response.headers["Transfer-Encoding"] == "chunked"
+
+
+class FailingSecondCall(RecordingClient):
+    def get_records(self, app, query="", fields=None, total_count=False):
+        if len(self.queries) == 1:
+            self.queries.append(("records", query, fields))
+            raise KintoneUnavailable(503, None, "Kintone is down for maintenance.")
+        return super().get_records(app, query, fields, total_count)
+
+
+def test_a_kintone_call_failing_within_the_first_chunks_is_an_error_status(
+        start_gateway, server, big_app, caplog):
+    """A page of 1,000 ids (one chunk of the body) takes two Kintone calls; the second fails
+    before anything was sent, so the client gets an OData error, not a 200 cut short."""
+    client = FailingSecondCall(kintone_settings(server.url, (big_app,)), retry=FAST_RETRY)
+    gw = start_gateway([big_app], page_size=1000, client=client)
+    gw.json("")  # the model is read before the failing call
+    client.queries.clear()
+    response = gw.get("BIG", params={"$select": "Id"})
+    assert response.status_code == 503
+    assert response.json()["error"]["message"]
+    assert [kind for kind, _, _ in client.queries] == ["records", "records"]
+    assert "cut short" not in caplog.text  # it was not: nothing had been sent
 
 
 def test_a_page_that_fits_one_chunk_is_sent_with_its_length(big):
