@@ -36,6 +36,19 @@ UNSUPPORTED: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\bin\s*\(\s*\)", "in with an empty list"),
     )
 )
+
+
+class _Lexer(ODataLexer):
+    """odata-query's lexer, reading a TimeOfDay's seconds as optional (``09:30``), as the OData
+    ABNF does (``timeOfDayValue``): its own pattern makes them required by a typo."""
+
+    tokens = ODataLexer.tokens
+
+    @_(r"(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,12})?)?")  # noqa: F821 (sly's)
+    def TIME(self, t):
+        return ODataLexer.TIME(self, t)
+
+
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
 _DIRECTION = re.compile(r"\s+(asc|desc)\s*$", re.I)
@@ -52,7 +65,7 @@ def parse_filter(text: str) -> ast._Node:
     if text[0].isspace():
         raise bad_request("The $filter expression must not start with whitespace.", "$filter")
     try:
-        tree = ODataParser().parse(ODataLexer().tokenize(_widen_single_item_lists(text)))
+        tree = ODataParser().parse(_Lexer().tokenize(_widen_single_item_lists(text)))
     except (ODataException, TypeError, ValueError, IndexError, AttributeError):
         raise _unparsable(text, "$filter") from None
     _check_lists(tree)
@@ -65,7 +78,7 @@ def _widen_single_item_lists(text: str) -> str:
     Repeating the item keeps the meaning and lets the parser see a list.
     """
     try:
-        tokens = list(ODataLexer().tokenize(text))
+        tokens = list(_Lexer().tokenize(text))
     except ODataException:
         return text  # the parser will report it
     inserts = [
@@ -132,7 +145,7 @@ def check_orderby_item(item: str) -> None:
         raise not_implemented(f"$orderby expression '{item}' is not supported.", "$orderby")
     expression = _DIRECTION.sub("", item)
     try:
-        ODataParser().parse(ODataLexer().tokenize(expression))
+        ODataParser().parse(_Lexer().tokenize(expression))
     except (ODataException, TypeError, ValueError, IndexError, AttributeError):
         raise bad_request(f"Invalid $orderby item '{item}'.", "$orderby") from None
     raise not_implemented(f"$orderby expression '{item}' is not supported.", "$orderby")

@@ -131,6 +131,19 @@ def test_json_ready_values_are_written_like_parsed_ones(ftype, fmt, value):
     assert written[0] == written[1]
 
 
+@pytest.mark.parametrize(("condition", "ids"), [
+    ("clock eq 09:30", [1]), ("clock eq 09:30:00", [1]), ("clock lt 09:30:00.5", [1]),
+    ("clock gt 09:30", []), ("clock ge 9:30", None),
+])
+def test_time_of_day_literals_may_leave_out_the_seconds(typed, condition, ids):
+    """The OData ABNF makes a TimeOfDay's seconds optional; Power Automate users write 09:30."""
+    response = typed.get("TYPES", params={"$filter": condition, "$select": "Id"})
+    if ids is None:
+        assert response.status_code == 400
+    else:
+        assert [entity["Id"] for entity in response.json()["value"]] == ids
+
+
 def test_subtable_rows_as_their_own_set(typed):
     body = typed.json("TYPES_items")
     assert [(row["RecordId"], row["sku"], row["qty"]) for row in body["value"]] == [
