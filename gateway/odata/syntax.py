@@ -44,7 +44,7 @@ class _Lexer(ODataLexer):
 
     tokens = ODataLexer.tokens
 
-    @_(r"(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,12})?)?")  # noqa: F821 (sly's)
+    @_(r"(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,12})?)?")  # noqa: F821 (sly's class body has _)
     def TIME(self, t):
         return ODataLexer.TIME(self, t)
 
