@@ -44,6 +44,18 @@ def _select_root(entity_type: EntityType, path: str) -> str:
     return root
 
 
+def orderable(entity_set: EntitySet, path: str) -> Property:
+    """The property an ``$orderby`` item names: a primitive one, else a 400."""
+    if not entity_set.entity_type.has_property(path):
+        raise bad_request(f"The type {entity_set.entity_type.name} has no property '{path}'.",
+                          path)
+    prop = entity_set.property(path)
+    if prop.collection or not prop.edm_type.startswith("Edm."):
+        raise bad_request(f"'{path}' is not a primitive property and cannot be ordered by.",
+                          "$orderby")
+    return prop
+
+
 def filter_names(tree: ast._Node | None, entity_type: EntityType) -> set[str]:
     """The properties a ``$filter`` tree reads (lambda variables are not properties)."""
     if tree is None:

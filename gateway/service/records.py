@@ -26,13 +26,14 @@ from ..kintone import query as kq
 from ..kintone.models import Record
 from ..kintone.paging import MAX_PAGE
 from ..model import ComplexType, EntitySet, edm
-from ..odata.errors import bad_request, not_implemented
+from ..odata.errors import not_implemented
 from ..odata.evaluate import matches
 from ..odata.options import OrderItem
 from ..odata.translate import FilterPlan
 from .entities import (
     ID,
     filter_names,
+    orderable,
     project,
     record_converter,
     record_fields,
@@ -149,13 +150,7 @@ def _sort_code(entity_set: EntitySet, path: str) -> str:
     if "/" in path:
         raise not_implemented(f"Ordering by '{path}' (a part of a property) is not supported.",
                               "$orderby")
-    if not entity_set.entity_type.has_property(path):
-        raise bad_request(f"The type {entity_set.entity_type.name} has no property '{path}'.",
-                          path)
-    prop = entity_set.property(path)
-    if prop.collection or not prop.edm_type.startswith("Edm."):
-        raise bad_request(f"'{path}' is not a primitive property and cannot be ordered by.",
-                          "$orderby")
+    prop = orderable(entity_set, path)
     if prop.kintone_type not in SORTABLE or prop.kintone_code is None:
         raise not_implemented(f"Kintone cannot sort by '{path}' (field type "
                               f"{prop.kintone_type}).", "$orderby")

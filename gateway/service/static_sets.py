@@ -21,7 +21,7 @@ from ..odata.errors import bad_request
 from ..odata.evaluate import matches
 from ..odata.options import OrderItem
 from ..odata.translate import FilterPlan
-from .entities import ID, project, static_entity
+from .entities import ID, orderable, project, static_entity
 from .pages import Item, Position, Window, count_all
 
 
@@ -54,7 +54,7 @@ class ListSource:
         residual = self.plan.residual
         entities = [e for e in self.load() if residual is None or matches(residual, e)]
         for item in reversed(self.orderby):  # stable sorts, least significant key first
-            _check_sortable(self.entity_set, item.path)
+            orderable(self.entity_set, item.path)
             entities.sort(key=lambda e, name=item.path: _null_first(e[name]),
                           reverse=item.descending)
         return entities
@@ -62,16 +62,6 @@ class ListSource:
 
 def _null_first(value: Any) -> tuple[bool, Any]:
     return (value is not None, value)  # OData: null sorts before every value
-
-
-def _check_sortable(entity_set: EntitySet, path: str) -> None:
-    if not entity_set.entity_type.has_property(path):
-        raise bad_request(f"The type {entity_set.entity_type.name} has no property '{path}'.",
-                          path)
-    prop = entity_set.property(path)
-    if prop.collection or not prop.edm_type.startswith("Edm."):
-        raise bad_request(f"'{path}' is not a primitive property and cannot be ordered by.",
-                          "$orderby")
 
 
 def app_entities(entity_set: EntitySet, apps: list[dict]) -> list[dict]:
