@@ -13,7 +13,8 @@ from typing import Any
 import jsonschema
 from openapi_spec_validator import validate
 
-MS_SCHEMA = (Path(__file__).resolve().parents[3] / "shared" / "reference"
+# Microsoft's connector schema, kept in the repository: see tests/reference/README.md.
+MS_SCHEMA = (Path(__file__).resolve().parents[1] / "reference"
              / "powerplatform-apiDefinition.swagger.schema.jsonc")
 OPERATION_ID = re.compile(r"[A-Z][A-Za-z0-9]*")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
