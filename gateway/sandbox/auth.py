@@ -108,17 +108,20 @@ _SCOPES = {
 
 def require_right(ctx: Ctx, app_id: int, right: str) -> None:
     """Raise Kintone's 403 when the caller may not use ``right`` on app ``app_id``."""
+    if not has_right(ctx, app_id, right):
+        raise KintoneError("GAIA_NO01" if ctx.caller.user is None else "CB_NO02")
+
+
+def has_right(ctx: Ctx, app_id: int, right: str) -> bool:
+    """Whether the caller may use ``right`` on app ``app_id``: a token caller needs a token of
+    that app in the request (e.g. a lookup's source app for writes that look up)."""
     caller = ctx.caller
     if caller.user is None:
         grant = caller.tokens.get(app_id)
-        if grant is None or right not in grant.rights:
-            raise KintoneError("GAIA_NO01")
-        return
+        return grant is not None and right in grant.rights
     if caller.scopes is not None and _SCOPES[right] not in caller.scopes:
-        raise KintoneError("CB_NO02")
-    rights = caller.user.get("appRights", {}).get(str(app_id), PERMISSIONS)
-    if right not in rights:
-        raise KintoneError("CB_NO02")
+        return False
+    return right in caller.user.get("appRights", {}).get(str(app_id), PERMISSIONS)
 
 
 def require_user(ctx: Ctx) -> None:

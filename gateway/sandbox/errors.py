@@ -24,7 +24,14 @@ CATALOG: dict[str, tuple[int, str, str]] = {
     ),
     "CB_NO02": (403, "No privilege to proceed.", "権限がありません。"),
     "CB_NO01": (404, "The requested API does not exist.", "指定したAPIは存在しません。"),
-    "GAIA_IA02": (400, "The API token is invalid.", "APIトークンが不正です。"),
+    "GAIA_IA02": (
+        400,
+        "The specified API token does not match the API token generated via an app.",
+        "指定したAPIトークンは、アプリで生成されたトークンと異なります。"
+        "アプリのAPIトークンの設定を確認してください。"
+        "設定が正しい場合、APIトークンの設定がアプリに反映されていない場合があります。"
+        "アプリの設定を更新し、APIトークンの設定をアプリに反映します。",
+    ),
     "GAIA_NO01": (
         403,
         "Using this API token, you cannot run the specified API.",
@@ -32,7 +39,7 @@ CATALOG: dict[str, tuple[int, str, str]] = {
     ),
     "GAIA_DA03": (
         400,
-        "You cannot specify multiple API tokens of the same app.",
+        "You cannot specify a duplicate API token for the same app.",
         "同じアプリのAPIトークンを複数指定することはできません。",
     ),
     "GAIA_AP01": (

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .apps import App, load_app
+from .auth import has_right
 from .calc import compute_fields
 from .clock import iso_minute
 from .errors import KintoneError, Problems
@@ -227,8 +228,10 @@ class _Writer:
             for target, _ in mappings:
                 values[target.code] = empty_value(target.type)
             return
+        # Kintone answers a caller who may not view the source app (an API-token request
+        # without the source app's token) as if the key were missing: the same GAIA_LO04.
         found = _related_record(self.ctx, fd.lookup, str(key_value))
-        if found is None:
+        if found is None or not has_right(self.ctx, found[0].id, "view"):
             raise KintoneError("GAIA_LO04", (key_value, fd.code))
         related, rec_id, related_data = found
         for target, source in mappings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 
 from tests.kintone_http import Kintone, error_of
 
@@ -210,6 +211,25 @@ def test_authentication_errors(server, app):
     assert error_of(wrong.get("records", {"app": app})) == (401, "CB_WA01")
     bad_token = Kintone.with_tokens(server.url, "no-such-token")
     assert error_of(bad_token.get("records", {"app": app})) == (400, "GAIA_IA02")
+
+
+def test_token_error_texts_are_kintones(server, sandbox, app):
+    # Texts from Cybozu's own tests against real Kintone (cli-kintone's feature files).
+    bad_token = Kintone.with_tokens(server.url, "no-such-token")
+    english = bad_token.get("records", {"app": app}, headers={"Accept-Language": "en"}).json()
+    assert english["message"] == (
+        "The specified API token does not match the API token generated via an app.")
+    japanese = bad_token.get("records", {"app": app}, headers={"Accept-Language": "ja"}).json()
+    assert japanese["message"].startswith(
+        "指定したAPIトークンは、アプリで生成されたトークンと異なります。"
+        "アプリのAPIトークンの設定を確認してください。")
+    first = requests.post(f"{server.url}/__sandbox/apps/{app}/tokens", json={}, timeout=30)
+    second = requests.post(f"{server.url}/__sandbox/apps/{app}/tokens", json={}, timeout=30)
+    twice = Kintone.with_tokens(server.url, first.json()["token"], second.json()["token"])
+    duplicate = twice.get("records", {"app": app}, headers={"Accept-Language": "en"})
+    assert error_of(duplicate) == (400, "GAIA_DA03")
+    assert duplicate.json()["message"] == (
+        "You cannot specify a duplicate API token for the same app.")
 
 
 def test_api_token_rights(server, sandbox, admin, app):
