@@ -2,13 +2,14 @@
 
 Password, API-token and OAuth authentication each use their own header; the domain's optional
 Basic layer adds ``Authorization: Basic`` to any of them. API tokens are per app: a call sends
-only the tokens of the apps it touches (Kintone accepts at most 9 in one request).
+only the tokens of the apps it touches (Kintone accepts at most 9 in one request): its own app,
+and the source apps of the lookups it writes a value to.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from ..settings import AuthScheme, KintoneSettings
 from .errors import KintoneError, KintonePermissionError
@@ -46,10 +47,20 @@ class Authenticator:
             return [t.reveal() for t in list(tokens.values())[:MAX_TOKENS_PER_REQUEST]]
         missing = sorted(app for app in apps if app not in tokens)
         if missing:
-            raise KintonePermissionError(
-                403, None, f"No API token is configured for app {', '.join(map(str, missing))}."
-            )
+            raise KintonePermissionError(403, None, _missing_message(missing, apps))
         if len(apps) > MAX_TOKENS_PER_REQUEST:
             raise KintoneError(400, None, f"One Kintone request can use at most "
                                f"{MAX_TOKENS_PER_REQUEST} API tokens ({len(apps)} apps).")
         return [tokens[app].reveal() for app in sorted(apps)]
+
+
+def _missing_message(missing: list[int], apps: Collection[int]) -> str:
+    """Which tokens are missing and, for apps a call touches only through a field (a lookup's
+    source app), why the call needs them."""
+    why = apps if isinstance(apps, Mapping) else {}
+    parts = [f"{app} ({why[app]})" if why.get(app) else str(app) for app in missing]
+    message = f"No API token is configured for app {', '.join(parts)}."
+    if any(why.get(app) for app in missing):
+        message += (" Kintone writes a lookup's value only with a token of its source app "
+                    "(with the view right) in the same request: add one to APITokens.")
+    return message

@@ -110,8 +110,8 @@ class KintoneClient:
     def add_records(self, app: int, records: Sequence[Record], *,
                     related_apps: Collection[int] = ()) -> list[RecordRef]:
         """Add records (``{code: {"value": ...}}``), 100 per call. ``related_apps``: apps whose
-        API tokens the write also needs (lookup sources)."""
-        apps = {app, *related_apps}
+        API tokens the write also needs (lookup sources), or a mapping of them to why."""
+        apps = _touched(app, related_apps)
 
         def add(chunk: Sequence[Record]) -> list[RecordRef]:
             body = self._call("POST", "records", {"app": app, "records": list(chunk)}, apps)
@@ -125,7 +125,7 @@ class KintoneClient:
                        related_apps: Collection[int] = ()) -> list[RecordRef]:
         """Update records, 100 per call; each item is ``{"id" | "updateKey", "record",
         "revision"?}``. With ``upsert``, unmatched ``updateKey`` items are added."""
-        apps = {app, *related_apps}
+        apps = _touched(app, related_apps)
 
         def update(chunk: Sequence[Mapping[str, Any]]) -> list[RecordRef]:
             params = {"app": app, "records": list(chunk), "upsert": True if upsert else None}
@@ -224,8 +224,18 @@ class KintoneClient:
         """Up to 20 writes in one transaction: all applied, or none. Their results, in order."""
         requests = [{"method": item.method, "api": self._transport.path(item.api),
                      "payload": item.payload} for item in items]
-        apps = {int(item.payload["app"]) for item in items if "app" in item.payload}
+        apps: dict[int, str] = {}
+        for item in items:
+            if "app" in item.payload:
+                apps.update(_touched(int(item.payload["app"]), item.related_apps))
         return self._call("POST", "bulkRequest", {"requests": requests}, apps)["results"]
+
+
+def _touched(app: int, related_apps: Collection[int]) -> dict[int, str]:
+    """``app`` and the apps a call reaches through its fields, mapped to why (for the message
+    naming a missing API token)."""
+    why = related_apps if isinstance(related_apps, Mapping) else {}
+    return {**{other: why.get(other, "") for other in related_apps}, app: ""}
 
 
 def _list(values: Sequence[T] | None) -> list[T] | None:

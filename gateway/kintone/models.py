@@ -3,7 +3,7 @@ envelopes around them become dataclasses, with Kintone's string numbers turned i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,11 +47,13 @@ class CursorPage:
 
 @dataclass(frozen=True)
 class BulkItem:
-    """One sub-request of ``bulk_request``; ``api`` as for the client, e.g. ``"records"``."""
+    """One sub-request of ``bulk_request``; ``api`` as for the client, e.g. ``"records"``.
+    ``related_apps``: other apps whose API tokens it needs (lookup sources), mapped to why."""
 
     method: str
     api: str
     payload: dict[str, Any] = field(default_factory=dict)
+    related_apps: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,8 @@ class Load:
 
     def _write(self, rows: Sequence[Row]) -> list[RecordRef]:
         entries = [row.entry for row in rows]
-        related = related_apps(self.entity_set)
+        written = entries if self.mode == "insert" else [entry["record"] for entry in entries]
+        related = related_apps(self.entity_set, written)
         client = self.ctx.client
         if self.mode == "insert":
             return self._insert(rows, lambda: client.add_records(self.app, entries,

@@ -40,13 +40,14 @@ class Write(Protocol):
 class AddRecord:
     app: int
     record: dict[str, Any]
-    related_apps: frozenset[int] = frozenset()
+    related_apps: Mapping[int, str] = field(default_factory=dict)
     repeatable: bool = field(default=False, init=False)
     done_if_missing: ClassVar[bool] = False
 
     @property
     def item(self) -> BulkItem:
-        return BulkItem("POST", "records", {"app": self.app, "records": [self.record]})
+        return BulkItem("POST", "records", {"app": self.app, "records": [self.record]},
+                        self.related_apps)
 
     def run(self, client: KintoneClient) -> RecordRef:
         ref = client.add_records(self.app, [self.record], related_apps=self.related_apps)[0]
@@ -66,7 +67,7 @@ class UpdateRecord:
     record: dict[str, Any]
     revision: int | None = None
     upsert: bool = False
-    related_apps: frozenset[int] = frozenset()
+    related_apps: Mapping[int, str] = field(default_factory=dict)
     done_if_missing: ClassVar[bool] = False
 
     @property
@@ -81,7 +82,8 @@ class UpdateRecord:
     @property
     def item(self) -> BulkItem:
         payload = {"app": self.app, "records": [self.entry]}
-        return BulkItem("PUT", "records", {**payload, "upsert": True} if self.upsert else payload)
+        return BulkItem("PUT", "records", {**payload, "upsert": True} if self.upsert else payload,
+                        self.related_apps)
 
     def run(self, client: KintoneClient) -> RecordRef:
         return client.update_records(self.app, [self.entry], upsert=self.upsert,

@@ -8,8 +8,9 @@ choice; ``finish`` then shapes the reply from the outcome.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..kintone import KintoneError
 from ..kintone.models import RecordRef
@@ -60,9 +61,29 @@ def method_not_allowed(message: str, allow: tuple[str, ...]) -> ODataError:
     return ODataError(405, "MethodNotAllowed", message, headers={"Allow": ", ".join(allow)})
 
 
-def related_apps(entity_set: EntitySet) -> frozenset[int]:
-    """The lookup source apps of a record set: a write needs their API tokens too."""
-    return frozenset(
-        int(prop.props["lookup"]["relatedApp"]["app"])
-        for prop in all_properties(entity_set.entity_type) if prop.lookup
-    )
+def related_apps(entity_set: EntitySet, records: Iterable[Mapping[str, Any]]
+                 ) -> dict[int, str]:
+    """The apps whose API tokens writing ``records`` (Kintone's write format) also needs, each
+    with why: Kintone looks a lookup's value up in its source app only with that app's token in
+    the request (else GAIA_LO04); a lookup left out or emptied looks nothing up."""
+    sources = {prop.kintone_code: int(prop.props["lookup"]["relatedApp"]["app"])
+               for prop in all_properties(entity_set.entity_type) if prop.lookup}
+    related: dict[int, str] = {}
+    if not sources:
+        return related
+    for record in records:
+        for code in _looked_up(record, sources):
+            related.setdefault(sources[code], f"the lookup field {code}")
+    return related
+
+
+def _looked_up(record: Mapping[str, Any], sources: Mapping[str, int]) -> Iterator[str]:
+    """The codes of the lookups ``record`` sets to a value, top level and in subtable rows."""
+    for code, cell in record.items():
+        value = cell.get("value") if isinstance(cell, Mapping) else None
+        if code in sources and value not in (None, ""):
+            yield code
+        elif isinstance(value, list):
+            for row in value:
+                if isinstance(row, Mapping) and isinstance(row.get("value"), Mapping):
+                    yield from _looked_up(row["value"], sources)

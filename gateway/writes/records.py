@@ -22,7 +22,8 @@ from .shaping import written
 def plan_create(ctx: Writes, req: WriteRequest, entity_set: EntitySet) -> Planned:
     fmt = req.json_format
     converted = values.to_record(entity_set.entity_type, req.json_object())
-    write = ops.AddRecord(_app(entity_set), converted.record, related_apps(entity_set))
+    write = ops.AddRecord(_app(entity_set), converted.record,
+                          related_apps(entity_set, [converted.record]))
     return Planned(entity_set, write, partial(_finish, ctx, req, entity_set, fmt,
                                               converted.truncated, True))
 
@@ -40,7 +41,8 @@ def plan_entity(ctx: Writes, req: WriteRequest, entity_set: EntitySet, key: str)
     converted = values.to_record(entity_set.entity_type, req.json_object(),
                                  replace=req.method == "PUT")
     write = ops.UpdateRecord(_app(entity_set), {"id": record_id}, converted.record,
-                             req.revision(), related_apps=related_apps(entity_set))
+                             req.revision(),
+                             related_apps=related_apps(entity_set, [converted.record]))
     return Planned(entity_set, write, partial(_finish, ctx, req, entity_set, fmt,
                                               converted.truncated, False))
 

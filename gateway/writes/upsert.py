@@ -93,7 +93,7 @@ def _write(req: WriteRequest, entity_set: EntitySet, key: AlternateKey,
            record: dict[str, Any]) -> Write:
     app = entity_set.app_id
     assert app is not None
-    related = related_apps(entity_set)
+    related = related_apps(entity_set, [record])
     if req.headers.get("If-None-Match", "").strip() == "*":
         with_key = {**record, key.prop.kintone_code: {"value": key.value}}
         return AddRecord(app, with_key, related)
