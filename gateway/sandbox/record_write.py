@@ -124,9 +124,12 @@ class _Writer:
         out = {}
         for code, entry in record.items():
             fd = self.form.get(code)
-            if fd is None or fd.table is not None or not self._writable(fd, put=put):
+            if fd is None or fd.table is not None:
                 continue
-            out[code] = _raw(entry)
+            if not put and fd.type in _ADMIN_ONLY_TYPES and _blank(_raw(entry)):
+                continue  # a blank cell of a CSV import: the caller and now, as if not sent
+            if self._writable(fd, put=put):
+                out[code] = _raw(entry)
         return out
 
     def _writable(self, fd: FieldDef, *, put: bool) -> bool:
@@ -263,6 +266,11 @@ class _Writer:
             return
         if _find_record(self.ctx, self.app.id, fd, str(value), exclude=rec_id) is not None:
             self.problems.add(key.value, "unique")
+
+
+def _blank(raw: Any) -> bool:
+    """A CREATOR/MODIFIER ``{"code": ""}`` or CREATED_TIME/UPDATED_TIME ``""`` (or null)."""
+    return raw in (None, "") or (isinstance(raw, dict) and raw.get("code") == "")
 
 
 def _raw(entry: Any) -> Any:

@@ -251,6 +251,23 @@ def test_post_creator_fields_need_app_admin(env: Env, app: App) -> None:
     assert error_of(post, env, app, record, ctx=viewer).code == "GAIA_BF02"
 
 
+def test_post_blank_creator_cells_mean_the_caller_and_now(env: Env, app: App) -> None:
+    # cli-kintone sends a CSV's blank "Created by" cell as {"code": ""}, a blank datetime as "".
+    blank = {"Created_by": {"value": {"code": ""}}, "Updated_by": {"value": {"code": ""}},
+             "Created_datetime": {"value": ""}, "Updated_datetime": {"value": ""}}
+    viewer = env.ctx_for(Caller(tokens={1: TokenGrant("t", 1, frozenset({"add"}))}))
+    for ctx, who in ((env.ctx, ALICE), (viewer, {"code": "Administrator",
+                                                 "name": "Administrator"})):
+        data, errors = post(env, app, blank, ctx=ctx)
+        assert errors == {}
+        assert (data["Created_by"], data["Updated_by"]) == (who, who)
+        assert (data["Created_datetime"], data["Updated_datetime"]) == (STAMP, STAMP)
+    existing = existing_record(env, app)
+    with pytest.raises(KintoneError) as info:  # a PUT may not send them at all
+        put(env, app, existing, {"Created_by": {"value": {"code": ""}}})
+    assert info.value.code == "GAIA_UN10"
+
+
 def test_post_group_field_is_gaia_un10(env: Env, app: App) -> None:
     err = error_of(post, env, app, {"grp": {"value": ""}})
     assert (err.code, err.args_) == ("GAIA_UN10", ("GROUP",))
