@@ -1,13 +1,15 @@
 """Apps and app settings, read side: ``app.json``, ``apps.json`` and the settings GET APIs.
 
 Every settings API exists twice: ``app/...`` reads the deployed settings (record view right),
-``preview/app/...`` the pre-live ones (app management right). Both answer with ``revision``.
+``preview/app/...`` the pre-live ones (app management right; the customization takes it live
+too). Both answer with ``revision``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from .. import customize
 from ..app_admin import app_json
 from ..apps import App
 from ..context import Ctx
@@ -83,14 +85,15 @@ def _visible(ctx: Ctx, app_id: int) -> bool:
 # Settings: live and preview variants of each GET
 
 
-def _settings_getter(api: str, shape: Callable[[App, Params], dict]) -> None:
+def _settings_getter(api: str, shape: Callable[[App, Params], dict], *,
+                     right: str = "view") -> None:
     def get_live(ctx: Ctx, params: Params) -> dict:
         return _answer(live_app(ctx, params.int("app")), params, shape)
 
     def get_preview(ctx: Ctx, params: Params) -> dict:
         return _answer(live_app(ctx, params.int("app"), preview=True), params, shape)
 
-    endpoint("GET", api)(get_live)
+    endpoint("GET", api, right=right)(get_live)
     endpoint("GET", f"preview/{api}", right="manage")(get_preview)
 
 
@@ -124,3 +127,5 @@ _settings_getter("app/form/layout", _shape("layout"))
 _settings_getter("app/views", _shape("views"))
 _settings_getter("app/settings", _shape(None))
 _settings_getter("app/status", _status)
+# Reading the customization, live or not, takes the app administration right.
+_settings_getter("app/customize", lambda app, _: customize.current(app.settings), right="manage")

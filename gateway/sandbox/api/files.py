@@ -46,24 +46,32 @@ def download_file(ctx: Ctx, params: Params) -> Response:
         raise invalid("fileKey", "required_param", lang=ctx.lang)
     conn = ctx.db.conn
     stored = find_download(conn, key)
-    owner = _owning_app(ctx, key) if stored else None
+    owner, right = _owning_app(ctx, key) if stored else (None, "view")
     if stored is None or owner is None:
         raise KintoneError("GAIA_BL01", (key,))
     live_app(ctx, owner)
-    require_right(ctx, owner, "view")
+    require_right(ctx, owner, right)
     return Response(stored.content, 200, content_type=stored.content_type,
                     headers={"Content-Disposition": content_disposition(stored.name)})
 
 
-def _owning_app(ctx: Ctx, key: str) -> int | None:
-    """The app of the record that holds the file; None once no record does (file removed).
+def _owning_app(ctx: Ctx, key: str) -> tuple[int | None, str]:
+    """The app holding the file and the right reading it takes: a record's attachment (view),
+    or a JavaScript/CSS file of the app's customization (manage); None once nothing holds it.
 
-    Download keys are 46 random characters, so a text search of the stored records is exact.
+    Download keys are 46 random characters, so a text search of the stored JSON is exact.
     """
+    needle = f'"{key}"'
     row = ctx.db.conn.execute(
-        "SELECT app FROM records WHERE instr(data, ?) > 0 LIMIT 1", (f'"{key}"',)
+        "SELECT app FROM records WHERE instr(data, ?) > 0 LIMIT 1", (needle,)
     ).fetchone()
-    return row["app"] if row else None
+    if row:
+        return row["app"], "view"
+    row = ctx.db.conn.execute(
+        "SELECT id FROM apps WHERE instr(live, ?) > 0 OR instr(preview, ?) > 0 LIMIT 1",
+        (needle, needle),
+    ).fetchone()
+    return (row["id"] if row else None), "manage"
 
 
 def _require_scope(ctx: Ctx, scope: str) -> None:

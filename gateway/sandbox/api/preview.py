@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .. import app_admin, form_admin, settings_admin
+from .. import app_admin, customize, form_admin, settings_admin
 from ..apps import App, load_space
 from ..auth import require_right
 from ..context import Ctx
@@ -173,6 +173,15 @@ def update_status(ctx: Ctx, params: Params) -> dict:
                 lambda: ctx.db.next_value("view_id"))
         else:
             settings["views"] = settings_admin.without_assignee_view(settings["views"])
+
+    return _change(ctx, params, mutate)
+
+
+@endpoint("PUT", "preview/app/customize", right="manage")
+def update_customize(ctx: Ctx, params: Params) -> dict:
+    def mutate(app: App, settings: dict) -> None:
+        settings["customize"] = customize.customize_update(params.data, settings, ctx.db.conn,
+                                                           ctx.now(), ctx.lang)
 
     return _change(ctx, params, mutate)
 
