@@ -1,0 +1,187 @@
+"""Cybozu's official command-line tool (``@kintone/cli``) against the sandbox: a round trip.
+
+Export an app with attachments and subtables, upsert-import the CSV into a twin app, export that
+and compare; update by key; import a CSV with blank "Created by" cells; write a lookup with one
+API token and with both; delete everything. Needs Node.js and npm: ``npm ci`` installs the tool
+pinned in ``tests/js/cli-kintone/package-lock.json`` on first run.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import ADMIN
+
+CLI_DIR = Path(__file__).resolve().parents[1] / "js" / "cli-kintone"
+CLI = CLI_DIR / "node_modules" / "@kintone" / "cli" / "cli.js"
+RIGHTS = ["view", "add", "edit", "delete"]
+# Columns that differ between two apps by design: subtable row ids and the write times.
+VOLATILE = {"lines", "Created_datetime", "Updated_datetime"}
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("node") is None or shutil.which("npm") is None,
+    reason="Node.js and npm are needed to run Cybozu's @kintone/cli",
+)
+
+
+@pytest.fixture(scope="module")
+def cli() -> Path:
+    if not CLI.exists():
+        subprocess.run(["npm", "ci", "--prefix", str(CLI_DIR), "--no-audit", "--no-fund"],
+                       check=True, capture_output=True, timeout=300)
+    return CLI
+
+
+@pytest.fixture(scope="module")
+def base_url(server) -> str:
+    return f"http://localhost:{server.port}"  # the tool takes plain http for localhost only
+
+
+def extension(server, path: str, body: dict) -> dict:
+    response = requests.post(f"{server.url}/__sandbox/{path}", json=body, timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def fields(customers: int) -> dict:
+    lookup = {"relatedApp": {"app": str(customers)}, "relatedKeyField": "code",
+              "fieldMappings": [{"field": "customer_name", "relatedField": "name"}],
+              "lookupPickerFields": []}
+    return {
+        "key": {"type": "SINGLE_LINE_TEXT", "code": "key", "label": "Key", "unique": True},
+        "note": {"type": "MULTI_LINE_TEXT", "code": "note", "label": "Note"},
+        "amount": {"type": "NUMBER", "code": "amount", "label": "Amount"},
+        "owner": {"type": "USER_SELECT", "code": "owner", "label": "Owner"},
+        "customer": {"type": "SINGLE_LINE_TEXT", "code": "customer", "label": "Customer",
+                     "lookup": lookup},
+        "customer_name": {"type": "SINGLE_LINE_TEXT", "code": "customer_name",
+                          "label": "Customer name"},
+        "files": {"type": "FILE", "code": "files", "label": "Files"},
+        "lines": {"type": "SUBTABLE", "code": "lines", "fields": {
+            "sku": {"type": "SINGLE_LINE_TEXT", "code": "sku", "label": "SKU"},
+            "qty": {"type": "NUMBER", "code": "qty", "label": "Qty"}}},
+    }
+
+
+@pytest.fixture(scope="module")
+def apps(server) -> dict:
+    customers = extension(server, "apps", {
+        "name": "CLI customers",
+        "fields": {"code": {"type": "SINGLE_LINE_TEXT", "code": "code", "label": "Code",
+                            "unique": True},
+                   "name": {"type": "SINGLE_LINE_TEXT", "code": "name", "label": "Name"}},
+        "records": [{"code": {"value": "C-1"}, "name": {"value": "顧客 一"}},
+                    {"code": {"value": "C-2"}, "name": {"value": "Two, \"Ltd\""}}],
+        "tokens": [{"rights": ["view"]}],
+    })
+    made = {}
+    for name in ("source", "target"):
+        made[name] = extension(server, "apps", {"name": f"CLI {name}",
+                                                "fields": fields(customers["app"]),
+                                                "tokens": [{"rights": RIGHTS}]})
+    return {"customers_token": customers["tokens"][0],
+            **{name: (app["app"], app["tokens"][0]) for name, app in made.items()}}
+
+
+def run(cli: Path, cwd: Path, *args: str) -> str:
+    result = subprocess.run(["node", str(cli), *args], cwd=cwd, capture_output=True, text=True,
+                            timeout=180)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def fail(cli: Path, cwd: Path, *args: str) -> str:
+    result = subprocess.run(["node", str(cli), *args], cwd=cwd, capture_output=True, text=True,
+                            timeout=180)
+    assert result.returncode != 0, result.stdout
+    return result.stderr
+
+
+def auth(base_url: str, app: int, *tokens: str) -> list[str]:
+    return ["--base-url", base_url, "--app", str(app), "--api-token", ",".join(tokens)]
+
+
+def seed(base_url: str, app: int, tokens: list[str]) -> None:
+    """Three records with an attachment each, through the REST API as any client writes."""
+    headers = {"X-Cybozu-API-Token": ",".join(tokens)}
+    for n in range(3):
+        part = (f"添付{n}.txt", f"attachment {n}\n".encode() * (n + 1), "text/plain")
+        upload = requests.post(f"{base_url}/k/v1/file.json", files={"file": part},
+                               headers=headers, timeout=30)
+        record = {
+            "key": {"value": f"K-{n}"},
+            "note": {"value": f"行 {n}\nsecond line, \"quoted\""},
+            "amount": {"value": f"{n}.25"},
+            "owner": {"value": [{"code": "alice"}]},
+            "customer": {"value": f"C-{n % 2 + 1}"},
+            "files": {"value": [{"fileKey": upload.json()["fileKey"]}]},
+            "lines": {"value": [{"value": {"sku": {"value": f"S-{n}-{row}"},
+                                           "qty": {"value": str(row)}}} for row in (1, 2)]},
+        }
+        answer = requests.post(f"{base_url}/k/v1/record.json", json={"app": app, "record": record},
+                               headers=headers, timeout=30)
+        assert answer.status_code == 200, answer.text
+
+
+def rows(text: str) -> list[dict]:
+    return [{k: v for k, v in row.items() if k not in VOLATILE}
+            for row in csv.DictReader(io.StringIO(text))]
+
+
+def files_under(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_export_upsert_import_and_delete_round_trip(cli, base_url, apps, tmp_path):
+    (source, source_token), (target, target_token) = apps["source"], apps["target"]
+    lookups = apps["customers_token"]
+    seed(base_url, source, [source_token, lookups])
+    exported = run(cli, tmp_path, "record", "export", *auth(base_url, source, source_token),
+                   "--attachments-dir", "out")
+    (tmp_path / "export.csv").write_text(exported, encoding="utf-8")
+    assert len(files_under(tmp_path / "out")) == 3
+
+    # The target's lookup needs the customers app's token too, as on Kintone.
+    refused = fail(cli, tmp_path, "record", "import", *auth(base_url, target, target_token),
+                   "--file-path", "export.csv", "--attachments-dir", "out", "--update-key", "key")
+    assert "GAIA_LO04" in refused
+    import_args = ["record", "import", *auth(base_url, target, target_token, lookups),
+                   "--file-path", "export.csv", "--attachments-dir", "out", "--update-key", "key"]
+    run(cli, tmp_path, *import_args)
+    copied = run(cli, tmp_path, "record", "export", *auth(base_url, target, target_token),
+                 "--attachments-dir", "back")
+    assert rows(copied) == rows(exported)
+    assert files_under(tmp_path / "back") == files_under(tmp_path / "out")
+
+    # Upsert again with a changed row: an update by key, not a new record.
+    changed = exported.replace("行 0\nsecond line", "行 0\nchanged line")  # on both its rows
+    (tmp_path / "export.csv").write_text(changed, encoding="utf-8")
+    run(cli, tmp_path, *import_args)
+    again = rows(run(cli, tmp_path, "record", "export", *auth(base_url, target, target_token),
+                     "--attachments-dir", "again"))
+    assert again == rows(changed) and len({r["Record_number"] for r in again}) == 3
+    assert files_under(tmp_path / "again") == files_under(tmp_path / "out")
+
+    run(cli, tmp_path, "record", "delete", *auth(base_url, target, target_token), "--yes")
+    assert rows(run(cli, tmp_path, "record", "export",
+                    *auth(base_url, target, target_token))) == []
+
+
+def test_blank_creator_cells_import_as_the_caller(cli, base_url, apps, tmp_path):
+    target = apps["target"][0]
+    (tmp_path / "blank.csv").write_text(
+        '"key","amount","Created_by","Updated_by","Created_datetime","Updated_datetime"\n'
+        '"B-1","7","","","",""\n', encoding="utf-8")
+    run(cli, tmp_path, "record", "import", "--base-url", base_url, "--app", str(target),
+        "--username", ADMIN[0], "--password", ADMIN[1], "--file-path", "blank.csv")
+    exported = rows(run(cli, tmp_path, "record", "export",
+                        *auth(base_url, target, apps["target"][1]), "--condition", 'key = "B-1"'))
+    assert [(r["amount"], r["Created_by"], r["Updated_by"]) for r in exported] == [
+        ("7", ADMIN[0], ADMIN[0])]
