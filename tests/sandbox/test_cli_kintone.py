@@ -2,7 +2,8 @@
 
 Export an app with attachments and subtables, upsert-import the CSV into a twin app, export that
 and compare; update by key; import a CSV with blank "Created by" cells; write a lookup with one
-API token and with both; delete everything. Needs Node.js and npm: ``npm ci`` installs the tool
+API token and with both; delete everything. Then ``customize apply`` and ``customize export`` in
+a guest space. Needs Node.js and npm: ``npm ci`` installs the tool
 pinned in ``tests/js/cli-kintone/package-lock.json`` on first run.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,6 +20,8 @@ import pytest
 import requests
 
 from tests.conftest import ADMIN
+from tests.kintone_http import Kintone
+from tests.sandbox.test_guest_space import make_space
 
 CLI_DIR = Path(__file__).resolve().parents[1] / "js" / "cli-kintone"
 CLI = CLI_DIR / "node_modules" / "@kintone" / "cli" / "cli.js"
@@ -185,3 +189,29 @@ def test_blank_creator_cells_import_as_the_caller(cli, base_url, apps, tmp_path)
                         *auth(base_url, target, apps["target"][1]), "--condition", 'key = "B-1"'))
     assert [(r["amount"], r["Created_by"], r["Updated_by"]) for r in exported] == [
         ("7", ADMIN[0], ADMIN[0])]
+
+
+def test_customize_apply_and_export_in_a_guest_space(cli, base_url, sandbox, admin, tmp_path):
+    space = make_space(sandbox, guest=True)
+    app = Kintone(admin.base_url, admin.headers, guest_space=space).make_app(
+        {"title": {"type": "SINGLE_LINE_TEXT", "code": "title", "label": "Title"}}, space=space)
+    sent = tmp_path / "sent"
+    sent.mkdir()
+    (sent / "app.js").write_text("kintone.events.on('app.record.index.show', () => {});\n")
+    (sent / "phone.css").write_text("body { font-size: 14px; }\n")
+    manifest = {"app": str(app), "scope": "ADMIN",
+                "desktop": {"js": ["https://cdn.example.com/lib.js", "app.js"], "css": []},
+                "mobile": {"js": [], "css": ["phone.css"]}}
+    (sent / "customize-manifest.json").write_text(json.dumps(manifest))
+    login = ["--base-url", base_url, "--username", ADMIN[0], "--password", ADMIN[1],
+             "--guest-space-id", str(space), "--app", str(app)]
+    run(cli, sent, "customize", "apply", *login, "--input", "customize-manifest.json", "--yes")
+    back = tmp_path / "back"
+    back.mkdir()
+    run(cli, back, "customize", "export", *login, "--yes")
+    exported = json.loads((back / "customize-manifest.json").read_text())
+    assert exported["scope"] == "ADMIN"
+    assert exported["desktop"]["js"][0] == "https://cdn.example.com/lib.js"
+    assert (back / "desktop" / "js" / "app.js").read_bytes() == (sent / "app.js").read_bytes()
+    assert (back / "mobile" / "css" / "phone.css").read_bytes() == (
+        sent / "phone.css").read_bytes()
