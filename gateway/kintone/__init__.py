@@ -12,6 +12,7 @@ from .errors import (
     KintoneNotFound,
     KintonePermissionError,
     KintoneThrottled,
+    KintoneTokenMissing,
     KintoneUnavailable,
     KintoneValidationError,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "KintoneNotFound",
     "KintonePermissionError",
     "KintoneThrottled",
+    "KintoneTokenMissing",
     "KintoneUnavailable",
     "KintoneValidationError",
     "Record",

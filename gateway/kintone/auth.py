@@ -12,7 +12,7 @@ import base64
 from collections.abc import Collection, Mapping
 
 from ..settings import AuthScheme, KintoneSettings
-from .errors import KintoneError, KintonePermissionError
+from .errors import KintoneError, KintoneTokenMissing
 
 MAX_TOKENS_PER_REQUEST = 9
 
@@ -47,7 +47,7 @@ class Authenticator:
             return [t.reveal() for t in list(tokens.values())[:MAX_TOKENS_PER_REQUEST]]
         missing = sorted(app for app in apps if app not in tokens)
         if missing:
-            raise KintonePermissionError(403, None, _missing_message(missing, apps))
+            raise KintoneTokenMissing(403, None, _missing_message(missing, apps))
         if len(apps) > MAX_TOKENS_PER_REQUEST:
             raise KintoneError(400, None, f"One Kintone request can use at most "
                                f"{MAX_TOKENS_PER_REQUEST} API tokens ({len(apps)} apps).")

@@ -62,6 +62,11 @@ class KintonePermissionError(KintoneError):
     """403: authenticated, but not allowed (CB_NO02, GAIA_NO01)."""
 
 
+class KintoneTokenMissing(KintonePermissionError):
+    """Not sent: the call needs the API token of an app the settings have none for (the message
+    names the app and, for a lookup's source app, the field)."""
+
+
 class KintoneNotFound(KintoneError):
     """404: no such app (GAIA_AP01), record (GAIA_RE01), cursor (GAIA_CN01), API..."""
 

@@ -20,6 +20,7 @@ from ..kintone import (
     KintoneNotFound,
     KintonePermissionError,
     KintoneThrottled,
+    KintoneTokenMissing,
     KintoneUnavailable,
 )
 from ..model import ModelUnavailable, UnknownName
@@ -53,6 +54,8 @@ def _odata(error: ODataError) -> Response:
 def from_kintone(error: KintoneError) -> ODataError:
     details = [{"code": error.code or f"HTTP{error.status}", "message": error.message,
                 "target": "kintone"}]
+    if isinstance(error, KintoneTokenMissing):
+        return ODataError(502, "KintoneTokenMissing", error.message, None, details)
     if isinstance(error, KintoneAuthError | KintonePermissionError):
         return ODataError(502, "KintoneAccessDenied", "Kintone refused the gateway's "
                           "credentials; check the [kintone] settings.", None, details)

@@ -67,8 +67,8 @@ def alone(start_writer, server, apps):
 
 
 def names_missing(body: dict, apps: dict) -> bool:
-    messages = [body["message"], *(d["message"] for d in body.get("details", []))]
-    return any(MISSING.format(apps["customers"]) in m for m in messages)
+    return body["code"] == "KintoneTokenMissing" and body["message"].startswith(
+        MISSING.format(apps["customers"]))
 
 
 def stored(admin, apps: dict, ref: str) -> dict:
