@@ -41,6 +41,13 @@ def apps(extension) -> dict:
             "customer_name": {"type": "SINGLE_LINE_TEXT", "code": "customer_name",
                               "label": "Customer name"},
             "qty": {"type": "NUMBER", "code": "qty", "label": "Qty"},
+            "lines": {"type": "SUBTABLE", "code": "lines", "fields": {
+                "line_customer": {"type": "SINGLE_LINE_TEXT", "code": "line_customer",
+                                  "label": "Line customer",
+                                  "lookup": {**lookup, "fieldMappings": [
+                                      {"field": "line_name", "relatedField": "name"}]}},
+                "line_name": {"type": "SINGLE_LINE_TEXT", "code": "line_name",
+                              "label": "Line name"}}},
         },
         "tokens": [{"rights": ["view", "add", "edit", "delete"]}],
     })
@@ -135,3 +142,16 @@ def test_batch(both, alone, admin, apps):
     assert any(names_missing(r["body"]["error"], apps) for r in responses if "body" in r)
     assert admin.ok("GET", "records", params={
         "app": apps["orders"], "query": 'ref in ("batch-1b", "batch-2b")'})["records"] == []
+
+
+def test_a_lookup_inside_subtable_rows(both, alone, admin, apps):
+    body = {"ref": "rows-1", "lines": [{"line_customer": ""}, {"line_customer": "C-2"}]}
+    refused = error(call(alone, "POST", SET, body), 502)
+    assert refused["message"].startswith(
+        f"No API token is configured for app {apps['customers']} (the lookup field "
+        "line_customer)"), refused
+    ok(call(both, "POST", SET, body), 201)
+    rows = stored(admin, apps, "rows-1")["lines"]
+    assert [row["value"]["line_name"]["value"] for row in rows] == ["", "Globex"]
+    ok(call(alone, "POST", SET, {"ref": "rows-2", "lines": [{"line_customer": ""}]}), 201)
+
