@@ -7,7 +7,8 @@
   (GAIA_RE02) → 404.
 * Only the current assignee may run that status action (GAIA_NT01) → 403.
 * Other refusals (a read-only field, a lookup value not found, a status action not allowed
-  now ...) → 400 ``KintoneRejectedWrite`` with Kintone's message.
+  now ...) → 400 ``KintoneRejectedWrite`` with Kintone's message (for a lookup, with a hint:
+  Kintone answers a source app the request may not view as a value not found).
 * An answer that never came for a write that cannot be repeated safely → 502
   ``WriteOutcomeUnknown``: Kintone may or may not have applied it.
 * Anything else as for reads (``gateway.web.errors.from_kintone``).
@@ -24,6 +25,10 @@ from ..odata.errors import ODataError
 from ..web.errors import from_kintone
 
 REVISION_MISMATCH = "GAIA_CO02"
+LOOKUP_NOT_FOUND = "GAIA_LO04"
+# Kintone gives one answer for a missing key and for a source app the request may not view.
+_LOOKUP_HINT = (" (With API tokens, the gateway's token of the lookup's source app needs the "
+                "view right.)")
 _NOT_FOUND = frozenset({"GAIA_RE01", "GAIA_RE20", "GAIA_RE02"})
 # Refusals about the record, not the gateway's credentials: only the assignee may act.
 _FORBIDDEN = frozenset({"GAIA_NT01"})
@@ -88,8 +93,9 @@ def write_error(entity_set: EntitySet | None, error: KintoneError) -> ODataError
     if error.code in _NOT_FOUND:
         return ODataError(404, "NotFound", f"Kintone: {error.message}", None, kintone)
     if isinstance(error, KintoneBadRequest):
+        hint = _LOOKUP_HINT if error.code == LOOKUP_NOT_FOUND else ""
         return ODataError(400, "KintoneRejectedWrite", f"Kintone refused the write: "
-                          f"{error.message}", None, kintone)
+                          f"{error.message}{hint}", None, kintone)
     return from_kintone(error)
 
 

@@ -27,7 +27,7 @@ def apps(extension) -> dict:
         },
         "records": [{"code": {"value": "C-1"}, "name": {"value": "Acme"}},
                     {"code": {"value": "C-2"}, "name": {"value": "Globex"}}],
-        "tokens": [{"rights": ["view"]}],
+        "tokens": [{"rights": ["view"]}, {"rights": ["add"]}],
     })
     lookup = {"relatedApp": {"app": str(customers["app"])}, "relatedKeyField": "code",
               "fieldMappings": [{"field": "customer_name", "relatedField": "name"}],
@@ -52,7 +52,8 @@ def apps(extension) -> dict:
         "tokens": [{"rights": ["view", "add", "edit", "delete"]}],
     })
     return {"orders": orders["app"], "customers": customers["app"],
-            "orders_token": orders["tokens"][0], "customers_token": customers["tokens"][0]}
+            "orders_token": orders["tokens"][0], "customers_token": customers["tokens"][0],
+            "customers_no_view": customers["tokens"][1]}
 
 
 def _gateway(start_writer, server, apps: dict, tokens: dict[int, str]):
@@ -154,4 +155,13 @@ def test_a_lookup_inside_subtable_rows(both, alone, admin, apps):
     rows = stored(admin, apps, "rows-1")["lines"]
     assert [row["value"]["line_name"]["value"] for row in rows] == ["", "Globex"]
     ok(call(alone, "POST", SET, {"ref": "rows-2", "lines": [{"line_customer": ""}]}), 201)
+
+
+def test_a_source_token_without_the_view_right(start_writer, server, admin, apps):
+    blind = _gateway(start_writer, server, apps, {apps["orders"]: apps["orders_token"],
+                                                  apps["customers"]: apps["customers_no_view"]})
+    refused = error(call(blind, "POST", SET, {"ref": "blind-1", "customer": "C-1"}), 400)
+    assert refused["code"] == "KintoneRejectedWrite"
+    assert refused["details"][0]["code"] == "GAIA_LO04"
+    assert "token of the lookup's source app needs the view right" in refused["message"]
 
