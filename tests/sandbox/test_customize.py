@@ -87,6 +87,10 @@ def test_bad_customizations_are_cb_va01(admin, app):
         "scope", "desktop.js[0].file.fileKey", "desktop.js[1].url", "desktop.js[2].type",
         "mobile.css"}
     assert customization(admin, app, preview=True)["scope"] == "ALL"  # nothing changed
+    stale = int(customization(admin, app, preview=True)["revision"]) - 1
+    assert error_of(admin.put("preview/app/customize",
+                              {"app": app, "scope": "NONE", "revision": stale})) == (
+        409, "GAIA_CO03")
     assert error_of(admin.put("preview/app/customize", {"app": app, "desktop": {"js": "x"}})) == (
         400, "CB_IJ01")
 
