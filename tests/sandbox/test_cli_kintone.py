@@ -14,6 +14,7 @@ import io
 import json
 import shutil
 import subprocess
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ import requests
 
 from tests.conftest import ADMIN
 from tests.kintone_http import Kintone
+from tests.lookup_apps import customer_lookup, make_customers
 from tests.sandbox.test_guest_space import make_space
 
 CLI_DIR = Path(__file__).resolve().parents[1] / "js" / "cli-kintone"
@@ -55,16 +57,13 @@ def extension(server, path: str, body: dict) -> dict:
 
 
 def fields(customers: int) -> dict:
-    lookup = {"relatedApp": {"app": str(customers)}, "relatedKeyField": "code",
-              "fieldMappings": [{"field": "customer_name", "relatedField": "name"}],
-              "lookupPickerFields": []}
     return {
         "key": {"type": "SINGLE_LINE_TEXT", "code": "key", "label": "Key", "unique": True},
         "note": {"type": "MULTI_LINE_TEXT", "code": "note", "label": "Note"},
         "amount": {"type": "NUMBER", "code": "amount", "label": "Amount"},
         "owner": {"type": "USER_SELECT", "code": "owner", "label": "Owner"},
         "customer": {"type": "SINGLE_LINE_TEXT", "code": "customer", "label": "Customer",
-                     "lookup": lookup},
+                     "lookup": customer_lookup(customers, "customer_name")},
         "customer_name": {"type": "SINGLE_LINE_TEXT", "code": "customer_name",
                           "label": "Customer name"},
         "files": {"type": "FILE", "code": "files", "label": "Files"},
@@ -76,15 +75,8 @@ def fields(customers: int) -> dict:
 
 @pytest.fixture(scope="module")
 def apps(server) -> dict:
-    customers = extension(server, "apps", {
-        "name": "CLI customers",
-        "fields": {"code": {"type": "SINGLE_LINE_TEXT", "code": "code", "label": "Code",
-                            "unique": True},
-                   "name": {"type": "SINGLE_LINE_TEXT", "code": "name", "label": "Name"}},
-        "records": [{"code": {"value": "C-1"}, "name": {"value": "顧客 一"}},
-                    {"code": {"value": "C-2"}, "name": {"value": "Two, \"Ltd\""}}],
-        "tokens": [{"rights": ["view"]}],
-    })
+    customers = make_customers(partial(extension, server),
+                               {"C-1": "顧客 一", "C-2": 'Two, "Ltd"'}, [["view"]])
     made = {}
     for name in ("source", "target"):
         made[name] = extension(server, "apps", {"name": f"CLI {name}",

@@ -11,48 +11,24 @@ import pytest
 import requests
 
 from tests.kintone_http import Kintone, error_of
+from tests.lookup_apps import WRITE, make_customers, order_fields
 
-RIGHTS = ["view", "add", "edit", "delete"]
 LO04_EN = ("A value C-404 in the field customer does not exist in the datasource app for lookup, "
            "or you do not have permission to view the app or the field.")
 LO04_JA = ("フィールド「customer」の値「C-404」が、ルックアップの参照先のフィールドにないか、"
            "またはアプリやフィールドの閲覧権限がありません。")
 
 
-def _sandbox_post(server, path: str, body: dict) -> dict:
-    response = requests.post(f"{server.url}/__sandbox/{path}", json=body, timeout=30)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 @pytest.fixture(scope="module")
 def apps(server) -> dict:
-    customers = _sandbox_post(server, "apps", {
-        "name": "Lookup source",
-        "fields": {
-            "code": {"type": "SINGLE_LINE_TEXT", "code": "code", "label": "Code",
-                     "unique": True},
-            "name": {"type": "SINGLE_LINE_TEXT", "code": "name", "label": "Name"},
-        },
-        "records": [{"code": {"value": "C-1"}, "name": {"value": "Acme"}},
-                    {"code": {"value": "C-404"}, "name": {"value": "Hidden"}}],
-        "tokens": [{"rights": ["view"]}, {"rights": ["add"]}],
-    })
-    lookup = {"relatedApp": {"app": str(customers["app"])}, "relatedKeyField": "code",
-              "fieldMappings": [{"field": "customer_name", "relatedField": "name"}],
-              "lookupPickerFields": []}
-    orders = _sandbox_post(server, "apps", {
-        "name": "Lookup target",
-        "fields": {
-            "ref": {"type": "SINGLE_LINE_TEXT", "code": "ref", "label": "Ref", "unique": True},
-            "customer": {"type": "SINGLE_LINE_TEXT", "code": "customer", "label": "Customer",
-                         "lookup": lookup},
-            "customer_name": {"type": "SINGLE_LINE_TEXT", "code": "customer_name",
-                              "label": "Customer name"},
-            "qty": {"type": "NUMBER", "code": "qty", "label": "Qty"},
-        },
-        "tokens": [{"rights": RIGHTS}],
-    })
+    def post(path: str, body: dict) -> dict:
+        response = requests.post(f"{server.url}/__sandbox/{path}", json=body, timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    customers = make_customers(post, {"C-1": "Acme", "C-404": "Hidden"}, [["view"], ["add"]])
+    orders = post("apps", {"name": "Orders", "fields": order_fields(customers["app"]),
+                           "tokens": [{"rights": WRITE}]})
     source_view, source_add_only = customers["tokens"]
     return {"orders": orders["app"], "customers": customers["app"],
             "orders_token": orders["tokens"][0], "source_view": source_view,

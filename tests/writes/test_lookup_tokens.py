@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.settings import AuthScheme, KintoneSettings, Secret
+from tests.lookup_apps import WRITE, customer_lookup, make_customers, order_fields, text
 from tests.writes.conftest import call, error, ok
 
 SET = "LookupOrders"
@@ -19,38 +20,14 @@ MISSING = "No API token is configured for app {} (the lookup field customer)"
 
 @pytest.fixture(scope="module")
 def apps(extension) -> dict:
-    customers = extension("apps", {
-        "name": "LookupCustomers",
-        "fields": {
-            "code": {"type": "SINGLE_LINE_TEXT", "code": "code", "label": "Code", "unique": True},
-            "name": {"type": "SINGLE_LINE_TEXT", "code": "name", "label": "Name"},
-        },
-        "records": [{"code": {"value": "C-1"}, "name": {"value": "Acme"}},
-                    {"code": {"value": "C-2"}, "name": {"value": "Globex"}}],
-        "tokens": [{"rights": ["view"]}, {"rights": ["add"]}],
-    })
-    lookup = {"relatedApp": {"app": str(customers["app"])}, "relatedKeyField": "code",
-              "fieldMappings": [{"field": "customer_name", "relatedField": "name"}],
-              "lookupPickerFields": []}
-    orders = extension("apps", {
-        "name": SET,
-        "fields": {
-            "ref": {"type": "SINGLE_LINE_TEXT", "code": "ref", "label": "Ref", "unique": True},
-            "customer": {"type": "SINGLE_LINE_TEXT", "code": "customer", "label": "Customer",
-                         "lookup": lookup},
-            "customer_name": {"type": "SINGLE_LINE_TEXT", "code": "customer_name",
-                              "label": "Customer name"},
-            "qty": {"type": "NUMBER", "code": "qty", "label": "Qty"},
-            "lines": {"type": "SUBTABLE", "code": "lines", "fields": {
-                "line_customer": {"type": "SINGLE_LINE_TEXT", "code": "line_customer",
-                                  "label": "Line customer",
-                                  "lookup": {**lookup, "fieldMappings": [
-                                      {"field": "line_name", "relatedField": "name"}]}},
-                "line_name": {"type": "SINGLE_LINE_TEXT", "code": "line_name",
-                              "label": "Line name"}}},
-        },
-        "tokens": [{"rights": ["view", "add", "edit", "delete"]}],
-    })
+    customers = make_customers(extension, {"C-1": "Acme", "C-2": "Globex"},
+                               [["view"], ["add"]])
+    fields = order_fields(customers["app"])
+    fields["lines"] = {"type": "SUBTABLE", "code": "lines", "fields": {
+        "line_customer": text("line_customer",
+                              lookup=customer_lookup(customers["app"], "line_name")),
+        "line_name": text("line_name")}}
+    orders = extension("apps", {"name": SET, "fields": fields, "tokens": [{"rights": WRITE}]})
     return {"orders": orders["app"], "customers": customers["app"],
             "orders_token": orders["tokens"][0], "customers_token": customers["tokens"][0],
             "customers_no_view": customers["tokens"][1]}
