@@ -58,6 +58,25 @@ def extension(server, path: str, body: dict) -> dict:
     return response.json()
 
 
+OPTIONS = {name: {"label": name, "index": str(i)} for i, name in enumerate(["赤", "blue, ok"])}
+# More field types the CSV carries, with the value each seeded record gets (by its number n).
+TYPED = {
+    "day": ("DATE", {}), "at": ("DATETIME", {}), "time": ("TIME", {}), "site": ("LINK", {}),
+    "rich": ("RICH_TEXT", {}), "pick": ("DROP_DOWN", {"options": OPTIONS}),
+    "radio": ("RADIO_BUTTON", {"options": OPTIONS, "defaultValue": "赤"}),
+    "checks": ("CHECK_BOX", {"options": OPTIONS}), "multi": ("MULTI_SELECT", {"options": OPTIONS}),
+    "team": ("ORGANIZATION_SELECT", {}), "grp": ("GROUP_SELECT", {}),
+}
+
+
+def typed_values(n: int) -> dict:
+    return {"day": f"2024-0{n + 1}-2{n}", "at": f"2024-05-01T0{n}:30:00Z", "time": f"0{n}:45",
+            "site": f"https://example.com/{n}", "rich": f"<b>太字 {n}</b>",
+            "pick": "blue, ok", "radio": "赤", "checks": ["赤", "blue, ok"][: n + 1],
+            "multi": ["blue, ok"] if n else [], "team": [{"code": "sales"}] if n else [],
+            "grp": [{"code": "admins"}]}
+
+
 def fields(customers: int) -> dict:
     return {
         "key": {"type": "SINGLE_LINE_TEXT", "code": "key", "label": "Key", "unique": True},
@@ -69,6 +88,8 @@ def fields(customers: int) -> dict:
         "customer_name": {"type": "SINGLE_LINE_TEXT", "code": "customer_name",
                           "label": "Customer name"},
         "files": {"type": "FILE", "code": "files", "label": "Files"},
+        **{code: {"type": kind, "code": code, "label": code, **props}
+           for code, (kind, props) in TYPED.items()},
         "lines": {"type": "SUBTABLE", "code": "lines", "fields": {
             "sku": {"type": "SINGLE_LINE_TEXT", "code": "sku", "label": "SKU"},
             "qty": {"type": "NUMBER", "code": "qty", "label": "Qty"}}},
@@ -120,6 +141,7 @@ def seed(base_url: str, app: int, tokens: list[str]) -> None:
             "owner": {"value": [{"code": "alice"}]},
             "customer": {"value": f"C-{n % 2 + 1}"},
             "files": {"value": [{"fileKey": upload.json()["fileKey"]}]},
+            **{code: {"value": value} for code, value in typed_values(n).items()},
             "lines": {"value": [{"value": {"sku": {"value": f"S-{n}-{row}"},
                                            "qty": {"value": str(row)}}} for row in (1, 2)]},
         }
@@ -145,6 +167,10 @@ def test_export_upsert_import_and_delete_round_trip(cli, base_url, apps, tmp_pat
                    "--attachments-dir", "out")
     (tmp_path / "export.csv").write_text(exported, encoding="utf-8")
     assert len(files_under(tmp_path / "out")) == 3
+    last = rows(exported)[-1]  # K-2's second subtable row repeats the record's cells
+    assert {code: last[code] for code in ("at", "checks", "team", "customer_name")} == {
+        "at": "2024-05-01T02:30:00Z", "checks": "赤\nblue, ok", "team": "sales",
+        "customer_name": "顧客 一"}
 
     # The target's lookup needs the customers app's token too, as on Kintone.
     refused = fail(cli, tmp_path, "record", "import", *auth(base_url, target, target_token),
