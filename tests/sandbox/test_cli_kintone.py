@@ -2,8 +2,8 @@
 
 Export an app with attachments and subtables, upsert-import the CSV into a twin app, export that
 and compare; update by key; import a CSV with blank "Created by" cells; write a lookup with one
-API token and with both; delete everything. Then ``customize apply`` and ``customize export`` in
-a guest space. Needs Node.js and npm: ``npm ci`` installs the tool
+API token and with both; delete everything. An export paged by ``$id`` equals one by cursor.
+Then ``customize apply`` and ``customize export`` in a guest space. Needs Node.js and npm: ``npm ci`` installs the tool
 pinned in ``tests/js/cli-kintone/package-lock.json`` on first run.
 """
 
@@ -236,3 +236,22 @@ def test_customize_apply_and_export_in_a_guest_space(cli, base_url, sandbox, adm
     assert (back / "desktop" / "js" / "app.js").read_bytes() == (sent / "app.js").read_bytes()
     assert (back / "mobile" / "css" / "phone.css").read_bytes() == (
         sent / "phone.css").read_bytes()
+
+
+def test_export_by_id_paging_equals_export_by_cursor(cli, base_url, server, tmp_path):
+    # No --order-by: the tool pages by "$id > last limit 500"; with one, it uses a cursor.
+    count = 1050
+    app = extension(server, "apps", {
+        "name": "CLI paging",
+        "fields": {"n": {"type": "NUMBER", "code": "n", "label": "N"},
+                   "word": {"type": "SINGLE_LINE_TEXT", "code": "word", "label": "Word"}},
+        "tokens": [{"rights": ["view"]}],
+    })
+    extension(server, f"apps/{app['app']}/records", {"records": [
+        {"n": {"value": str(i)}, "word": {"value": f"語{i}, \"{i}\""}} for i in range(count)]})
+    login = auth(base_url, app["app"], app["tokens"][0])
+    by_id = run(cli, tmp_path, "record", "export", *login)
+    by_cursor = run(cli, tmp_path, "record", "export", *login, "--order-by", "$id asc")
+    assert by_id == by_cursor
+    assert [row["n"] for row in csv.DictReader(io.StringIO(by_id))] == [
+        str(i) for i in range(count)]
