@@ -3,8 +3,8 @@
 Export an app with attachments and subtables, upsert-import the CSV into a twin app, export that
 and compare; update by key; import a CSV with blank "Created by" cells; write a lookup with one
 API token and with both; delete everything. An export paged by ``$id`` equals one by cursor.
-Then ``customize apply`` and ``customize export`` in a guest space. Needs Node.js and npm: ``npm ci`` installs the tool
-pinned in ``tests/js/cli-kintone/package-lock.json`` on first run.
+Then ``customize apply`` and ``customize export`` in a guest space. Needs Node.js and npm:
+``npm ci`` installs the tool pinned in ``tests/js/cli-kintone/package-lock.json`` on first run.
 """
 
 from __future__ import annotations
