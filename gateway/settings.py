@@ -146,7 +146,8 @@ class KintoneSettings:
     oauth_access_token: Secret | None = None
     basic_auth_user: str | None = None
     basic_auth_password: Secret | None = None
-    guest_space_id: int | None = None
+    # Guest spaces where the apps of API tokens are looked for (tokens cannot list apps).
+    guest_space_ids: tuple[int, ...] = ()
     ssl_client_cert: str | None = None  # PEM file (certificate, or certificate + key)
     ssl_client_cert_key: str | None = None  # PEM file with the unencrypted private key
     ssl_server_cert: str | None = None  # CA bundle; "*" = no verification (unsafe)
@@ -250,7 +251,7 @@ def _kintone(s: Section) -> KintoneSettings:
         **_credentials(s, scheme),
         basic_auth_user=basic_user,
         basic_auth_password=basic_password,
-        guest_space_id=_optional_id(s, "GuestSpaceId"),
+        guest_space_ids=_ids(s, "GuestSpaceId"),
         ssl_client_cert=cert,
         ssl_client_cert_key=key,
         ssl_server_cert=server_cert,
@@ -307,13 +308,13 @@ def _api_tokens(s: Section) -> Mapping[int, Secret]:
     return MappingProxyType(tokens)
 
 
-def _optional_id(s: Section, key: str) -> int | None:
-    value = s.raw(key)
-    if value is None:
-        return None
-    if not value.isdigit() or int(value) < 1:
-        raise s.error(key, f"{value!r} is not a positive integer")
-    return int(value)
+def _ids(s: Section, key: str) -> tuple[int, ...]:
+    """``7, 12``: positive integers."""
+    values = s.get_list(key)
+    for value in values:
+        if not value.isdigit() or int(value) < 1:
+            raise s.error(key, f"{value!r} is not a positive integer")
+    return tuple(dict.fromkeys(int(value) for value in values))
 
 
 def _gateway(s: Section) -> GatewaySettings:

@@ -31,7 +31,7 @@ def test_the_example_file_is_valid_and_documents_the_defaults():
     assert k.auth_scheme is AuthScheme.PASSWORD
     assert (k.user, k.password.reveal()) == ("integration-user", "from-env")
     assert (k.timeout, k.connect_timeout, k.max_concurrent_requests) == (60, 10, 10)
-    assert k.apps == () and k.guest_space_id is None and k.verify_server
+    assert k.apps == () and k.guest_space_ids == () and k.verify_server
     g = settings.gateway
     assert (g.page_size, g.schema_cache_ttl, g.host, g.port, g.public_url) == (
         2000, 300, "127.0.0.1", 8080, None)
@@ -84,6 +84,7 @@ def test_keys_are_case_insensitive_and_scheme_is_inferred(tmp_path):
     ("[kintone]\nUrl = https://x\nOAuthAccessToken = t\nBasicAuthUser = u\n"
      "BasicAuthPassword = p\n", "cannot be combined with OAuth"),
     (PASSWORD + "GuestSpaceId = 0\n", r"GuestSpaceId: '0' is not a positive integer"),
+    (PASSWORD + "GuestSpaceId = 3, x\n", r"GuestSpaceId: 'x' is not a positive integer"),
     (PASSWORD + "Timeout = soon\n", r"Timeout: 'soon' is not a number"),
     (PASSWORD + "MaxConcurrentRequests = 500\n", r"out of range \(1 to 100\)"),
     (PASSWORD + "SSLClientCert = /nonexistent.pem\n", "SSLClientCert: no such file"),
@@ -111,7 +112,7 @@ def test_tokens_apps_guest_space_and_certificates(tmp_path):
 Url = https://x.cybozu.com
 AuthScheme = apitoken
 APITokens = 12 : tok12, 13:tok13
-GuestSpaceId = 5
+GuestSpaceId = 5, 9,5
 Apps = 12, SALES ,, 13
 SSLClientCert = {cert}
 SSLClientCertKey = {key}
@@ -120,7 +121,7 @@ SSLServerCert = *
     k = settings.kintone
     assert {app: t.reveal() for app, t in k.api_tokens.items()} == {12: "tok12", 13: "tok13"}
     assert k.apps == (12, "SALES", 13)
-    assert k.guest_space_id == 5
+    assert k.guest_space_ids == (5, 9)
     assert (k.ssl_client_cert, k.ssl_client_cert_key) == (str(cert), str(key))
     assert not k.verify_server
 

@@ -3,16 +3,21 @@
 Writes larger than Kintone's 100-record limit are split into chunks sent one after another:
 they are not atomic across chunks (use ``bulk_request`` when that matters, up to 20 chunks), and
 a failing chunk's validation errors are renumbered to the caller's record indexes.
+
+Every call about an app goes to that app's path: ``/k/guest/{space}/v1/...`` for an app of a
+guest space, ``/k/v1/...`` otherwise. Which apps live in which guest space is ``route``d by
+whoever discovers it (the model loader, from ``apps.json`` and ``space.json``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from types import EllipsisType, MappingProxyType
 from typing import Any, TypeVar
 
 from ..settings import KintoneSettings
-from .errors import KintoneError
+from .errors import KintoneBadRequest, KintoneError
 from .models import (
     BulkItem,
     CommentPage,
@@ -34,11 +39,21 @@ T = TypeVar("T")
 
 
 class KintoneClient:
-    """One connection to one Kintone domain (and guest space), safe to share between threads."""
+    """One connection to one Kintone domain (all its spaces), safe to share between threads."""
 
     def __init__(self, settings: KintoneSettings, *, retry: RetryPolicy | None = None) -> None:
         self.settings = settings
         self._transport = Transport(settings, retry=retry)
+        self._guest_spaces: Mapping[int, int] = MappingProxyType({})
+
+    def route(self, guest_spaces: Mapping[int, int]) -> None:
+        """From now on, send the calls about each app of ``guest_spaces`` (app id -> guest space
+        id) to its guest space's path, and those about any other app to ``/k/v1``."""
+        self._guest_spaces = MappingProxyType(dict(guest_spaces))  # one swap: threads see either
+
+    def guest_space(self, app: int) -> int | None:
+        """The guest space whose path calls about ``app`` take (None: ``/k/v1``)."""
+        return self._guest_spaces.get(app)
 
     def observe(self, observer: Callable[[], None]) -> None:
         """Call ``observer`` before every HTTP call to Kintone, retries included."""
@@ -63,13 +78,30 @@ class KintoneClient:
         self._transport.close()
 
     def _call(self, method: str, api: str, params: Mapping[str, Any],
-              apps: Collection[int] = ()) -> dict:
-        return self._transport.call(method, api, params, apps=apps)
+              apps: Collection[int] = (), *, space: int | EllipsisType | None = ...) -> dict:
+        """One call touching ``apps``, on their path unless ``space`` names one."""
+        space = self._space_of(apps) if space is ... else space
+        return self._transport.call(method, api, params, apps=apps, space=space)
+
+    def _space_of(self, apps: Collection[int]) -> int | None:
+        """The guest space of ``apps``. Kintone serves one request on one path, and apps of a
+        guest space reach only apps of that space (lookups, bulk requests)."""
+        spaces = {self._guest_spaces[app] for app in apps if app in self._guest_spaces}
+        if len(spaces) > 1:
+            raise KintoneBadRequest(400, None, "One Kintone request cannot touch apps of "
+                                    f"different guest spaces ({sorted(spaces)}).")
+        return spaces.pop() if spaces else None
 
     # Apps and app settings
 
-    def get_app(self, app: int) -> dict:
-        return self._call("GET", "app", {"id": app}, {app})
+    def get_app(self, app: int, *, guest_space: int | EllipsisType | None = ...) -> dict:
+        """``app.json``; ``guest_space`` asks on that guest space's path (None: ``/k/v1``)
+        instead of the app's own, to find where an app lives."""
+        return self._call("GET", "app", {"id": app}, {app}, space=guest_space)
+
+    def get_space(self, space: int, *, guest: bool = False) -> dict:
+        """``space.json`` of a space; a guest space answers only on its own path (``guest``)."""
+        return self._call("GET", "space", {"id": space}, space=space if guest else None)
 
     def get_apps(self, *, ids: Sequence[int] | None = None, codes: Sequence[str] | None = None,
                  name: str | None = None, space_ids: Sequence[int] | None = None) -> list[dict]:
@@ -201,14 +233,19 @@ class KintoneClient:
     # Files
 
     def upload_file(self, name: str, content: bytes,
-                    content_type: str = "application/octet-stream") -> str:
-        """Upload a file; its temporary key, to be attached to a FILE field within 3 days."""
-        return str(self._transport.upload("file", name, content, content_type)["fileKey"])
+                    content_type: str = "application/octet-stream", *,
+                    app: int | None = None) -> str:
+        """Upload a file (for ``app``: on its path); its temporary key, to be attached to a FILE
+        field within 3 days."""
+        space = None if app is None else self.guest_space(app)
+        return str(self._transport.upload("file", name, content, content_type,
+                                          space=space)["fileKey"])
 
     def download_file(self, file_key: str, app: int | None = None) -> FileDownload:
         """Stream an attached file by its download key (``app`` holding it: for its API token)."""
-        response = self._transport.download("file", {"fileKey": file_key},
-                                            apps={app} if app is not None else ())
+        apps = {app} if app is not None else set()
+        response = self._transport.download("file", {"fileKey": file_key}, apps=apps,
+                                            space=self._space_of(apps))
         length = response.headers.get("Content-Length")
         return FileDownload(
             content_type=response.headers.get("Content-Type", "application/octet-stream"),
@@ -221,14 +258,17 @@ class KintoneClient:
     # Bulk
 
     def bulk_request(self, items: Sequence[BulkItem]) -> list[dict]:
-        """Up to 20 writes in one transaction: all applied, or none. Their results, in order."""
-        requests = [{"method": item.method, "api": self._transport.path(item.api),
-                     "payload": item.payload} for item in items]
+        """Up to 20 writes in one transaction: all applied, or none. Their results, in order.
+        All of them on one path: the apps must share their guest space, or have none."""
         apps: dict[int, str] = {}
         for item in items:
             if "app" in item.payload:
                 apps.update(_touched(int(item.payload["app"]), item.related_apps))
-        return self._call("POST", "bulkRequest", {"requests": requests}, apps)["results"]
+        space = self._space_of(apps)
+        requests = [{"method": item.method, "api": self._transport.path(item.api, space),
+                     "payload": item.payload} for item in items]
+        return self._call("POST", "bulkRequest", {"requests": requests}, apps,
+                          space=space)["results"]
 
 
 def _touched(app: int, related_apps: Collection[int]) -> dict[int, str]:

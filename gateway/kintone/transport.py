@@ -5,6 +5,8 @@ GET calls whose URL would exceed 4 KB go as POST with ``X-HTTP-Method-Override: 
 official js-sdk does). Retries follow ``retry.is_retryable``: any call Kintone refused without
 applying it (429, lock errors), plus idempotent calls (GET) on 502/503/504 and network errors.
 ``upload`` (multipart) and ``download`` (a streamed, non-JSON answer) serve ``file.json``.
+Each call names the guest space whose path it takes (``/k/guest/{space}/v1``), or none
+(``/k/v1``); the client decides which, per app.
 """
 
 from __future__ import annotations
@@ -55,31 +57,34 @@ class Transport:
             log.warning("TLS certificate verification of %s is OFF (SSLServerCert=*)",
                         settings.url)
 
-    def path(self, api: str) -> str:
-        """The URL path of an API, e.g. ``records/cursor`` -> ``/k/v1/records/cursor.json``."""
-        space = self._settings.guest_space_id
+    @staticmethod
+    def path(api: str, space: int | None = None) -> str:
+        """The URL path of an API, e.g. ``records/cursor`` -> ``/k/v1/records/cursor.json``, or
+        ``/k/guest/7/v1/records/cursor.json`` in guest space 7."""
         prefix = f"/k/guest/{space}/v1" if space else "/k/v1"
         return f"{prefix}/{api}.json"
 
     def call(self, method: str, api: str, params: Mapping[str, Any], *,
-             apps: Collection[int] = ()) -> dict:
+             apps: Collection[int] = (), space: int | None = None) -> dict:
         """Send one call touching ``apps`` (their API tokens are sent) and return its JSON."""
-        request = self._request(method, api, params, self._auth.headers(apps))
+        request = self._request(method, api, space, params, self._auth.headers(apps))
         return self._retrying(api, request, idempotent=method == "GET", parse=_json)
 
-    def upload(self, api: str, name: str, content: bytes, content_type: str) -> dict:
+    def upload(self, api: str, name: str, content: bytes, content_type: str, *,
+               space: int | None = None) -> dict:
         """POST one file as the multipart part ``file``. Sending it twice only leaves an unused
         upload key, which Kintone discards after 3 days, so it is retried like a read."""
-        request = {"method": "POST", "url": self._settings.url + self.path(api),
+        request = {"method": "POST", "url": self._settings.url + self.path(api, space),
                    "files": {"file": (name, content, content_type)},
                    "headers": self._auth.headers(())}
         return self._retrying(api, request, idempotent=True, parse=_json)
 
     def download(self, api: str, params: Mapping[str, Any], *,
-                 apps: Collection[int] = ()) -> requests.Response:
+                 apps: Collection[int] = (), space: int | None = None) -> requests.Response:
         """A GET whose answer is not JSON, left unread (``stream``): the caller reads and closes
         it."""
-        request = {**self._request("GET", api, params, self._auth.headers(apps)), "stream": True}
+        request = {**self._request("GET", api, space, params, self._auth.headers(apps)),
+                   "stream": True}
         return self._retrying(api, request, idempotent=True, parse=lambda response: response)
 
     def _retrying(self, api: str, request: dict[str, Any], *, idempotent: bool,
@@ -104,10 +109,10 @@ class Transport:
     def close(self) -> None:
         self._session.close()
 
-    def _request(self, method: str, api: str, params: Mapping[str, Any],
+    def _request(self, method: str, api: str, space: int | None, params: Mapping[str, Any],
                  headers: dict[str, str]) -> dict[str, Any]:
         """Keyword arguments of ``Session.request`` for one call."""
-        url = self._settings.url + self.path(api)
+        url = self._settings.url + self.path(api, space)
         if method == "GET":
             query = query_string(params)
             if len(url) + 1 + len(query) <= MAX_GET_URL:

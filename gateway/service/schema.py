@@ -4,11 +4,19 @@ Which apps are exposed is the setting ``[kintone] Apps`` (ids or app codes); emp
 app the credentials can list. API tokens cannot list apps (Kintone refuses ``apps.json`` for
 them), so with ``AuthScheme=APIToken`` the apps are the ids in ``Apps``, or else the apps the
 tokens belong to, each read with ``app.json``.
+
+Apps of every space are exposed, each called on its own path. ``apps.json`` lists the apps of
+guest spaces too, with their ``spaceId``; ``space.json`` on ``/k/v1`` tells a normal space
+(``isGuest: false``) from a guest space (``GAIA_IL23``: ask on the guest path). An API token
+can read neither, so its app is looked for with ``app.json`` on ``/k/v1``, then in each space
+of ``[kintone] GuestSpaceId``. Loading the model routes the client's calls accordingly.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import partial
 
 from ..kintone import KintoneClient, KintoneError
@@ -17,19 +25,98 @@ from ..settings import AuthScheme, KintoneSettings, Section, Settings, SettingsE
 
 log = logging.getLogger("gateway.service")
 GUEST_SPACE_PATH_REQUIRED = "GAIA_IL23"
+NO_PRIVILEGE = "CB_NO02"  # also: a guest path that is not the app's
+WRONG_PATH = frozenset({GUEST_SPACE_PATH_REQUIRED, NO_PRIVILEGE})
+
+
+@dataclass
+class ExposedApps:
+    """The app objects (as ``apps.json`` returns them) by ascending id, and the guest space of
+    each app that lives in one."""
+
+    apps: list[dict]
+    guest_spaces: dict[int, int] = field(default_factory=dict)
 
 
 def list_apps(client: KintoneClient, settings: KintoneSettings) -> list[dict]:
     """The app objects (as ``apps.json`` returns them) of the exposed apps, by ascending id."""
     if settings.auth_scheme is AuthScheme.API_TOKEN:
-        apps = [client.get_app(app) for app in _token_app_ids(settings)]
-    elif settings.apps:
+        return find_apps(client, settings).apps
+    return _listed(client, settings)
+
+
+def find_apps(client: KintoneClient, settings: KintoneSettings) -> ExposedApps:
+    """The exposed apps and the guest spaces they live in."""
+    if settings.auth_scheme is AuthScheme.API_TOKEN:
+        found = _token_apps(client, _token_app_ids(settings), settings.guest_space_ids)
+        found.apps.sort(key=_app_id)
+        return found
+    apps = _listed(client, settings)
+    return ExposedApps(apps, _guest_spaces_of(client, apps))
+
+
+def _listed(client: KintoneClient, settings: KintoneSettings) -> list[dict]:
+    if settings.apps:
         ids = [app for app in settings.apps if isinstance(app, int)]
         codes = [app for app in settings.apps if isinstance(app, str)]
         apps = _by_ids_and_codes(client, ids, codes)
     else:
         apps = client.get_apps()
-    return sorted(apps, key=lambda app: int(app["appId"]))
+    return sorted(apps, key=_app_id)
+
+
+def _app_id(app: dict) -> int:
+    return int(app["appId"])
+
+
+def _guest_spaces_of(client: KintoneClient, apps: list[dict]) -> dict[int, int]:
+    """App id -> guest space id, one ``space.json`` per space."""
+    spaces = {int(app["spaceId"]) for app in apps if app.get("spaceId")}
+    guests = {space for space in sorted(spaces) if _is_guest(client, space)}
+    return {int(app["appId"]): int(app["spaceId"]) for app in apps
+            if app.get("spaceId") and int(app["spaceId"]) in guests}
+
+
+def _is_guest(client: KintoneClient, space: int) -> bool:
+    try:
+        return bool(client.get_space(space).get("isGuest"))
+    except KintoneError as exc:
+        if exc.code == GUEST_SPACE_PATH_REQUIRED:
+            return True
+        if exc.status >= 500 or exc.status == 401:
+            raise
+        # Its apps are still tried on /k/v1; a guest one is then left out (_form_fields).
+        log.warning("Space %s could not be read (%s): its apps are called on /k/v1.", space, exc)
+        return False
+
+
+def _token_apps(client: KintoneClient, ids: Iterable[int],
+                guest_spaces: tuple[int, ...]) -> ExposedApps:
+    found = ExposedApps([])
+    for app_id in ids:
+        located = _locate(client, app_id, guest_spaces)
+        if located is None:
+            log.warning("App %s answers neither on /k/v1 nor in the guest spaces of "
+                        "[kintone] GuestSpaceId (%s): not exposed.", app_id,
+                        ", ".join(map(str, guest_spaces)) or "none")
+            continue
+        app, space = located
+        found.apps.append(app)
+        if space is not None:
+            found.guest_spaces[app_id] = space
+    return found
+
+
+def _locate(client: KintoneClient, app: int, guest_spaces: tuple[int, ...]
+            ) -> tuple[dict, int | None] | None:
+    """``app.json`` of the app and its guest space: tried where it was last found first."""
+    for space in dict.fromkeys((client.guest_space(app), None, *guest_spaces)):
+        try:
+            return client.get_app(app, guest_space=space), space
+        except KintoneError as exc:
+            if exc.code not in WRONG_PATH:
+                raise
+    return None
 
 
 def _token_app_ids(settings: KintoneSettings) -> list[int]:
@@ -51,9 +138,12 @@ def _by_ids_and_codes(client: KintoneClient, ids: list[int], codes: list[str]) -
 
 def load_model(client: KintoneClient, settings: KintoneSettings,
                aliases: Aliases | None = None) -> Model:
-    """Reads the exposed apps and their form fields (one ``fields.json`` per app)."""
+    """Reads the exposed apps and their form fields (one ``fields.json`` per app), and routes
+    the client's calls about each app to its path."""
+    exposed = find_apps(client, settings)
+    client.route(exposed.guest_spaces)
     fields = {}
-    for app in list_apps(client, settings):
+    for app in exposed.apps:
         properties = _form_fields(client, int(app["appId"]))
         if properties is not None:
             fields[int(app["appId"])] = (app, properties)
@@ -62,17 +152,14 @@ def load_model(client: KintoneClient, settings: KintoneSettings,
 
 
 def _form_fields(client: KintoneClient, app: int) -> dict | None:
-    """The app's fields, or None for an app of a guest space the connection is not set for.
-
-    ``apps.json`` lists guest-space apps too, but they answer only on their space's path.
-    """
+    """The app's fields, or None for an app of a guest space whose path is not known (its
+    space could not be read)."""
     try:
         return client.get_form_fields(app)["properties"]
     except KintoneError as exc:
         if exc.code != GUEST_SPACE_PATH_REQUIRED:
             raise
-        log.warning("App %s is in a guest space: not exposed (set [kintone] GuestSpaceId to "
-                    "expose that space's apps).", app)
+        log.warning("App %s is in a guest space that could not be read: not exposed.", app)
         return None
 
 

@@ -41,7 +41,8 @@ def upload(ctx: Writes, req: WriteRequest, entity_set: EntitySet, key: str,
     filename = _filename(req)
     content_type = req.headers.get("Content-Type") or "application/octet-stream"
     try:
-        file_key = ctx.client.upload_file(filename, req.body, content_type)
+        file_key = ctx.client.upload_file(filename, req.body, content_type,
+                                          app=entity_set.app_id)
         ref = _attach(ctx, entity_set, prop, record_id, file_key, req.revision())
     except KintoneError as error:
         raise write_error(entity_set, error) from error

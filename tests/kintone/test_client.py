@@ -135,14 +135,43 @@ def test_the_domain_basic_layer_is_sent_with_the_user_credentials(connect):
         server.stop()
 
 
-def test_guest_space_path(connect, extension):
+def test_calls_about_an_app_of_a_guest_space_take_its_path_once_routed(connect, extension):
     space = extension("spaces", {"name": "Guests", "isGuest": True})["id"]
-    app = extension("apps", {"name": "Guest app", "space": space, "fields": FIELDS,
+    fields = {**FIELDS, "file": {"type": "FILE", "code": "file", "label": "File"}}
+    app = extension("apps", {"name": "Guest app", "space": space, "fields": fields,
                              "records": records(3)})["app"]
-    assert len(connect(guest_space_id=space).get_records(app).records) == 3
+    client = connect()
     with pytest.raises(KintoneBadRequest) as caught:
-        connect().get_records(app)
+        client.get_records(app)
     assert caught.value.code == "GAIA_IL23"
+    assert client.get_space(space, guest=True)["isGuest"] is True
+    client.route({app: space})
+    assert client.guest_space(app) == space
+    assert len(client.get_records(app).records) == 3
+    key = client.upload_file("a.txt", b"guest bytes", "text/plain", app=app)
+    [ref] = client.add_records(app, [{"title": {"value": "with file"},
+                                      "file": {"value": [{"fileKey": key}]}}])
+    [file] = client.get_record(app, ref.id)["file"]["value"]
+    download = client.download_file(file["fileKey"], app)
+    try:
+        assert b"".join(download.chunks) == b"guest bytes"
+    finally:
+        download.close()
+    refs = client.bulk_request([BulkItem("PUT", "record", {"app": app, "id": ref.id,
+                                                          "record": {"price": {"value": "7"}}})])
+    assert refs == [{"revision": "2"}]
+    with pytest.raises(KintoneBadRequest, match="GAIA_IL23"):  # an explicit path wins
+        client.get_app(app, guest_space=None)
+
+
+def test_one_request_cannot_touch_apps_of_two_guest_spaces(connect, extension):
+    apps = [extension("apps", {"name": f"Guest {n}", "fields": FIELDS, "space": extension(
+        "spaces", {"name": f"Guests {n}", "isGuest": True})["id"]})["app"] for n in (1, 2)]
+    client = connect()
+    client.route({apps[0]: 101, apps[1]: 102})
+    items = [BulkItem("POST", "record", {"app": app, "record": {}}) for app in apps]
+    with pytest.raises(KintoneBadRequest, match="different guest spaces"):
+        client.bulk_request(items)
 
 
 # Retries
