@@ -4,7 +4,9 @@ Naming order, which is what keeps names stable when apps and fields are added:
 
 1. Entity-set and type names share one case-insensitive scope with the reserved names. Valid
    aliases are claimed first; then apps in ascending id order, so an older app keeps its name and
-   a newer namesake gets ``_<app id>``. Then subtable sets ``<App>_<Subtable>`` and their row
+   a newer namesake gets ``_<app id>``. App ids are unique across the domain (spaces and guest
+   spaces included), so namesakes of different spaces are told apart the same way, and no name
+   depends on its app's space. Then subtable sets ``<App>_<Subtable>`` and their row
    types ``<App>_<Subtable>_Row``.
 2. Within a type, the fixed keys (``Id``, ``Revision``; ``RecordId``, ``RowId``) come first, then
    valid aliases, then field codes that are valid identifiers, then sanitised codes, each group in

@@ -5,9 +5,12 @@ and webhooks), every Kintone call on the app's own path."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import requests
 
+from gateway.settings import AuthScheme, KintoneSettings, Secret
 from tests.conftest import ADMIN
 from tests.gateway.conftest import Gateway
 from tests.kintone_http import Kintone
@@ -134,3 +137,26 @@ def test_triggers_follow_each_app(gw, sets, apps, server, receiver: Receiver,  #
         found = requests.get(location, headers=gw.auth, timeout=30)
         assert found.status_code == 200, found.text
         assert [r["title"] for r in found.json()["value"]] == [f"hook {area}"]
+
+
+def test_api_tokens_find_their_apps_in_the_guest_spaces_listed(start_gateway, extension, apps,
+                                                                server):
+    """Tokens can neither list apps nor read spaces: each token's app is looked for on /k/v1,
+    then in each space of GuestSpaceId; one no path knows is left out."""
+    tokens = {app: extension(f"apps/{app}/tokens", {})["token"] for app, _ in apps.values()}
+    listed = (apps["guest 2"][1], apps["guest 1"][1])
+    settings = KintoneSettings(url=server.url, auth_scheme=AuthScheme.API_TOKEN,
+                               api_tokens={app: Secret(t) for app, t in tokens.items()},
+                               guest_space_ids=listed)
+    gw = start_gateway([], kintone=settings)
+    exposed = {s["name"] for s in gw.json()["value"]}
+    ids = sorted(tokens)
+    assert {"Orders", *(f"Orders_{app}" for app in ids[1:])} <= exposed
+    for app, _ in apps.values():
+        name = "Orders" if app == ids[0] else f"Orders_{app}"
+        assert [r["title"] for r in gw.json(name, params={"$orderby": "Id",
+                                                          "$top": "2"})["value"]] == ["a", "b"]
+    one_space = replace(settings, guest_space_ids=listed[:1])
+    partial = {s["name"] for s in start_gateway([], kintone=one_space).json()["value"]}
+    assert f"Orders_{apps['guest 2'][0]}" in partial
+    assert f"Orders_{apps['guest 1'][0]}" not in partial
