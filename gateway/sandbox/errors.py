@@ -20,7 +20,7 @@ CATALOG: dict[str, tuple[int, str, str]] = {
         401,
         "Password authentication failed. The value in http header of X-Cybozu-Authorization "
         "is not valid.",
-        "ユーザーのパスワード認証に失敗しました。X-Cybozu-Authorizationヘッダーの値が正しくありません。",
+        "ユーザーのパスワード認証に失敗しました。「X-Cybozu-Authorization」ヘッダーの値が正しくありません。",
     ),
     "CB_NO02": (403, "No privilege to proceed.", "権限がありません。"),
     "CB_NO01": (404, "The requested API does not exist.", "指定したAPIは存在しません。"),
@@ -246,13 +246,25 @@ def error_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(20))
 
 
+@dataclass(frozen=True)
+class Message:
+    """A validation message put into words only when the error is rendered: raised where the
+    caller's language is not known yet (request parameters), it still speaks it."""
+
+    key: str
+    args: tuple = ()
+
+    def text(self, lang: str) -> str:
+        return message(self.key, lang, *self.args)
+
+
 @dataclass
 class KintoneError(Exception):
     """A Kintone API error. ``errors`` maps error keys to message lists (validation errors)."""
 
     code: str
     args_: tuple = ()
-    errors: dict[str, list[str]] | None = None
+    errors: dict[str, list[str | Message]] | None = None
     status: int | None = None
     message: str | None = None
     body: dict | None = None  # a ready-made error body (bulkRequest's per-request "results")
@@ -269,7 +281,8 @@ class KintoneError(Exception):
             return self.body
         body = {"code": self.code, "id": error_id(), "message": self.text(lang)}
         if self.errors:
-            body["errors"] = {key: {"messages": msgs} for key, msgs in self.errors.items()}
+            body["errors"] = {key: {"messages": [_text(msg, lang) for msg in msgs]}
+                              for key, msgs in self.errors.items()}
         return body
 
     def text(self, lang: str = "en") -> str:
@@ -278,6 +291,10 @@ class KintoneError(Exception):
         _, en, ja = CATALOG.get(self.code, (400, self.code, self.code))
         template = ja if lang == "ja" else en
         return template.format(*self.args_) if self.args_ else template.replace("{}", "")
+
+
+def _text(msg: str | Message, lang: str) -> str:
+    return msg if isinstance(msg, str) else msg.text(lang)
 
 
 # Validation messages (errors map), English and Japanese, as observed on real Kintone.
@@ -318,7 +335,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_date": ("Invalid date format.", "日付の形式が不正です。"),
     "invalid_time": ("Invalid time format.", "時刻の形式が不正です。"),
     "invalid_datetime": ("Invalid datetime format.", "日時の形式が不正です。"),
-    "invalid_url": ("Invalid URL format.", "URLの形式が不正です。"),
+    "invalid_url": ("Invalid URL format.", "URLの形式が正しくありません。"),
     "invalid_user": ("The user ({}) does not exist.", "ユーザー（{}）が存在しません。"),
     "invalid_org": ("The organization ({}) does not exist.", "組織（{}）が存在しません。"),
     "invalid_group": ("The group ({}) does not exist.", "グループ（{}）が存在しません。"),
@@ -363,6 +380,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "名前にはキーと同じ値を指定してください。",
     ),
     "unknown_state": ("The status ({}) does not exist.", "ステータス（{}）が存在しません。"),
+    "first_state_type": (
+        "The assignee of the first status must be one user.",
+        "最初のステータスの作業者は1人でなければなりません。",
+    ),
+    "first_state_entity": (
+        "The assignee of the first status can only be the user who created the record.",
+        "最初のステータスの作業者には、レコードを作成したユーザーのみを設定できます。",
+    ),
     "length_range": ("size must be between {} and {}", "{}文字から{}文字の間で指定してください。"),
 }
 
@@ -391,6 +416,6 @@ class Problems:
             raise KintoneError("CB_VA01", errors=self.errors)
 
 
-def invalid(key: str, msg_key: str, *args: object, lang: str = "en") -> KintoneError:
-    """A single-parameter CB_VA01 error."""
-    return KintoneError("CB_VA01", errors={key: [message(msg_key, lang, *args)]})
+def invalid(key: str, msg_key: str, *args: object) -> KintoneError:
+    """A single-parameter CB_VA01 error, in the language of the request it answers."""
+    return KintoneError("CB_VA01", errors={key: [Message(msg_key, args)]})

@@ -31,7 +31,7 @@ class SubRequest:
 def bulk_request(ctx: Ctx, params: Params) -> dict:
     items = params.list("requests", required=True)
     if not 1 <= len(items) <= MAX_REQUESTS:
-        raise invalid("requests", "size_range", 1, MAX_REQUESTS, lang=ctx.lang)
+        raise invalid("requests", "size_range", 1, MAX_REQUESTS)
     # Everything is checked before anything runs: a malformed request changes nothing.
     subs = [_parse(ctx, i, item) for i, item in enumerate(items)]
     results = []
@@ -49,22 +49,22 @@ def _parse(ctx: Ctx, i: int, item: object) -> SubRequest:
     key = f"requests[{i}]"
     method = item.get("method")
     if method is None:
-        raise invalid(f"{key}.method", "required_param", lang=ctx.lang)
+        raise invalid(f"{key}.method", "required_param")
     if method not in METHODS:
-        raise invalid(f"{key}.method", "enum", lang=ctx.lang)
+        raise invalid(f"{key}.method", "enum")
     api = item.get("api")
     if api is None:
-        raise invalid(f"{key}.api", "required_param", lang=ctx.lang)
+        raise invalid(f"{key}.api", "required_param")
     match = _API_PATH.fullmatch(api) if isinstance(api, str) else None
     target = ROUTES.get((method, match["api"])) if match else None
     if target is None or not target.bulk:
-        raise invalid(f"{key}.api", "bulk_api", lang=ctx.lang)
+        raise invalid(f"{key}.api", "bulk_api")
     space = int(match["space"]) if match["space"] else None
     if space != ctx.guest_space:
-        raise invalid(f"{key}.api", "bulk_space", lang=ctx.lang)
+        raise invalid(f"{key}.api", "bulk_space")
     payload = item.get("payload")
     if payload is None:
-        raise invalid(f"{key}.payload", "required_param", lang=ctx.lang)
+        raise invalid(f"{key}.payload", "required_param")
     if not isinstance(payload, dict):
         raise KintoneError("CB_IJ01")
     return SubRequest(target, Params(payload))

@@ -25,7 +25,7 @@ MAX_MENTIONS = 10
 def get_comments(ctx: Ctx, params: Params) -> dict:
     order = params.str("order", default="desc")
     if order not in ("asc", "desc"):
-        raise invalid("order", "enum", lang=ctx.lang)
+        raise invalid("order", "enum")
     offset = params.int("offset", required=False, default=0, minimum=0)
     limit = params.int("limit", required=False, default=PAGE_SIZE, minimum=1, maximum=PAGE_SIZE)
     app, rec_id = _commented_record(ctx, params)

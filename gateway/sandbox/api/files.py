@@ -30,7 +30,7 @@ def upload_file(ctx: Ctx, params: Params) -> dict:
     _require_scope(ctx, "k:file:write")
     upload = ctx.upload
     if upload is None or not upload.filename:
-        raise invalid("file", "required_param", lang=ctx.lang)
+        raise invalid("file", "required_param")
     content_type = (upload.mimetype or mimetypes.guess_type(upload.filename)[0]
                     or DEFAULT_CONTENT_TYPE)
     key = store_upload(ctx.db.conn, upload.filename, content_type, upload.read(), ctx.now())
@@ -43,7 +43,7 @@ def download_file(ctx: Ctx, params: Params) -> Response:
     _require_scope(ctx, "k:file:read")
     key = params.str("fileKey") or ""
     if not key:
-        raise invalid("fileKey", "required_param", lang=ctx.lang)
+        raise invalid("fileKey", "required_param")
     conn = ctx.db.conn
     stored = find_download(conn, key)
     owner, right = _owning_app(ctx, key) if stored else (None, "view")

@@ -32,7 +32,7 @@ MAX_NAME = 64
 def create_app(ctx: Ctx, params: Params) -> dict:
     name = params.str("name", required=True) or ""
     if not 1 <= len(name) <= MAX_NAME:
-        raise invalid("name", "length_range", 1, MAX_NAME, lang=ctx.lang)
+        raise invalid("name", "length_range", 1, MAX_NAME)
     space_id, thread_id = _placement(ctx, params)
     app_id = app_admin.create_app(ctx.db.conn, name=name, creator=ctx.caller.entity,
                                   now=ctx.now(), space_id=space_id, thread_id=thread_id,
@@ -56,7 +56,7 @@ def _placement(ctx: Ctx, params: Params) -> tuple[int | None, int | None]:
     if thread_id is None:
         return space_id, default_thread(space, space_id)
     if not has_thread(space, thread_id):
-        raise invalid("thread", "invalid_value", lang=ctx.lang)
+        raise invalid("thread", "invalid_value")
     return space_id, thread_id
 
 
@@ -229,7 +229,7 @@ def _deploy_items(ctx: Ctx, params: Params) -> list:
 
 def _managed_app(ctx: Ctx, raw: object, key: str) -> App:
     if raw in (None, ""):
-        raise invalid(key, "required_param", lang=ctx.lang)
+        raise invalid(key, "required_param")
     app_id = to_int(raw, key, minimum=1)
     require_right(ctx, app_id, "manage")
     return live_app(ctx, app_id, preview=True)

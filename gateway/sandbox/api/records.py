@@ -72,7 +72,7 @@ def add_records(ctx: Ctx, params: Params) -> dict:
     app = live_app(ctx, params.int("app"))
     items = params.list("records", required=True)
     if len(items) > MAX_WRITE:
-        raise invalid("records", "max_add", lang=ctx.lang)
+        raise invalid("records", "max_add")
     problems = Problems(ctx.lang)
     ids, revisions = [], []
     for i, item in enumerate(items):
@@ -105,7 +105,7 @@ def update_records(ctx: Ctx, params: Params) -> dict:
     app = live_app(ctx, params.int("app"))
     items = params.list("records", required=True)
     if len(items) > MAX_WRITE:
-        raise invalid("records", "max_update", lang=ctx.lang)
+        raise invalid("records", "max_update")
     upsert = params.bool("upsert")
     if upsert:
         require_right(ctx, app.id, "add")
@@ -171,12 +171,12 @@ def _target(ctx: Ctx, app: App, item: dict, key_prefix: str) -> int | None:
     has_id = item.get("id") not in (None, "")
     key = item.get("updateKey")
     if has_id and key:
-        raise invalid(f"{key_prefix}id", "both_id_and_key", lang=ctx.lang)
+        raise invalid(f"{key_prefix}id", "both_id_and_key")
     if has_id:
         rec_id = to_int(item["id"], f"{key_prefix}id", minimum=1)
         return rec_id if exists(ctx.db.conn, app.id, rec_id) else None
     if not key:
-        raise invalid(f"{key_prefix}id", "required_param", lang=ctx.lang)
+        raise invalid(f"{key_prefix}id", "required_param")
     if not isinstance(key, dict) or not isinstance(key.get("field"), str):
         raise KintoneError("CB_IJ01")
     fd = app.form.get(key["field"])

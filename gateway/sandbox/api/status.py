@@ -32,7 +32,7 @@ def update_statuses(ctx: Ctx, params: Params) -> dict:
     app = live_app(ctx, params.int("app"))
     items = params.list("records", required=True)
     if len(items) > MAX_RECORDS:
-        raise invalid("records", "max_update", lang=ctx.lang)
+        raise invalid("records", "max_update")
     results = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
@@ -48,7 +48,7 @@ def update_assignees(ctx: Ctx, params: Params) -> dict:
     rec_id = params.int("id", minimum=1)
     logins = params.list("assignees", required=True)
     if len(logins) > MAX_ASSIGNEES:
-        raise invalid("assignees", "size_range", 0, MAX_ASSIGNEES, lang=ctx.lang)
+        raise invalid("assignees", "size_range", 0, MAX_ASSIGNEES)
     if not all(isinstance(login, str) for login in logins):
         raise KintoneError("CB_IJ01")
     revision = params.int("revision", required=False, minimum=-1)
@@ -69,7 +69,7 @@ def _act(ctx: Ctx, app: App, item: dict, prefix: str) -> tuple[int, Outcome]:
 def _required(ctx: Ctx, item: dict, prefix: str, name: str) -> Any:
     value = item.get(name)
     if value is None or value == "":
-        raise invalid(f"{prefix}{name}", "required_param", lang=ctx.lang)
+        raise invalid(f"{prefix}{name}", "required_param")
     return value
 
 

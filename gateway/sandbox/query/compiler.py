@@ -227,7 +227,7 @@ def _check_paging(query: Query, allow_paging: bool, lang: str) -> None:
     if not allow_paging and (query.limit is not None or query.offset is not None):
         raise syntax_error(lang)
     if (query.limit or 0) < 0 or (query.offset or 0) < 0:
-        raise invalid("query", "min_zero", lang=lang)
+        raise invalid("query", "min_zero")
     if (query.limit or 0) > MAX_LIMIT:
         raise KintoneError("GAIA_QU01")
     if (query.offset or 0) > MAX_OFFSET:
