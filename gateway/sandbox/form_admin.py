@@ -62,7 +62,7 @@ TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
     "RADIO_BUTTON": {**_FLAGS, "defaultValue": "", "options": {}, "align": "HORIZONTAL"},
     "DROP_DOWN": {**_FLAGS, "defaultValue": "", "options": {}},
     "MULTI_SELECT": {**_FLAGS, "defaultValue": [], "options": {}},
-    "FILE": {**_FLAGS, "thumbnailSize": "150"},
+    "FILE": {**_FLAGS, "thumbnailSize": "50"},
     "DATE": {**_FLAGS, **_UNIQUE, "defaultValue": "", "defaultNowValue": False},
     "DATETIME": {**_FLAGS, **_UNIQUE, "defaultValue": "", "defaultNowValue": False},
     "TIME": {**_FLAGS, "defaultValue": "", "defaultNowValue": False},
@@ -155,6 +155,8 @@ class FieldBuilder:
             prop[name] = self._setting(ftype, name, value, f"{prefix}.{name}")
         if ftype == "SUBTABLE":
             prop["fields"] = self._inner_fields(raw.get("fields"), prefix)
+        if ftype == "RADIO_BUTTON":
+            _radio_defaults(prop, raw)
         self._check_consistency(prop, prefix)
         return prop
 
@@ -294,7 +296,7 @@ class FieldBuilder:
             "condition": {"field": as_text(condition.get("field")), "relatedField": related_field},
             "filterCond": as_text(value.get("filterCond", "")),
             "displayFields": display,
-            "sort": as_text(value.get("sort", "")),
+            "sort": as_text(value.get("sort", _newest_first(related))),
             "size": size,
         }
 
@@ -329,7 +331,7 @@ class FieldBuilder:
             "fieldMappings": mappings,
             "lookupPickerFields": pickers,
             "filterCond": as_text(raw.get("filterCond", "")),
-            "sort": as_text(raw.get("sort", "")),
+            "sort": as_text(raw.get("sort", _newest_first(related))),
         }
 
     def _related_app_row(self, ref: Any) -> sqlite3.Row | None:
@@ -393,6 +395,25 @@ _SETTING_HANDLERS: dict[str, Callable[[FieldBuilder, str, Any, str], Any]] = {
     "options": FieldBuilder._options,
     "referenceTable": FieldBuilder._reference_table,
 }
+
+
+def _radio_defaults(prop: dict, raw: dict) -> None:
+    """A radio button always has a choice in Kintone: unless told otherwise it is required and
+    defaults to its first option (by ``index``)."""
+    if "required" not in raw:
+        prop["required"] = True
+    options = prop["options"]
+    if "defaultValue" not in raw and options:
+        indexes = {name: option["index"] for name, option in options.items()}
+        prop["defaultValue"] = min(options, key=lambda name: int(indexes[name])
+                                   if indexes[name].isdigit() else 0)
+
+
+def _newest_first(related: Form | None) -> str:
+    """The sort Kintone gives a lookup or related-records field sent without one: the source
+    app's record number, descending (``レコード番号 desc`` on a Japanese tenant)."""
+    number = related.of_type("RECORD_NUMBER") if related is not None else None
+    return f"{number.code} desc" if number is not None else ""
 
 
 def _as_decimal(text: str) -> Decimal | None:

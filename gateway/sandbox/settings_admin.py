@@ -430,7 +430,9 @@ def _states(raw: Any, form: Form, problems: Problems) -> dict:
             problems.add(f"{key}.index", "not_integer" if not index.isdigit() else "invalid_value")
         else:
             indexes.add(int(index))
-        assignee = state.get("assignee") or {}
+        assignee = state.get("assignee")
+        if assignee is None:
+            assignee = _creator_assignee(form)
         if not isinstance(assignee, dict):
             raise KintoneError("CB_IJ01")
         states[name] = {
@@ -443,7 +445,30 @@ def _states(raw: Any, form: Form, problems: Problems) -> dict:
                                               f"{key}.assignee.entities", problems),
             },
         }
-    return dict(sorted(states.items(), key=lambda item: _index_key(item[1]["index"])))
+    ordered = dict(sorted(states.items(), key=lambda item: _index_key(item[1]["index"])))
+    if ordered:
+        _check_first_state(next(iter(ordered.values())), problems)
+    return ordered
+
+
+def _creator_assignee(form: Form) -> dict:
+    """What Kintone gives a state sent without ``assignee``: the record's creator, to be chosen
+    (one user), by the app's CREATOR field (``作成者``, ``Created_by`` ...)."""
+    creator = form.of_type("CREATOR")
+    entities = [] if creator is None else [
+        {"entity": {"type": "FIELD_ENTITY", "code": creator.code}, "includeSubs": False}]
+    return {"type": "ONE", "entities": entities}
+
+
+def _check_first_state(state: dict, problems: Problems) -> None:
+    """A record starts in the first state, created by one user: Kintone refuses to give that
+    state several assignees (``ALL``, ``ANY``) or the ``CREATOR`` entity."""
+    key = f"states.{state['name']}.assignee"
+    if state["assignee"]["type"] != "ONE":
+        problems.add(f"{key}.type", "first_state_type")
+    for i, item in enumerate(state["assignee"]["entities"]):
+        if item["entity"]["type"] == "CREATOR":
+            problems.add(f"{key}.entities[{i}].entity.type", "first_state_entity")
 
 
 def _actions(raw: Any, form: Form, problems: Problems) -> list[dict]:

@@ -132,9 +132,11 @@ def test_omitted_properties_get_kintone_defaults(admin):
                           "defaultValue": ""}
     assert props["l"]["protocol"] == "WEB" and props["l"]["maxLength"] == ""
     assert props["cb"]["defaultValue"] == [] and props["cb"]["align"] == "HORIZONTAL"
-    assert props["rb"]["defaultValue"] == "" and props["dd"]["defaultValue"] == ""
+    # A radio button always has a choice: required, its first option (by index) by default.
+    assert (props["rb"]["required"], props["rb"]["defaultValue"]) == (True, "A")
+    assert props["dd"]["defaultValue"] == ""
     assert props["ms"]["defaultValue"] == [] and props["ms"]["options"] == options
-    assert props["f"]["thumbnailSize"] == "150"
+    assert props["f"]["thumbnailSize"] == "50"
     assert props["d"]["defaultNowValue"] is False and props["d"]["unique"] is False
     assert "unique" not in props["tm"]
     assert props["us"]["entities"] == [] and props["us"]["defaultValue"] == []
@@ -233,7 +235,8 @@ def test_lookup_properties(admin):
     assert key["lookup"] == {"relatedApp": {"app": str(source), "code": ""},
                              "relatedKeyField": "code",
                              "fieldMappings": [{"field": "copied", "relatedField": "cname"}],
-                             "lookupPickerFields": [], "filterCond": "", "sort": ""}
+                             "lookupPickerFields": [], "filterCond": "",
+                             "sort": "Record_number desc"}
 
 
 @pytest.mark.parametrize("change, key", [
