@@ -107,6 +107,18 @@ def test_read_filter_write_comment_act_and_attach(gw, sets, apps, area):
         area.encode())
     ok(call(gw, "DELETE", f"{name}({added['Id']})"), 204)
     assert error(call(gw, "GET", f"{name}({added['Id']})"), 404)
+    together = [{"id": str(n), "method": "POST", "url": name, "body": {"title": f"t{n}"},
+                 "atomicityGroup": "g"} for n in (1, 2)]
+    answers = ok(call(gw, "POST", "$batch", {"requests": together}))["responses"]
+    assert [r["status"] for r in answers] == [201, 201]  # one Kintone bulk request
+
+
+def test_one_atomic_group_cannot_span_two_guest_spaces(gw, sets):
+    mixed = [{"id": area, "method": "POST", "url": sets[area], "body": {"title": "x"},
+              "atomicityGroup": "g"} for area in ("guest 1", "guest 2")]
+    answers = ok(call(gw, "POST", "$batch", {"requests": mixed}))["responses"]
+    assert {r["status"] for r in answers} <= {400, 424} and 400 in {r["status"] for r in answers}
+    assert "different guest spaces" in str(answers)
 
 
 def test_triggers_follow_each_app(gw, sets, apps, server, receiver: Receiver,  # noqa: F811
