@@ -45,14 +45,17 @@ def list_apps(client: KintoneClient, settings: KintoneSettings) -> list[dict]:
     return _listed(client, settings)
 
 
-def find_apps(client: KintoneClient, settings: KintoneSettings) -> ExposedApps:
-    """The exposed apps and the guest spaces they live in."""
+def find_apps(client: KintoneClient, settings: KintoneSettings,
+              spaces: dict[int, bool] | None = None) -> ExposedApps:
+    """The exposed apps and the guest spaces they live in. ``spaces`` (space id -> whether it
+    is a guest space) saves asking again about a space known from an earlier call: a space
+    never changes kind."""
     if settings.auth_scheme is AuthScheme.API_TOKEN:
         found = _token_apps(client, _token_app_ids(settings), settings.guest_space_ids)
         found.apps.sort(key=_app_id)
         return found
     apps = _listed(client, settings)
-    return ExposedApps(apps, _guest_spaces_of(client, apps))
+    return ExposedApps(apps, _guest_spaces_of(client, apps, {} if spaces is None else spaces))
 
 
 def _listed(client: KintoneClient, settings: KintoneSettings) -> list[dict]:
@@ -69,15 +72,21 @@ def _app_id(app: dict) -> int:
     return int(app["appId"])
 
 
-def _guest_spaces_of(client: KintoneClient, apps: list[dict]) -> dict[int, int]:
-    """App id -> guest space id, one ``space.json`` per space."""
+def _guest_spaces_of(client: KintoneClient, apps: list[dict],
+                     known: dict[int, bool]) -> dict[int, int]:
+    """App id -> guest space id, one ``space.json`` per space not ``known`` yet."""
     spaces = {int(app["spaceId"]) for app in apps if app.get("spaceId")}
-    guests = {space for space in sorted(spaces) if _is_guest(client, space)}
+    for space in sorted(spaces - known.keys()):
+        guest = _is_guest(client, space)
+        if guest is not None:
+            known[space] = guest
+    guests = {space for space in spaces if known.get(space)}
     return {int(app["appId"]): int(app["spaceId"]) for app in apps
             if app.get("spaceId") and int(app["spaceId"]) in guests}
 
 
-def _is_guest(client: KintoneClient, space: int) -> bool:
+def _is_guest(client: KintoneClient, space: int) -> bool | None:
+    """None: the space could not be read (asked again next time)."""
     try:
         return bool(client.get_space(space).get("isGuest"))
     except KintoneError as exc:
@@ -87,7 +96,7 @@ def _is_guest(client: KintoneClient, space: int) -> bool:
             raise
         # Its apps are still tried on /k/v1; a guest one is then left out (_form_fields).
         log.warning("Space %s could not be read (%s): its apps are called on /k/v1.", space, exc)
-        return False
+        return None
 
 
 def _token_apps(client: KintoneClient, ids: Iterable[int],
@@ -137,10 +146,10 @@ def _by_ids_and_codes(client: KintoneClient, ids: list[int], codes: list[str]) -
 
 
 def load_model(client: KintoneClient, settings: KintoneSettings,
-               aliases: Aliases | None = None) -> Model:
+               aliases: Aliases | None = None, spaces: dict[int, bool] | None = None) -> Model:
     """Reads the exposed apps and their form fields (one ``fields.json`` per app), and routes
-    the client's calls about each app to its path."""
-    exposed = find_apps(client, settings)
+    the client's calls about each app to its path (``spaces``: see ``find_apps``)."""
+    exposed = find_apps(client, settings, spaces)
     client.route(exposed.guest_spaces)
     fields = {}
     for app in exposed.apps:
@@ -165,7 +174,9 @@ def _form_fields(client: KintoneClient, app: int) -> dict | None:
 
 def model_cache(client: KintoneClient, settings: Settings) -> ModelCache:
     aliases = read_aliases(settings.section("gateway"))
-    return ModelCache(partial(load_model, client, settings.kintone, aliases),
+    # Kept across rebuilds, which the cache runs one at a time.
+    spaces: dict[int, bool] = {}
+    return ModelCache(partial(load_model, client, settings.kintone, aliases, spaces),
                       settings.gateway.schema_cache_ttl)
 
 

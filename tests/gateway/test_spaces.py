@@ -6,13 +6,16 @@ and webhooks), every Kintone call on the app's own path."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 import requests
 
+from gateway.kintone import KintoneClient
+from gateway.service import load_model
 from gateway.settings import AuthScheme, KintoneSettings, Secret
 from tests.conftest import ADMIN
-from tests.gateway.conftest import Gateway
+from tests.gateway.conftest import Gateway, kintone_settings
 from tests.kintone_http import Kintone
 from tests.triggers.conftest import (  # noqa: F401  (fixtures)
     Receiver,
@@ -172,3 +175,27 @@ def test_api_tokens_find_their_apps_in_the_guest_spaces_listed(start_gateway, ex
     partial = {s["name"] for s in start_gateway([], kintone=one_space).json()["value"]}
     assert f"Orders_{apps['guest 2'][0]}" in partial
     assert f"Orders_{apps['guest 1'][0]}" not in partial
+
+
+class SpaceCountingClient(KintoneClient):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.space_calls = 0
+
+    def get_space(self, space: int, *, guest: bool = False) -> dict:
+        self.space_calls += 1
+        return super().get_space(space, guest=guest)
+
+
+def test_a_rebuild_asks_about_no_space_it_knows(server, apps):
+    with SpaceCountingClient(kintone_settings(server.url, tuple(a for a, _ in apps.values()))
+                             ) as client:
+        known: dict[int, bool] = {}
+        first = load_model(client, client.settings, spaces=known)
+        assert client.space_calls == 3  # the space and the two guest spaces, once each
+        assert known == {space: area.startswith("guest") for area, (_, space) in apps.items()
+                         if space}
+        again = load_model(client, client.settings, spaces=known)
+        assert client.space_calls == 3 and again.entity_sets.keys() == first.entity_sets.keys()
+        assert {client.guest_space(app) for app, _ in apps.values()} == {
+            None, apps["guest 1"][1], apps["guest 2"][1]}
