@@ -86,17 +86,21 @@ def _guest_spaces_of(client: KintoneClient, apps: list[dict],
 
 
 def _is_guest(client: KintoneClient, space: int) -> bool | None:
-    """None: the space could not be read (asked again next time)."""
-    try:
-        return bool(client.get_space(space).get("isGuest"))
-    except KintoneError as exc:
-        if exc.code == GUEST_SPACE_PATH_REQUIRED:
-            return True
-        if exc.status >= 500 or exc.status == 401:
-            raise
-        # Its apps are still tried on /k/v1; a guest one is then left out (_form_fields).
-        log.warning("Space %s could not be read (%s): its apps are called on /k/v1.", space, exc)
-        return None
+    """Whether ``space`` is a guest space; None when it could not be read (asked again next
+    time). ``/k/v1`` answers a normal space; a guest space answers on its own path."""
+    failure = None
+    for guest in (False, True):
+        try:
+            return bool(client.get_space(space, guest=guest).get("isGuest"))
+        except KintoneError as exc:
+            if exc.code == GUEST_SPACE_PATH_REQUIRED:
+                return True
+            if exc.status >= 500 or exc.status == 401:
+                raise
+            failure = exc
+    # Its apps are still tried on /k/v1; a guest one is then left out (_form_fields).
+    log.warning("Space %s could not be read (%s): its apps are called on /k/v1.", space, failure)
+    return None
 
 
 def _token_apps(client: KintoneClient, ids: Iterable[int],

@@ -14,7 +14,7 @@ import requests
 from gateway.kintone import KintoneClient
 from gateway.service import load_model
 from gateway.settings import AuthScheme, KintoneSettings, Secret
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, USER
 from tests.gateway.conftest import Gateway, kintone_settings
 from tests.kintone_http import Kintone
 from tests.triggers.conftest import (  # noqa: F401  (fixtures)
@@ -199,3 +199,16 @@ def test_a_rebuild_asks_about_no_space_it_knows(server, apps):
         assert client.space_calls == 3 and again.entity_sets.keys() == first.entity_sets.keys()
         assert {client.guest_space(app) for app, _ in apps.values()} == {
             None, apps["guest 1"][1], apps["guest 2"][1]}
+
+
+def test_a_space_the_user_cannot_read_leaves_its_apps_on_the_normal_path(
+        start_gateway, extension, make_app, server, caplog):
+    space = extension("spaces", {"name": "Private", "isGuest": False, "isPrivate": True,
+                                 "creator": ADMIN[0], "members": [ADMIN[0]]})["id"]
+    app = make_app(FIELDS, [{"title": {"value": "kept"}}], name="Hidden space", space=space)[0]
+    alice = replace(kintone_settings(server.url, (app,)), user=USER[0],
+                    password=Secret(USER[1]))
+    gw = start_gateway([], kintone=alice)
+    assert [r["title"] for r in gw.json("HiddenSpace")["value"]] == ["kept"]
+    assert gw.client.guest_space(app) is None
+    assert f"Space {space} could not be read" in caplog.text
