@@ -166,6 +166,10 @@ def test_settings_left_out_get_kintone_defaults(server, ja_tenant, tenant):
         "file": {"type": "FILE", "code": "file", "label": "File"},
         "pick": {"type": "SINGLE_LINE_TEXT", "code": "pick", "label": "Pick", "lookup": {
             "relatedApp": {"app": source}, "relatedKeyField": "title", "fieldMappings": []}},
+        "related": {"type": "REFERENCE_TABLE", "code": "related", "label": "Related",
+                    "referenceTable": {"relatedApp": {"app": source},
+                                       "condition": {"field": "pick", "relatedField": "title"},
+                                       "displayFields": ["title"]}},
     })
     props = admin.ok("GET", "app/form/fields", params={"app": app})["properties"]
     assert (props["radio"]["required"], props["radio"]["defaultValue"]) == (True, "A")
@@ -173,6 +177,7 @@ def test_settings_left_out_get_kintone_defaults(server, ja_tenant, tenant):
     assert props["file"]["thumbnailSize"] == "50"
     number = "Record_number" if tenant == "en" else "レコード番号"
     assert props["pick"]["lookup"]["sort"] == f"{number} desc"
+    assert props["related"]["referenceTable"]["sort"] == f"{number} desc"
     added = admin.ok("POST", "record", {"app": app, "record": {}})
     record = admin.ok("GET", "record", params={"app": app, "id": added["id"]})["record"]
     assert (record["radio"]["value"], record["kept"]["value"]) == ("A", "B")
