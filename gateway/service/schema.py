@@ -7,7 +7,8 @@ tokens belong to, each read with ``app.json``.
 
 Apps of every space are exposed, each called on its own path. ``apps.json`` lists the apps of
 guest spaces too, with their ``spaceId``; ``space.json`` on ``/k/v1`` tells a normal space
-(``isGuest: false``) from a guest space (``GAIA_IL23``: ask on the guest path). An API token
+(``isGuest: false``) from a guest space (``GAIA_IL23``, or an answer on the guest space's own
+path), once per space for the life of the model cache. An API token
 can read neither, so its app is looked for with ``app.json`` on ``/k/v1``, then in each space
 of ``[kintone] GuestSpaceId``. Loading the model routes the client's calls accordingly.
 """
