@@ -8,6 +8,7 @@ import socket
 import time
 
 from flask import Flask, Response, g, request
+from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import HTTPException
 
 from . import api  # noqa: F401  (registers the endpoints)
@@ -120,8 +121,9 @@ def _language(sandbox: Sandbox, caller: Caller | None) -> str:
     user_lang = (caller.user or {}).get("language") if caller else None
     if user_lang in ("en", "ja"):
         return user_lang
-    accept = request.headers.get("Accept-Language", "")
-    best = request.accept_languages.best_match(["ja", "en", "zh"]) if accept else None
+    # "*" (which some HTTP clients send by default) asks for nothing: the tenant's default.
+    named = LanguageAccept([(tag, q) for tag, q in request.accept_languages if tag != "*"])
+    best = named.best_match(["ja", "en", "zh"])
     if best == "ja":
         return "ja"
     if best in ("en", "zh"):

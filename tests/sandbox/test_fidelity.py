@@ -77,6 +77,45 @@ def test_parameter_errors_speak_the_callers_language(speakers, api, params, key,
         assert response.json()["errors"] == {key: {"messages": [text[lang]]}}, (lang, headers)
 
 
+@pytest.fixture(scope="module")
+def apps(server, ja_tenant) -> dict[str, int]:
+    """An app with a record in each tenant, by base URL."""
+    made = {}
+    for url in (server.url, ja_tenant.url):
+        admin = Kintone.with_password(url, *ADMIN)
+        made[url] = admin.make_app({"title": TITLE})
+        admin.ok("POST", "record", {"app": made[url], "record": {}})
+    return made
+
+
+DELETE_IDS = {"ja": ["必須です。", "一度に1件から100件までのレコードを削除できます。"],
+              "en": ["Between 1 and 100 records can be deleted at one time.", "Required field."]}
+ORDER = {"ja": "Enum値のいずれかでなければなりません。", "en": "must be one of the enum value"}
+
+
+def test_parameter_errors_of_an_app_that_exists(speakers, apps):
+    for lang, client, headers in speakers:
+        app = apps[client.base_url]
+        for method, api, params, key, messages in (
+                ("GET", "record", {"app": app}, "id", [REQUIRED[lang]]),
+                ("GET", "app/status", {"app": -1}, "app", [AT_LEAST_ONE[lang]]),
+                ("DELETE", "records", {"app": app}, "ids", DELETE_IDS[lang]),
+                ("GET", "record/comments", {"app": app, "record": 1, "order": "wrong"}, "order",
+                 [ORDER[lang]])):
+            response = client.request(method, api, params=params, headers=headers)
+            assert error_of(response) == (400, "CB_VA01"), response.text
+            assert response.json()["errors"] == {key: {"messages": messages}}, (api, lang)
+
+
+def test_accept_language_any_means_the_tenants_default(server, ja_tenant):
+    for url, lang in ((server.url, "en"), (ja_tenant.url, "ja")):
+        client = Kintone.with_password(url, *ADMIN)
+        response = client.get("records", {}, headers={"Accept-Language": "*"})
+        assert response.json()["errors"]["app"]["messages"] == [REQUIRED[lang]]
+        q_values = client.get("records", {}, headers={"Accept-Language": "en,ja;q=0.9"})
+        assert q_values.json()["errors"]["app"]["messages"] == [REQUIRED["en"]]
+
+
 def test_parameter_errors_inside_a_bulk_request_too(speakers):
     for lang, client, headers in speakers:
         response = client.post("bulkRequest", {"requests": [

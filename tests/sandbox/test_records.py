@@ -184,8 +184,8 @@ def test_delete_records(admin, app):
     assert admin.get("record", {"app": app, "id": a}).status_code == 200  # nothing was deleted
     empty = admin.delete("records", {"app": app, "ids": []})
     assert error_of(empty) == (400, "CB_VA01")
-    assert empty.json()["errors"]["ids"]["messages"] == [
-        "Required field.", "Between 1 and 100 records can be deleted at one time."]
+    assert empty.json()["errors"]["ids"]["messages"] == [  # in this order (Japanese: reversed)
+        "Between 1 and 100 records can be deleted at one time.", "Required field."]
     # Query-string form, as the official JavaScript client sends it.
     response = admin.request("DELETE", "records", params={"app": app, "ids[0]": a, "ids[1]": b})
     assert response.status_code == 200 and response.json() == {}

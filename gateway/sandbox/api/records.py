@@ -194,15 +194,23 @@ def _revision(value: object, key: str) -> int | None:
     return to_int(value, key, minimum=-1)
 
 
+def _ids_messages(given: bool, lang: str) -> tuple[str, ...]:
+    if given:
+        return ("delete_range",)
+    return ("delete_range", "required_param") if lang == "en" else ("required_param",
+                                                                   "delete_range")
+
+
 @endpoint("DELETE", "records", right="delete", bulk=True)
 def delete_records(ctx: Ctx, params: Params) -> dict:
     app = live_app(ctx, params.int("app"))
     ids = params.list("ids") or []
     if not ids or len(ids) > MAX_WRITE:
         problems = Problems(ctx.lang)
-        if not ids:
-            problems.add("ids", "required_param")
-        problems.add("ids", "delete_range")
+        # Both messages when ids is missing: the range first in English, last in Japanese (as
+        # real Kintone lists them).
+        for msg in _ids_messages(bool(ids), ctx.lang):
+            problems.add("ids", msg)
         problems.raise_if_any()
     record_ids = [to_int(v, f"ids[{i}]", minimum=1) for i, v in enumerate(ids)]
     revisions = params.list("revisions") or []
