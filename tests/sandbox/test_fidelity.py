@@ -45,13 +45,21 @@ def kenji(server, sandbox) -> Kintone:
 
 
 @pytest.fixture(scope="module")
-def speakers(server, ja_tenant, kenji) -> list[tuple[str, Kintone, dict]]:
+def mary(ja_tenant) -> Kintone:
+    """A user of the Japanese tenant whose own language is English."""
+    requests.post(f"{ja_tenant.url}/__sandbox/users", timeout=30, json={
+        "login": "mary", "password": "mary-password", "language": "en"}).raise_for_status()
+    return Kintone.with_password(ja_tenant.url, "mary", "mary-password")
+
+
+@pytest.fixture(scope="module")
+def speakers(server, ja_tenant, kenji, mary) -> list[tuple[str, Kintone, dict]]:
     """(language, client, headers): each way a language is chosen, for both languages."""
     admin = Kintone.with_password(server.url, *ADMIN)
     ja_admin = Kintone.with_password(ja_tenant.url, *ADMIN)
     return [
         ("ja", admin, JA), ("en", admin, EN),  # Accept-Language
-        ("ja", kenji, EN),  # the user's setting wins over Accept-Language
+        ("ja", kenji, EN), ("en", mary, JA),  # the user's setting wins over Accept-Language
         ("ja", ja_admin, {}), ("en", admin, {}),  # the tenant's default
         ("en", ja_admin, EN),
     ]
