@@ -100,6 +100,9 @@ def test_read_filter_write_comment_act_and_attach(gw, sets, apps, area):
     comment = ok(call(gw, "POST", "Comments", {"AppId": app, "RecordId": added["Id"],
                                                "Text": f"hello {area}"}), 201)
     assert comment["Text"].strip() == f"hello {area}"
+    comments = gw.json("Comments", params={
+        "$filter": f"AppId eq {app} and RecordId eq {added['Id']}"})["value"]
+    assert [c["Text"].strip() for c in comments] == [f"hello {area}"]
     ok(call(gw, "POST", f"{name}({added['Id']})/Kintone.UpdateStatus", {"Action": "Start"}), 204)
     assert gw.json(f"{name}({added['Id']})")["Status"] == "Doing"
     upload = call(gw, "POST", f"{name}({added['Id']})/docs", headers={
