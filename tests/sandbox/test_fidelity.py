@@ -19,6 +19,7 @@ from tests.kintone_http import Kintone, error_of
 JA, EN = {"Accept-Language": "ja"}, {"Accept-Language": "en"}
 REQUIRED = {"ja": "必須です。", "en": "Required field."}
 AT_LEAST_ONE = {"ja": "最小でも1以上です。", "en": "must be greater than or equal to 1"}
+NOT_INTEGER = {"ja": "整数でなければなりません。", "en": "must be an integer"}  # our wording
 WA01 = {
     "ja": "ユーザーのパスワード認証に失敗しました。「X-Cybozu-Authorization」ヘッダーの値が正しく"
           "ありません。",
@@ -69,6 +70,7 @@ PARAMETER_ERRORS = [
     ("records", {}, "app", REQUIRED),
     ("records", {"app": ""}, "app", REQUIRED),
     ("records", {"app": "0"}, "app", AT_LEAST_ONE),
+    ("records", {"app": "abc"}, "app", NOT_INTEGER),
     ("app/form/fields", {}, "app", REQUIRED),
     ("app/form/layout", {}, "app", REQUIRED),
     ("app/status", {}, "app", REQUIRED),
