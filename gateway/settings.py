@@ -170,6 +170,10 @@ class GatewaySettings:
     # overlaps three of them with the conversion and sending of the others (exports ran at 0.76
     # of direct Kintone reads with one call per page, 0.93 with four).
     page_size: int = 2000
+    # Kintone calls a page may make before it stops with a next link (a filter Kintone cannot
+    # evaluate alone, comments, subtable rows), and that one request may make at all.
+    calls_per_page: int = 50
+    max_calls_per_request: int = 250
     schema_cache_ttl: int = 300  # seconds an app's form is trusted before it is re-read
     public_url: str | None = None  # base URL clients see, when behind a reverse proxy
     host: str = "127.0.0.1"
@@ -320,6 +324,11 @@ def _ids(s: Section, key: str) -> tuple[int, ...]:
 def _gateway(s: Section) -> GatewaySettings:
     return GatewaySettings(
         page_size=s.get_int("PageSize", GatewaySettings.page_size, minimum=1, maximum=10_000),
+        calls_per_page=s.get_int("CallsPerPage", GatewaySettings.calls_per_page, minimum=2,
+                                 maximum=10_000),
+        max_calls_per_request=s.get_int("MaxCallsPerRequest",
+                                        GatewaySettings.max_calls_per_request, minimum=10,
+                                        maximum=100_000),
         schema_cache_ttl=s.get_int("SchemaCacheTTL", 300, minimum=0, maximum=86_400),
         public_url=s.get_url("PublicURL"),
         host=s.get("Host", "127.0.0.1") or "127.0.0.1",

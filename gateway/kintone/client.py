@@ -59,6 +59,11 @@ class KintoneClient:
         """Call ``observer`` before every HTTP call to Kintone, retries included."""
         self._transport.observers.append(observer)
 
+    def guard(self, check: Callable[[str, str], None]) -> None:
+        """Call ``check(method, api)`` before every HTTP call; what it raises stops the call
+        and reaches the caller (not retried)."""
+        self._transport.guards.append(check)
+
     def observe_failures(self, observer: Callable[[KintoneError, bool], None]) -> None:
         """Call ``observer`` with every failed HTTP call and whether it will be sent again."""
         self._transport.failure_observers.append(observer)

@@ -43,6 +43,9 @@ class Transport:
     def __init__(self, settings: KintoneSettings, *, retry: RetryPolicy | None = None) -> None:
         self._settings = settings
         self.observers: list[Callable[[], None]] = []  # told of every HTTP call (audit counts)
+        # Asked before every HTTP call, with its method and API; one may raise to stop the
+        # caller's work (its client went away, or its request spent its budget of calls).
+        self.guards: list[Callable[[str, str], None]] = []
         # Told of every failed call and whether it is sent again (metrics).
         self.failure_observers: list[Callable[[KintoneError, bool], None]] = []
         self._auth = Authenticator(settings)
@@ -123,6 +126,8 @@ class Transport:
         return {"method": method, "url": url, "json": body, "headers": headers}
 
     def _send(self, api: str, request: dict[str, Any]) -> requests.Response:
+        for guard in self.guards:
+            guard(request["method"], api)
         for observer in self.observers:
             observer()
         started = time.monotonic()

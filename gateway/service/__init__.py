@@ -3,12 +3,13 @@
 Knows OData's query options and Kintone's client; knows nothing of HTTP or Flask.
 """
 
-from .pages import Page, Window
+from .pages import CallBudget, Page, Window
 from .reads import CollectionQuery, Reader
 from .schema import list_apps, load_model, model_cache
 from .skiptoken import SkipTokens
 
 __all__ = [
+    "CallBudget",
     "CollectionQuery",
     "Page",
     "Reader",

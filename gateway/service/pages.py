@@ -2,7 +2,11 @@
 next page resumes from.
 
 Sources yield ``(entity, position)``: the entity (already filtered) and the state a next page
-would resume after it. The page serves at most ``size`` entities and stops at ``$top``; when it
+would resume after it; ``(None, position)`` for what they read but filtered out (a record the
+residual rejected, a record without comments), so that a page whose Kintone calls reached its
+budget can stop there and resume later with a next link: a filter Kintone cannot evaluate then
+costs at most the budget per page, never a scan of the whole app in one response.
+The page serves at most ``size`` entities and stops at ``$top``; when it
 stops because it is full, ``next_state`` is the last entity's position. Whether more entities
 follow is not known without reading them, and reading them costs a Kintone call, so a full page
 always gets a next link, and the last page of a set whose size is a multiple of the page size
@@ -11,14 +15,14 @@ is empty (allowed by OData, and what other OData services do).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 Position = dict[str, Any]
-Item = tuple[dict, Position]
+Item = tuple[dict | None, Position]
 
 
 @dataclass(frozen=True)
@@ -39,13 +43,30 @@ class Window:
         return min(limits) if limits else None
 
 
+@dataclass(frozen=True)
+class CallBudget:
+    """How many Kintone calls one page may make before it stops with a next link
+    (``per_page``), and ``spent()``: how many the request made so far."""
+
+    per_page: int
+    spent: Callable[[], int] = lambda: 0
+
+    def page(self) -> Callable[[], bool]:
+        """For a page starting now: whether it used up its calls."""
+        start = self.spent()
+        return lambda: self.spent() - start >= self.per_page
+
+
 class Page:
     """Iterate it once (``prime`` first to surface errors before the response starts); then
     ``next_state`` tells whether a next page exists. ``close`` releases the source (Kintone
     cursors) when the client goes away early."""
 
-    def __init__(self, items: Iterator[Item], window: Window, count: int | None = None) -> None:
+    def __init__(self, items: Iterator[Item], window: Window, count: int | None = None,
+                 spent: Callable[[], bool] = lambda: False) -> None:
+        """``spent()``: whether the page used up its budget of Kintone calls."""
         self.count = count
+        self._spent = spent
         self.next_state: Position | None = None
         self._items = items
         self._window = window
@@ -68,19 +89,32 @@ class Page:
     def _cut(self) -> Iterator[dict]:
         window = self._window
         limit = window.limit
+        skipped = emitted = 0
         with closing(self._items) as items:
             if limit == 0:
                 return
-            for emitted, (entity, position) in enumerate(islice(items, window.skip, None), 1):
-                yield entity
-                if emitted == limit:
-                    # Full, and $top not reached: there may be more.
-                    if limit == window.size and (window.left is None or emitted < window.left):
-                        self.next_state = {**position, "n": window.served + emitted}
+            for entity, position in items:
+                if entity is not None and skipped < window.skip:
+                    skipped += 1
+                elif entity is not None:
+                    yield entity
+                    emitted += 1
+                    if emitted == limit:
+                        # Full, and $top not reached: there may be more.
+                        if limit == window.size and (window.left is None or
+                                                     emitted < window.left):
+                            self._stop_at(position, emitted)
+                        return
+                # Paged (not one whole stream), past $skip: it may stop at any item.
+                if window.size is not None and skipped == window.skip and self._spent():
+                    self._stop_at(position, emitted)
                     return
 
+    def _stop_at(self, position: Position, emitted: int) -> None:
+        self.next_state = {**position, "n": self._window.served + emitted}
 
-def count_all(items: Iterator[Any]) -> int:
-    """How many items a reader yields, read to the end and closed (its cursor released)."""
+
+def count_all(items: Iterator[Item]) -> int:
+    """How many entities a reader yields, read to the end and closed (its cursor released)."""
     with closing(items):
-        return sum(1 for _ in items)
+        return sum(1 for entity, _ in items if entity is not None)

@@ -8,7 +8,7 @@ page size. Nothing holds more than one Kintone page of records at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -19,7 +19,7 @@ from ..odata.options import QueryOptions
 from ..odata.translate import FilterPlan, plan_filter
 from ..settings import KintoneSettings
 from .entities import selected
-from .pages import Item, Page, Position, Window
+from .pages import CallBudget, Item, Page, Position, Window
 from .records import RecordSource, Scan, SubtableSource, check_natural_order, kintone_order
 from .schema import list_apps
 from .skiptoken import SkipTokens
@@ -53,14 +53,16 @@ class CollectionQuery:
 
 class Reader:
     def __init__(self, client: KintoneClient, settings: KintoneSettings,
-                 tokens: SkipTokens) -> None:
+                 tokens: SkipTokens, budget: CallBudget) -> None:
         self._client = client
         self._settings = settings
         self._tokens = tokens
+        self._budget = budget
 
     def page(self, model: Model, query: CollectionQuery) -> Page:
         """One page of a collection, lazily read; ``Page.next_token`` after it is consumed."""
         options = query.options
+        spent = self._budget.page()
         state = (self._tokens.decode(options.skiptoken, query.fingerprint)
                  if options.skiptoken else None)
         source = self._source(model, query.entity_set, options, json_ready=query.json_ready)
@@ -75,7 +77,7 @@ class Reader:
         if options.count:
             count = state["c"] if state and "c" in state else source.count()
         items, window = source.read(state, window)
-        return TokenPage(items, window, count, self._tokens, query.fingerprint)
+        return TokenPage(items, window, count, self._tokens, query.fingerprint, spent)
 
     def count(self, model: Model, entity_set: EntitySet, options: QueryOptions) -> int:
         return self._source(model, entity_set, options).count()
@@ -128,8 +130,8 @@ class TokenPage(Page):
     later pages need not count again."""
 
     def __init__(self, items: Iterator[Item], window: Window, count: int | None,
-                 tokens: SkipTokens, fingerprint: str) -> None:
-        super().__init__(items, window, count)
+                 tokens: SkipTokens, fingerprint: str, spent: Callable[[], bool]) -> None:
+        super().__init__(items, window, count, spent)
         self._tokens = tokens
         self._fingerprint = fingerprint
 

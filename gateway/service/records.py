@@ -235,9 +235,7 @@ class RecordSource:
             records = self.scan.offset_page(self.order, position, batch)
             for record in records:
                 position += 1
-                entity = self.scan.entity(record)
-                if entity is not None:
-                    yield entity, {"o": position}
+                yield self.scan.entity(record), {"o": position}
             if len(records) < batch:
                 return
         # Only when the set grew past the limit while it was being paged.
@@ -252,15 +250,12 @@ class RecordSource:
 def _with_positions(scan: Scan, records: Iterator[Record],
                     position_of: Callable[[Record, int], Position], *,
                     skip: int = 0) -> Iterator[Item]:
-    """Entities of the records that pass the residual, with their positions; the first
-    ``skip`` records are read but not served."""
+    """Entities of the records (None for those the residual rejects), with their positions;
+    the first ``skip`` records are read but not served."""
     with closing(records):
         for number, record in enumerate(records, 1):
-            if number <= skip:
-                continue
-            entity = scan.entity(record)
-            if entity is not None:
-                yield entity, position_of(record, number)
+            if number > skip:
+                yield scan.entity(record), position_of(record, number)
 
 
 def _nothing() -> Iterator[Item]:
@@ -326,6 +321,7 @@ class SubtableSource:
                 for index, row in enumerate(rows[done:], done + 1):
                     if self.plan.residual is None or matches(self.plan.residual, row):
                         yield project(row, self.names), {"id": record_id, "row": index}
+                yield None, {"id": record_id + 1, "row": 0}  # read: a page may stop here
 
 
 def check_natural_order(entity_set: EntitySet, orderby: Sequence[OrderItem],

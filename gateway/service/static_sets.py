@@ -120,8 +120,11 @@ class CommentSource:
                 done = state["c"] if state and state["id"] == record_id else 0
                 for number, comment in enumerate(self._of_record(record_id), 1):
                     entity = self._entity(record_id, comment)
-                    if number > done and (residual is None or matches(residual, entity)):
-                        yield project(entity, self.names), {"id": record_id, "c": number}
+                    if number > done:
+                        wanted = residual is None or matches(residual, entity)
+                        yield (project(entity, self.names) if wanted else None,
+                               {"id": record_id, "c": number})
+                yield None, {"id": record_id + 1, "c": 0}  # read: a page may stop here
 
     def _record_ids(self, after: int | None) -> Iterator[int]:
         if self.record is not None:

@@ -6,9 +6,9 @@ from flask import Flask, Response
 
 from .. import openapi, ops, security, triggers, writes
 from ..kintone import KintoneClient
-from ..service import Reader, SkipTokens, model_cache
+from ..service import CallBudget, Reader, SkipTokens, model_cache
 from ..settings import Settings
-from . import errors, routes
+from . import cost, errors, routes
 from .context import EXTENSION, Gateway
 
 ODATA_VERSION = "4.0"
@@ -18,6 +18,8 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     """The gateway in front of the Kintone of ``settings`` (or of ``client``, e.g. in tests)."""
     client = client or KintoneClient(settings.kintone)
     client.observe(security.count_kintone_call)
+    limits = settings.gateway
+    client.guard(cost.guard(limits.max_calls_per_request))
     app = Flask(__name__)
     app.json.sort_keys = False  # OData clients expect "@odata.context" first
     app.json.ensure_ascii = False
@@ -25,7 +27,8 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
         settings=settings,
         client=client,
         models=model_cache(client, settings),
-        reader=Reader(client, settings.kintone, SkipTokens.from_settings(settings)),
+        reader=Reader(client, settings.kintone, SkipTokens.from_settings(settings),
+                      CallBudget(limits.calls_per_page, cost.spent(limits.max_calls_per_request))),
     )
     app.extensions[EXTENSION] = gateway
     app.register_blueprint(routes.blueprint)

@@ -25,6 +25,7 @@ from ..kintone import (
 )
 from ..model import ModelUnavailable, UnknownName
 from ..odata.errors import ODataError, not_found
+from .cost import ClientGone
 
 log = logging.getLogger("gateway.web")
 
@@ -34,6 +35,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(KintoneError, _kintone)
     app.register_error_handler(ModelUnavailable, _model_unavailable)
     app.register_error_handler(UnknownName, _unknown_name)
+    app.register_error_handler(ClientGone, _client_gone)
     app.register_error_handler(HTTPException, _http)
     app.register_error_handler(Exception, _unexpected)
 
@@ -95,6 +97,12 @@ def _http(error: HTTPException) -> Response:
     if status == 405 and error.get_response().headers.get("Allow"):
         response.headers["Allow"] = error.get_response().headers["Allow"]
     return response
+
+
+def _client_gone(_error: ClientGone) -> Response:
+    # Nobody reads it: a status for the audit log (nginx's "client closed request").
+    log.info("The client went away; its request was stopped")
+    return Response(status=499)
 
 
 def _unexpected(error: Exception) -> Response:

@@ -20,6 +20,7 @@ from ..security import require
 from ..service import CollectionQuery, Page
 from . import links
 from .context import Gateway, gateway
+from .cost import ClientGone
 from .resource import ResourcePath, parse_key, parse_path
 
 blueprint = Blueprint("odata", __name__)
@@ -140,6 +141,8 @@ def _streamed(head: tuple[str, ...], chunks: Iterator[str], page: Page) -> Itera
     try:
         yield from head
         yield from chunks
+    except ClientGone:
+        log.info("The client went away; its collection response was stopped")
     except Exception:
         log.exception("A collection response was cut short")
         raise
