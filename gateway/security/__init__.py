@@ -20,7 +20,7 @@ from ..settings import DEFAULT_PATH, PATH_VARIABLE, Settings
 from .audit import AuditMiddleware, count_kintone_call
 from .authn import Authenticator
 from .errors import Refusal, forbidden
-from .guard import Guard, current_user
+from .guard import IN_BATCH, Guard, current_user
 from .hardening import warn_if_exposed
 from .provision import add_user
 from .redaction import redact_request_logs
@@ -28,7 +28,7 @@ from .rights import FULL, READ_ONLY, Rights
 from .tokens import key_file
 from .users import User, UserStore
 
-__all__ = ["FULL", "READ_ONLY", "Rights", "User", "add_user", "allow_anonymous", "can",
+__all__ = ["FULL", "IN_BATCH", "READ_ONLY", "Rights", "User", "add_user", "allow_anonymous", "can",
            "count_kintone_call", "current_user", "register", "require", "warn_if_exposed"]
 
 log = logging.getLogger("gateway.security")

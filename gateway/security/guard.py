@@ -21,6 +21,9 @@ from .users import User
 
 _USER = "security_user"
 _SLOT = "security_slot"
+# Set (by the gateway, never from a header) in the WSGI environ of a $batch's requests: they
+# run in the batch's slot of the user's concurrent requests.
+IN_BATCH = "kintone_gateway.in_batch"
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class Guard:
         if wait is not None:
             raise too_many_requests(f"User {user.name} made {per_hour} requests this hour.",
                                     wait)
+        if request.environ.get(IN_BATCH):
+            return
         concurrent = self.limits.concurrent if user.concurrent is None else user.concurrent
         if not self.running.acquire(user.name, concurrent):
             raise too_many_requests(f"User {user.name} already has {concurrent} requests "

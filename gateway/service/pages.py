@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+from ..odata.errors import ODataError
+
 Position = dict[str, Any]
 Item = tuple[dict | None, Position]
 
@@ -46,15 +48,28 @@ class Window:
 @dataclass(frozen=True)
 class CallBudget:
     """How many Kintone calls one page may make before it stops with a next link
-    (``per_page``), and ``spent()``: how many the request made so far."""
+    (``per_page``), how many one request may make (``per_request``), and ``spent()``: how many
+    the request made so far."""
 
     per_page: int
+    per_request: int
     spent: Callable[[], int] = lambda: 0
 
     def page(self) -> Callable[[], bool]:
         """For a page starting now: whether it used up its calls."""
         start = self.spent()
         return lambda: self.spent() - start >= self.per_page
+
+    def afford(self, calls: int) -> None:
+        """Refuse, before anything is sent, a read known to need more calls than are left."""
+        if self.spent() + calls > self.per_request:
+            raise too_costly(self.per_request)
+
+
+def too_costly(limit: int) -> ODataError:
+    return ODataError(400, "RequestTooCostly", f"This request needs more than {limit} Kintone "
+                      "calls ([gateway] MaxCallsPerRequest). Narrow $filter, ask for fewer "
+                      "records ($top), order by Id, or send smaller requests.")
 
 
 class Page:

@@ -102,7 +102,8 @@ class Reader:
         kind = entity_set.kind
         if kind == "records":
             order = kintone_order(entity_set, options.orderby)
-            return RecordSource(Scan(self._client, entity_set, plan, names, json_ready), order)
+            return RecordSource(Scan(self._client, entity_set, plan, names, json_ready), order,
+                                self._budget)
         if kind == "subtable":
             check_natural_order(entity_set, options.orderby, ("RecordId",))
             return SubtableSource(self._client, entity_set, _row_type(model, entity_set), plan,

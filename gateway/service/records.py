@@ -39,7 +39,7 @@ from .entities import (
     record_fields,
     row_entities,
 )
-from .pages import Item, Position, Window, count_all
+from .pages import CallBudget, Item, Position, Window, count_all
 
 MAX_OFFSET = 10_000
 # Kintone types its `order by` accepts (reference 13.10); others answer GAIA_IQ03.
@@ -163,6 +163,7 @@ class RecordSource:
 
     scan: Scan
     order: OrderKeys
+    budget: CallBudget
 
     def read(self, state: Position | None, window: Window) -> tuple[Iterator[Item], Window]:
         if self.order[0][0] == ID:
@@ -226,6 +227,9 @@ class RecordSource:
         end = total if window.left is None else min(total, start + window.left)
         if end <= MAX_OFFSET:
             return self._offsets(start, window), window
+        # One stream through a cursor: known to cost its pages and the cursor (its release is
+        # never refused).
+        self.budget.afford(math.ceil(end / MAX_PAGE) + 1)
         return self._cursor(start, self._wanted(window.left, start)), replace(window, size=None)
 
     def _offsets(self, start: int, window: Window) -> Iterator[Item]:

@@ -28,7 +28,8 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
         client=client,
         models=model_cache(client, settings),
         reader=Reader(client, settings.kintone, SkipTokens.from_settings(settings),
-                      CallBudget(limits.calls_per_page, cost.spent(limits.max_calls_per_request))),
+                      CallBudget(limits.calls_per_page, limits.max_calls_per_request,
+                                 cost.spent(limits.max_calls_per_request))),
     )
     app.extensions[EXTENSION] = gateway
     app.register_blueprint(routes.blueprint)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from flask import has_request_context, request
 
-from ..odata.errors import ODataError
+from ..service.pages import too_costly
 
 ENVIRON_KEY = "kintone_gateway.meter"
 # Where the WSGI servers the gateway runs under put the client's socket.
@@ -51,12 +51,6 @@ class Meter:
             if self.calls >= self.limit:
                 raise too_costly(self.limit)
             self.calls += 1
-
-
-def too_costly(limit: int) -> ODataError:
-    return ODataError(400, "RequestTooCostly", f"This request needs more than {limit} Kintone "
-                      "calls ([gateway] MaxCallsPerRequest). Narrow $filter, ask for fewer "
-                      "records ($top) or send smaller requests.")
 
 
 def _closed(connection: socket.socket) -> bool:

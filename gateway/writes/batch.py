@@ -14,6 +14,12 @@
   run (424). A ``url`` may start with ``$<id>`` to mean the entity an earlier request created.
 * ``url`` is relative to the service root (``Customers(1)``), an absolute path
   (``/api.rsc/Customers``) or an absolute URL.
+
+Bounded: at most ``[writes] MaxBatchRequests`` requests (default 100), no ``$batch`` inside a
+``$batch``, and the reads' bodies together at most ``MaxBatchReplyBytes`` (a read past it gets
+507 and is not run further; write replies, a single entity each, are always kept). The
+requests run in the batch's own slot of the user's concurrent requests, and their Kintone
+calls count against the batch's budget (``[gateway] MaxCallsPerRequest``).
 """
 
 from __future__ import annotations
@@ -35,6 +41,9 @@ from ..kintone import KintoneError
 from ..model import UnknownName
 from ..odata import media, payload
 from ..odata.errors import ODataError, bad_request, not_found
+from ..security import IN_BATCH
+from ..settings import Settings
+from ..web import cost
 from . import ops
 from .context import Writes
 from .errors import write_error
@@ -52,6 +61,26 @@ Planner = Callable[[Writes, WriteRequest], Planned]
 
 
 @dataclass(frozen=True)
+class Limits:
+    requests: int = 100
+    reply_bytes: int = 16 * 1024 * 1024
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        section = settings.section("writes")
+        return cls(section.get_int("MaxBatchRequests", cls.requests, minimum=1, maximum=10_000),
+                   section.get_int("MaxBatchReplyBytes", cls.reply_bytes, minimum=1024,
+                                   maximum=1024 ** 3))
+
+
+@dataclass
+class _Room:
+    """What the batch's reply may still hold."""
+
+    bytes: int
+
+
+@dataclass(frozen=True)
 class Entry:
     id: str
     method: str
@@ -66,7 +95,12 @@ def run(ctx: Writes, req: WriteRequest, *, answer_in_group: Planner) -> Reply:
     if "multipart/mixed" in req.headers.get("Content-Type", ""):
         raise ODataError(415, "UnsupportedMediaType", "Only the JSON batch format is "
                          "supported (Content-Type: application/json).")
-    entries = _entries(req.json_object())
+    limits = Limits.from_settings(ctx.settings)
+    entries = _entries(req.json_object(), limits.requests)
+    # Passed to each sub-request: the batch's budget of Kintone calls, and its slot.
+    shared = {cost.ENVIRON_KEY: cost.meter(ctx.settings.gateway.max_calls_per_request),
+              IN_BATCH: True}
+    room = _Room(limits.reply_bytes)
     done: dict[str, Reply] = {}  # by request id and by atomicity group id
     responses: list[dict[str, Any]] = []
 
@@ -78,7 +112,7 @@ def run(ctx: Writes, req: WriteRequest, *, answer_in_group: Planner) -> Reply:
         batch = list(members)
         if group is None:
             for entry in batch:
-                answered(entry, _alone(req, entry, done))
+                answered(entry, _alone(req, entry, done, shared, room))
             continue
         replies = _group(ctx, req, batch, done, answer_in_group)
         for entry, reply in zip(batch, replies, strict=True):
@@ -87,10 +121,13 @@ def run(ctx: Writes, req: WriteRequest, *, answer_in_group: Planner) -> Reply:
     return Reply(200, {"responses": responses}, content_type=media.JSON)
 
 
-def _entries(body: Mapping[str, Any]) -> list[Entry]:
+def _entries(body: Mapping[str, Any], most: int) -> list[Entry]:
     raw = body.get("requests")
     if not isinstance(raw, list):
         raise bad_request('A JSON batch is {"requests": [...]}.', "requests")
+    if len(raw) > most:
+        raise bad_request(f"A batch may hold at most {most} requests ([writes] "
+                          f"MaxBatchRequests); this one has {len(raw)}.", "requests")
     entries = [_entry(item, i) for i, item in enumerate(raw)]
     ids = [e.id for e in entries]
     if len(set(ids)) != len(ids):
@@ -119,10 +156,13 @@ def _entry(item: Any, index: int) -> Entry:
                  item.get("atomicityGroup"), tuple(str(d) for d in depends))
 
 
-def _alone(req: WriteRequest, entry: Entry, done: Mapping[str, Reply]) -> Reply:
+def _alone(req: WriteRequest, entry: Entry, done: Mapping[str, Reply],
+           shared: Mapping[str, Any], room: _Room) -> Reply:
     """Serve one request through the whole application, as if it came on its own."""
     try:
         _check_dependencies(entry, done)
+        if urlsplit(entry.url).path.rstrip("/").rpartition("/")[2] == "$batch":
+            raise bad_request("A batch cannot contain another $batch.", entry.id)
         path, query = _target(req, entry.url, done)
     except ODataError as error:
         return error_reply(error)
@@ -131,13 +171,30 @@ def _alone(req: WriteRequest, entry: Entry, done: Mapping[str, Reply]) -> Reply:
     response = Client(current_app).open(
         SERVICE_PATH + path, method=entry.method, query_string=query,
         headers={**headers, **entry.headers}, data=body, content_type=content_type,
-        base_url=request.host_url, environ_base={"REMOTE_ADDR": request.remote_addr or ""})
+        base_url=request.host_url,
+        environ_base={"REMOTE_ADDR": request.remote_addr or "", **shared})
     try:
-        return Reply(response.status_code, _response_body(response.get_data(),
-                                                         response.mimetype),
+        data = _read(response, room if entry.method == "GET" else None)
+        if data is None:
+            return error_reply(ODataError(507, "BatchReplyTooLarge", "The batch's reply reached "
+                                          "[writes] MaxBatchReplyBytes: send this request on "
+                                          "its own or in a smaller batch."))
+        return Reply(response.status_code, _response_body(data, response.mimetype),
                      _kept_headers(response.headers), response.content_type or media.JSON)
     finally:
-        response.close()
+        response.close()  # before its end: releases what the read holds (a Kintone cursor)
+
+
+def _read(response: Any, room: _Room | None) -> bytes | None:
+    """The body, or None once it does not fit in ``room`` (None: no limit)."""
+    data = bytearray()
+    for chunk in response.iter_encoded():
+        data += chunk
+        if room is not None and len(data) > room.bytes:
+            return None
+    if room is not None:
+        room.bytes -= len(data)
+    return bytes(data)
 
 
 def _group(ctx: Writes, req: WriteRequest, batch: Sequence[Entry], done: Mapping[str, Reply],

@@ -1,0 +1,237 @@
+"""What one request costs Kintone (issue 13 A): counted calls on a 100,000-record app, for a user
+who may read one set only, and the work stopping when the client goes away."""
+
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import replace
+from urllib.parse import quote, urlsplit
+
+import pytest
+import requests
+
+from gateway.security import add_user
+from gateway.security.rights import Rights
+from gateway.settings import GatewaySettings, Settings
+from gateway.web import create_app
+from gateway.web.server import WebServer
+from tests.gateway.conftest import (
+    FAST_RETRY,
+    IN_MEMORY_TRIGGERS,
+    Gateway,
+    RecordingClient,
+    follow,
+    kintone_settings,
+    values,
+)
+
+RECORDS = 100_000
+PER_PAGE = 5  # [gateway] CallsPerPage of the gateway under test
+PER_REQUEST = 30  # [gateway] MaxCallsPerRequest
+FIELDS = {
+    "title": {"type": "SINGLE_LINE_TEXT", "code": "title", "label": "Title"},
+    "lines": {"type": "SUBTABLE", "code": "lines", "label": "Lines", "fields": {
+        "item": {"type": "SINGLE_LINE_TEXT", "code": "item", "label": "Item"}}},
+}
+NOTHING = "contains(title,'no such text')"  # a residual: Kintone cannot evaluate it
+
+
+def grow(sandbox, app: int, total: int) -> None:
+    """Copies of record 1 up to ``total`` records, written straight into the sandbox's database
+    (seconds, where the API takes a minute)."""
+    numbers = ("WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < ?) ")
+    with sandbox.db.transaction() as conn:
+        conn.execute(numbers + "INSERT INTO records (app, id, revision, data) "
+                     "SELECT ?, i, 1, data FROM n, records WHERE app = ? AND id = 1",
+                     (total, app, app))
+        conn.execute(numbers + "INSERT INTO record_values (app, rec, code, row, s, n) "
+                     "SELECT ?, i, code, row, CASE WHEN code = 'Record_number' THEN "
+                     "CAST(i AS TEXT) ELSE s END, CASE WHEN code = 'Record_number' THEN i "
+                     "ELSE n END FROM n, record_values WHERE app = ? AND rec = 1",
+                     (total, app, app))
+        conn.execute(numbers + "INSERT INTO record_words (app, rec, code, row, token) "
+                     "SELECT ?, i, code, row, token FROM n, record_words "
+                     "WHERE app = ? AND rec = 1", (total, app, app))
+        conn.execute("UPDATE apps SET next_record_id = ? WHERE id = ?", (total + 1, app))
+
+
+@pytest.fixture(scope="module")
+def big(make_app, sandbox, admin):
+    app, _ = make_app(FIELDS, [values(title="a", lines=[{"value": {"item": {"value": "x"}}}])],
+                      code="BIG", name="Big")
+    grow(sandbox, app, RECORDS)
+    for record in (1, 50_000):
+        admin.ok("POST", "record/comment", {"app": app, "record": record,
+                                            "comment": {"text": f"on {record}"}})
+    return app
+
+
+@pytest.fixture(scope="module")
+def small(make_app, admin):
+    """12 records; comments on the first (one), the fifth (12: two Kintone pages) and the last."""
+    app, _ = make_app(FIELDS, [values(title=f"r{n}") for n in range(12)], code="SMALL",
+                      name="Small")
+    for record, texts in {1: ["first"], 5: [f"c{n}" for n in range(12)], 12: ["last"]}.items():
+        for text in texts:
+            admin.ok("POST", "record/comment", {"app": app, "record": record,
+                                                "comment": {"text": text}})
+    return app
+
+
+class Started:
+    """A gateway whose Kintone calls are counted, with a user who may only read ``BIG``."""
+
+    def __init__(self, server_url: str, apps: tuple[int, ...], **limits: int) -> None:
+        settings = Settings(kintone=kintone_settings(server_url, apps),
+                            gateway=replace(GatewaySettings(), page_size=500, **limits),
+                            sections=dict(IN_MEMORY_TRIGGERS))
+        rights = Rights.parse("GET:BIG,BIG_lines,SMALL,Comments POST:SMALL")  # POST: $batch
+        settings, self.token = add_user(settings, "narrow", rights)
+        self.client = RecordingClient(settings.kintone, retry=FAST_RETRY)
+        app = create_app(settings, client=self.client)
+        # After the gateway's own guard: the calls it let through, those Kintone gets.
+        self.calls: list[tuple[str, str]] = []
+        self.client.guard(lambda method, api: self.calls.append((method, api)))
+        self.server = WebServer(app).start()
+        self.gw = Gateway(f"http://127.0.0.1:{self.server.port}/api.rsc", None, self.client,
+                          self.server, self.token)
+
+    def cost(self, path: str, **params: str) -> tuple[requests.Response, int]:
+        before = len(self.calls)
+        response = self.gw.get(path, params=params or None)
+        return response, len(self.calls) - before
+
+
+@pytest.fixture(scope="module")
+def metered(server, big, small):
+    started = Started(server.url, (big, small), calls_per_page=PER_PAGE,
+                      max_calls_per_request=PER_REQUEST)
+    yield started
+    started.gw.stop()
+
+
+@pytest.mark.parametrize("path, params", [
+    ("BIG", {"$filter": NOTHING}),
+    ("BIG", {"$filter": NOTHING, "$skip": "5"}),
+    ("BIG", {"$filter": NOTHING, "$count": "true"}),
+    ("BIG", {"$orderby": "title desc"}),
+    ("BIG", {"$skip": "99990"}),
+    ("BIG", {"$top": "100000"}),
+    ("BIG/$count", {"$filter": NOTHING}),
+    ("BIG_lines", {"$filter": NOTHING.replace("title", "item")}),
+    ("Comments", {"$filter": "AppId eq {app}"}),
+    ("Comments", {"$filter": f"AppId eq {{app}} and {NOTHING.replace('title', 'Text')}"}),
+    ("Comments/$count", {"$filter": "AppId eq {app}"}),
+])
+def test_no_request_costs_more_than_the_documented_calls(metered, big, path, params):
+    """Every answer is a page with a next link or a clear 400, never more calls."""
+    params = {name: value.format(app=big) for name, value in params.items()}
+    response, calls = metered.cost(path, **params)
+    assert calls <= PER_REQUEST, (calls, response.status_code)
+    if response.status_code == 400:
+        assert response.json()["error"]["code"] == "RequestTooCostly"
+    elif response.status_code == 200 and not path.endswith("$count"):
+        body = response.json()
+        assert "@odata.nextLink" in body, body
+
+
+def test_a_filter_kintone_cannot_evaluate_pages_by_its_call_budget(metered, big):
+    """Each page scans at most CallsPerPage Kintone pages and goes on from where it stopped."""
+    response, calls = metered.cost("BIG", **{"$filter": "Id le 3000 and " + NOTHING})
+    assert calls <= PER_PAGE + 1  # + the read-ahead in flight
+    pages = follow(response)
+    assert all(page["value"] == [] for page in pages)
+    assert len(pages) == 3000 // (PER_PAGE * 500) + 1
+
+
+def test_comments_amplification_is_bounded_and_pages_reach_every_comment(metered, small):
+    """One call per record (and per 10 comments): a page stops after CallsPerPage of them."""
+    response, calls = metered.cost("Comments", **{"$filter": f"AppId eq {small}"})
+    assert calls <= PER_PAGE + 1  # + the read-ahead of the record ids
+    pages = follow(response)
+    texts = [c["Text"].strip() for page in pages for c in page["value"]]
+    assert texts == ["first", *(f"c{n}" for n in range(12)), "last"]
+    assert len(pages) >= 12 // PER_PAGE + 1
+
+
+def test_a_count_past_the_budget_is_a_clear_error_before_anything_is_sent(metered):
+    response, calls = metered.cost("BIG/$count", **{"$filter": NOTHING})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "RequestTooCostly"
+    assert calls == PER_REQUEST
+
+
+def test_a_batch_shares_one_budget(metered, big):
+    """Sub-requests are charged to their $batch: together they stay within the budget."""
+    requests_ = [{"id": str(n), "method": "GET", "url": f"BIG/$count?$filter="
+                  f"{quote(NOTHING)}"} for n in range(5)]
+    before = len(metered.calls)
+    response = requests.post(metered.gw.url("$batch"), json={"requests": requests_},
+                             headers=metered.gw.auth, timeout=60)
+    assert len(metered.calls) - before <= PER_REQUEST
+    assert response.status_code == 200, response.text
+    assert {r["status"] for r in response.json()["responses"]} == {400}
+
+
+# -- the client going away -------------------------------------------------------------------
+
+
+def _raw_get(url: str, token: str) -> socket.socket:
+    parts = urlsplit(url)
+    connection = socket.create_connection((parts.hostname, parts.port))
+    target = f"{parts.path}?{parts.query}"
+    connection.sendall(f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                       f"X-Authtoken: {token}\r\n\r\n".encode())
+    return connection
+
+
+def _settle(calls: list, quiet: float = 0.5) -> int:
+    """The number of calls once no new one came for ``quiet`` seconds."""
+    seen = -1
+    while seen != len(calls):
+        seen = len(calls)
+        time.sleep(quiet)
+    return seen
+
+
+def _wait_for(calls: list, at_least: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while len(calls) < at_least:
+        assert time.monotonic() < deadline, len(calls)
+        time.sleep(0.01)
+
+
+@pytest.fixture(scope="module")
+def unmetered(server, big):
+    """Budgets out of the way: only the client leaving stops the work."""
+    started = Started(server.url, (big,), calls_per_page=10_000, max_calls_per_request=100_000)
+    yield started
+    started.gw.stop()
+
+
+def test_a_client_that_hangs_up_stops_the_scan_within_one_call(unmetered, big):
+    gw = unmetered
+    before = len(gw.calls)
+    url = gw.gw.url(f"Comments?$filter=AppId%20eq%20{big}%20and%20RecordId%20gt%201")
+    connection = _raw_get(url, gw.token)
+    _wait_for(gw.calls, before + 20)
+    connection.close()
+    closed_at = len(gw.calls)
+    assert _settle(gw.calls) - closed_at <= 2  # the call in flight, and its read-ahead
+
+
+def test_a_client_that_hangs_up_mid_stream_releases_the_cursor(unmetered, big):
+    gw = unmetered
+    before = len(gw.calls)
+    connection = _raw_get(gw.gw.url("BIG?$orderby=title%20desc"), gw.token)
+    head = connection.recv(4096)
+    assert head.startswith(b"HTTP/1.1 200"), head
+    connection.close()
+    closed_at = len(gw.calls)
+    settled = _settle(gw.calls)
+    made = gw.calls[before:]
+    assert ("POST", "records/cursor") in made
+    assert made[-1] == ("DELETE", "records/cursor")
+    assert settled - closed_at <= 3  # the page in flight, its read-ahead, the release
+    assert settled - before < RECORDS // 500  # far from reading the whole app
