@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+import requests
 
 from gateway.ops.logs import JsonFormatter
 from gateway.sandbox import Sandbox
@@ -151,3 +152,22 @@ def test_a_refusal_has_a_request_id_too(server, start_instance, ops_app):
     refused = gw.get("/api.rsc/", auth=False)
     assert refused.status_code == 401
     assert len(refused.headers["X-Request-Id"]) == 32
+
+
+def test_made_up_methods_and_paths_add_no_metric_series(server, start_instance, ops_app):
+    """Even from an address the allowlist refuses: labels are known methods and route rules,
+    so a thousand made-up ones add no line to the metrics."""
+    gw = start_instance(*settings_for(server.url, (ops_app,),
+                                      security={"AllowedIPs": "10.0.0.0/8"}))
+
+    def junk(first: int, last: int) -> list[str]:
+        for n in range(first, last):
+            response = requests.request(f"JUNK{n}", f"{gw.origin}/api.rsc/x{n}/y{n}", timeout=10)
+            assert response.status_code in (403, 405)
+            requests.get(f"{gw.origin}/api.rsc/OPS({n})/nothing{n}", timeout=10)
+        return gw.ops.metrics.exposition().decode().splitlines()
+
+    lines = junk(0, 3)
+    assert len(junk(3, 40)) == len(lines)
+    text = "\n".join(lines)
+    assert "JUNK" not in text and "nothing" not in text and "x1" not in text
