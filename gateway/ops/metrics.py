@@ -35,6 +35,10 @@ from ..triggers.store import DeliveryQueue
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 EXTENSION = "kintone_gateway.metrics"
 UNMATCHED = "(unmatched)"  # the route label of a URL no route matched, so 404s stay one series
+# Labels come from known values only: a client sending made-up methods (from any address, the
+# refused ones included) must not grow the metrics by a series each.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "MERGE", "DELETE", "OPTIONS"})
+OTHER_METHOD = "(other)"
 # Exports may stream for minutes: the buckets reach far beyond a typical API's.
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 
@@ -73,6 +77,8 @@ class Metrics:
                                          multiprocess_mode="mostrecent", registry=registry)
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """``route``: a URL rule of the app (or ``UNMATCHED``); ``method`` as the client sent it."""
+        method = method if method in KNOWN_METHODS else OTHER_METHOD
         self.requests.labels(route, method, str(status)).inc()
         self.latency.labels(route, method).observe(seconds)
 
