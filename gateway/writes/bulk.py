@@ -12,6 +12,9 @@ with a JSON array of entity bodies (thousands of rows), answered with one result
   changes nothing); ``insert`` rows with a ``key`` are looked up by their key values and sent
   again only when absent. ``insert`` rows without a key whose answer was lost are failed with
   ``WriteOutcomeUnknown``: only a key could tell whether they were written.
+* Bounded: at most ``[writes] MaxBulkRows`` rows (default 10,000; more: 400 before anything is
+  written), so at most MaxBulkRows / 100 write calls (and the halving of refused chunks, within
+  ``[gateway] MaxCallsPerRequest``); a row without any value fails on its own, costing no call.
 * The answer (200): ``{"inserted", "updated", "failed", "results": [{"index", "status",
   "id"?, "revision"?, "operation"? (INSERT/UPDATE), "truncated"?, "error"?}]}``, results in row
   order. After a lost answer an upserted row may read UPDATE even if the first attempt
@@ -50,6 +53,7 @@ from .upsert import alternate_keys
 log = logging.getLogger("gateway.writes")
 
 CHUNK = 100
+MAX_ROWS = 10_000
 # The privileges a load needs, as CData API Server names them.
 MODES = {"insert": ("POST",), "update": ("PUT",), "upsert": ("POST", "PUT")}
 
@@ -100,6 +104,8 @@ class Load:
     def row(self, index: int, body: Any) -> Row:
         if not isinstance(body, Mapping):
             raise bad_request("A row must be a JSON object.")
+        if not body:
+            raise bad_request("The row has no values.")
         body = dict(body)
         key_value = None
         target: dict[str, Any] = {}
@@ -245,6 +251,11 @@ def load(ctx: Writes, req: WriteRequest, resource: ResourcePath) -> Reply:
     rows = req.json()
     if not isinstance(rows, list):
         raise bad_request("The body of $bulk is a JSON array of rows.")
+    most = ctx.settings.section("writes").get_int("MaxBulkRows", MAX_ROWS, minimum=1,
+                                                  maximum=1_000_000)
+    if len(rows) > most:
+        raise bad_request(f"$bulk takes at most {most} rows ([writes] MaxBulkRows); this body "
+                          f"has {len(rows)}. Send them in several requests.")
     ready: list[Row] = []
     for index, body in enumerate(rows):
         try:
