@@ -21,6 +21,7 @@ from ..settings import PATH_VARIABLE, Section, Settings, SettingsError, load_set
 from .cluster import ClusterSettings
 from .logs import logging_config
 from .metrics import MULTIPROCESS_VARIABLE
+from .worker import with_deadlines
 
 SECTION = "Server"
 CONFIG_FILE = Path(__file__).with_name("gunicorn_conf.py")
@@ -40,6 +41,8 @@ class ServerOptions:
     timeout: int
     graceful_timeout: int
     keepalive: int
+    header_timeout: float
+    body_timeout: float
     certfile: str | None
     keyfile: str | None
     log_level: str
@@ -54,7 +57,9 @@ class ServerOptions:
             threads=section.get_int("Threads", 32, minimum=1, maximum=1024),
             timeout=section.get_int("Timeout", 60, minimum=1, maximum=3600),
             graceful_timeout=section.get_int("GracefulTimeout", 120, minimum=0, maximum=86_400),
-            keepalive=section.get_int("KeepAlive", 5, minimum=0, maximum=3600),
+            keepalive=section.get_int("KeepAlive", 5, minimum=1, maximum=3600),
+            header_timeout=section.get_float("HeaderTimeout", 10, minimum=0.5, maximum=600),
+            body_timeout=section.get_float("BodyTimeout", 60, minimum=1, maximum=3600),
             certfile=section.get_file("CertFile"),
             keyfile=section.get_file("KeyFile"),
             log_level=_log_level(section),
@@ -74,7 +79,8 @@ class ServerOptions:
         return {
             "bind": [_address(self.host, self.port)],
             "workers": self.workers,
-            "worker_class": "gthread",
+            # gthread, with read deadlines: slow clients hold no thread (see worker).
+            "worker_class": with_deadlines(self.header_timeout, self.body_timeout),
             "threads": self.threads,
             "timeout": self.timeout,
             "graceful_timeout": self.graceful_timeout,

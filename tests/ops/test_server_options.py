@@ -7,6 +7,7 @@ import sys
 from dataclasses import replace
 
 import pytest
+from gunicorn.workers.gthread import ThreadWorker
 
 from gateway.ops.server import LONGEST_REQUEST_LINE, ServerOptions, tune_worker
 from gateway.settings import SettingsError
@@ -20,8 +21,10 @@ def options(**sections: dict[str, str]) -> ServerOptions:
 def test_the_defaults_are_one_threaded_worker_on_loopback():
     gunicorn = options().gunicorn()
     assert gunicorn["bind"] == ["127.0.0.1:8080"]
-    assert (gunicorn["workers"], gunicorn["worker_class"], gunicorn["threads"]) == (1, "gthread",
-                                                                                   32)
+    worker = gunicorn["worker_class"]
+    assert (gunicorn["workers"], gunicorn["threads"]) == (1, 32)
+    assert issubclass(worker, ThreadWorker)  # gthread, with read deadlines
+    assert (worker.header_timeout, worker.body_timeout) == (10, 60)
     assert (gunicorn["timeout"], gunicorn["graceful_timeout"]) == (60, 120)
     assert gunicorn["accesslog"] is None and gunicorn["certfile"] is None
     assert gunicorn["logger_class"] == "gateway.ops.logs.GunicornLogger"
