@@ -155,6 +155,11 @@ class KintoneSettings:
     connect_timeout: float = 10.0
     max_concurrent_requests: int = 10
     max_retries: int = 4
+    # The domain's 10 cursors are shared by every integration: the gateway's share, in all and
+    # per gateway user, and the seconds a reader may leave one unread before it is deleted.
+    max_cursors: int = 5
+    max_cursors_per_user: int = 2
+    cursor_idle_timeout: float = 60.0
     apps: tuple[int | str, ...] = ()  # ids or codes; empty = every app the credentials see
 
     @property
@@ -263,6 +268,9 @@ def _kintone(s: Section) -> KintoneSettings:
         connect_timeout=s.get_float("ConnectTimeout", 10.0, minimum=0.1, maximum=600),
         max_concurrent_requests=s.get_int("MaxConcurrentRequests", 10, minimum=1, maximum=100),
         max_retries=s.get_int("MaxRetries", 4, minimum=0, maximum=10),
+        max_cursors=s.get_int("MaxCursors", 5, minimum=1, maximum=10),
+        max_cursors_per_user=s.get_int("MaxCursorsPerUser", 2, minimum=1, maximum=10),
+        cursor_idle_timeout=s.get_float("CursorIdleTimeout", 60, minimum=1, maximum=600),
         apps=tuple(int(a) if a.isdigit() else a for a in s.get_list("Apps")),
     )
 

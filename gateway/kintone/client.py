@@ -17,6 +17,7 @@ from types import EllipsisType, MappingProxyType
 from typing import Any, TypeVar
 
 from ..settings import KintoneSettings
+from .cursors import CursorLimits, CursorPool
 from .errors import KintoneBadRequest, KintoneError
 from .models import (
     BulkItem,
@@ -45,6 +46,9 @@ class KintoneClient:
         self.settings = settings
         self._transport = Transport(settings, retry=retry)
         self._guest_spaces: Mapping[int, int] = MappingProxyType({})
+        self.cursors = CursorPool(CursorLimits(settings.max_cursors,
+                                               settings.max_cursors_per_user,
+                                               settings.cursor_idle_timeout))
 
     def route(self, guest_spaces: Mapping[int, int]) -> None:
         """From now on, send the calls about each app of ``guest_spaces`` (app id -> guest space

@@ -6,7 +6,8 @@ Kintone refuses offsets beyond 10,000, so records are never paged by offset:
   limit N`` (``<`` for ``desc``), which also lets a reader resume after a known id;
 * any other order: a server-side cursor, always released when the reader stops early (a domain
   has only 10 cursors, shared with every other integration). A full domain (429 GAIA_TM12) is
-  retried with back-off by the transport.
+  retried with back-off by the transport. The client's ``cursors`` pool caps how many the
+  gateway holds, in all and per user, and reclaims those of readers idle too long.
 """
 
 from __future__ import annotations
@@ -104,26 +105,34 @@ def _id(record: Record) -> int:
 
 def _by_cursor(client: KintoneClient, app: int, query: str, fields: Sequence[str] | None,
                page_size: int, read_ahead: bool) -> Iterator[Record]:
-    cursor = client.create_cursor(app, query, fields, page_size)
-    exhausted = False
-
-    def fetch() -> CursorPage:
-        nonlocal exhausted
-        page = client.get_cursor(cursor)
-        exhausted = exhausted or not page.next  # Kintone released the cursor with its last page
-        return page
-
-    def following(page: CursorPage) -> Callable[[], CursorPage] | None:
-        return fetch if page.next else None
-
+    lease = client.cursors.lease()
     try:
-        with closing(readahead.pages(fetch(), following, lambda _: read_ahead)) as chain:
-            for page in chain:
-                yield from page.records
+        with lease.fetching():
+            cursor = client.create_cursor(app, query, fields, page_size)
+        lease.hold(lambda: _release(client, cursor))
+        exhausted = False
+
+        def fetch() -> CursorPage:
+            nonlocal exhausted
+            with lease.fetching():
+                page = client.get_cursor(cursor)
+            exhausted = exhausted or not page.next  # Kintone released it with its last page
+            return page
+
+        def following(page: CursorPage) -> Callable[[], CursorPage] | None:
+            return fetch if page.next else None
+
+        try:
+            with closing(readahead.pages(fetch(), following, lambda _: read_ahead)) as chain:
+                for page in chain:
+                    yield from page.records
+        finally:
+            # After the page read ahead, if any, came in (closing waits for it): it may be the
+            # last. A cursor reclaimed for idling was deleted already.
+            if lease.give_back() and not exhausted:
+                _release(client, cursor)
     finally:
-        # After the page read ahead, if any, came in (closing waits for it): it may be the last.
-        if not exhausted:
-            _release(client, cursor)
+        client.cursors.end(lease)
 
 
 def _release(client: KintoneClient, cursor: Cursor) -> None:

@@ -120,13 +120,16 @@ class Page:
                                                      emitted < window.left):
                             self._stop_at(position, emitted)
                         return
-                # Paged (not one whole stream), past $skip: it may stop at any item.
-                if window.size is not None and skipped == window.skip and self._spent():
-                    self._stop_at(position, emitted)
+                # Paged (not one whole stream): it may stop at any item, even within $skip.
+                if window.size is not None and self._spent():
+                    self._stop_at(position, emitted, window.skip - skipped)
                     return
 
-    def _stop_at(self, position: Position, emitted: int) -> None:
+    def _stop_at(self, position: Position, emitted: int, skip: int = 0) -> None:
+        """``skip``: entities the next page still skips first."""
         self.next_state = {**position, "n": self._window.served + emitted}
+        if skip:
+            self.next_state["s"] = skip
 
 
 def count_all(items: Iterator[Item]) -> int:

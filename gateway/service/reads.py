@@ -69,7 +69,7 @@ class Reader:
         served = state["n"] if state else 0
         window = Window(
             size=query.page_size,
-            skip=0 if state else options.skip or 0,
+            skip=state.get("s", 0) if state else options.skip or 0,
             left=None if options.top is None else max(options.top - served, 0),
             served=served,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, has_app_context
 
 from .. import openapi, ops, security, triggers, writes
 from ..kintone import KintoneClient
@@ -20,6 +20,7 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     client.observe(security.count_kintone_call)
     limits = settings.gateway
     client.guard(cost.guard(limits.max_calls_per_request))
+    client.cursors.owner = _reader
     app = Flask(__name__)
     app.json.sort_keys = False  # OData clients expect "@odata.context" first
     app.json.ensure_ascii = False
@@ -41,6 +42,12 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     ops.register(app, settings)  # after security.register: it uses the guard
     app.after_request(_odata_version)
     return app
+
+
+def _reader() -> str | None:
+    """The gateway user a cursor is read for (None: no request, e.g. trigger polling)."""
+    user = security.current_user() if has_app_context() else None
+    return user.name if user is not None else None
 
 
 def _odata_version(response: Response) -> Response:

@@ -23,6 +23,7 @@ from ..kintone import (
     KintoneTokenMissing,
     KintoneUnavailable,
 )
+from ..kintone.cursors import CursorsBusy
 from ..model import ModelUnavailable, UnknownName
 from ..odata.errors import ODataError, not_found
 from .cost import ClientGone
@@ -36,6 +37,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(ModelUnavailable, _model_unavailable)
     app.register_error_handler(UnknownName, _unknown_name)
     app.register_error_handler(ClientGone, _client_gone)
+    app.register_error_handler(CursorsBusy, _cursors_busy)
     app.register_error_handler(HTTPException, _http)
     app.register_error_handler(Exception, _unexpected)
 
@@ -97,6 +99,11 @@ def _http(error: HTTPException) -> Response:
     if status == 405 and error.get_response().headers.get("Allow"):
         response.headers["Allow"] = error.get_response().headers["Allow"]
     return response
+
+
+def _cursors_busy(error: CursorsBusy) -> Response:
+    return respond(ODataError(429, "TooManyCursors", f"{error.message} Try again shortly, or "
+                              "read in Id order (no cursor needed)."), error.retry_after)
 
 
 def _client_gone(_error: ClientGone) -> Response:

@@ -27,8 +27,8 @@ from tests.gateway.conftest import (
 )
 
 RECORDS = 100_000
-PER_PAGE = 5  # [gateway] CallsPerPage of the gateway under test
-PER_REQUEST = 30  # [gateway] MaxCallsPerRequest
+PER_PAGE = 4  # [gateway] CallsPerPage of the gateway under test
+PER_REQUEST = 16  # [gateway] MaxCallsPerRequest
 FIELDS = {
     "title": {"type": "SINGLE_LINE_TEXT", "code": "title", "label": "Title"},
     "lines": {"type": "SUBTABLE", "code": "lines", "label": "Lines", "fields": {
@@ -82,12 +82,17 @@ def small(make_app, admin):
 class Started:
     """A gateway whose Kintone calls are counted, with a user who may only read ``BIG``."""
 
-    def __init__(self, server_url: str, apps: tuple[int, ...], **limits: int) -> None:
-        settings = Settings(kintone=kintone_settings(server_url, apps),
+    def __init__(self, server_url: str, apps: tuple[int, ...], *, kintone: dict | None = None,
+                 others: int = 0, **limits: int) -> None:
+        settings = Settings(kintone=kintone_settings(server_url, apps, **(kintone or {})),
                             gateway=replace(GatewaySettings(), page_size=500, **limits),
                             sections=dict(IN_MEMORY_TRIGGERS))
         rights = Rights.parse("GET:BIG,BIG_lines,SMALL,Comments POST:SMALL")  # POST: $batch
         settings, self.token = add_user(settings, "narrow", rights)
+        self.others: list[str] = []  # authtokens of more users with the same rights
+        for n in range(others):
+            settings, token = add_user(settings, f"other{n}", rights)
+            self.others.append(token)
         self.client = RecordingClient(settings.kintone, retry=FAST_RETRY)
         app = create_app(settings, client=self.client)
         # After the gateway's own guard: the calls it let through, those Kintone gets.
@@ -145,6 +150,15 @@ def test_a_filter_kintone_cannot_evaluate_pages_by_its_call_budget(metered, big)
     assert len(pages) == 3000 // (PER_PAGE * 500) + 1
 
 
+def test_a_skip_past_what_a_page_may_scan_goes_on_in_the_next_page(metered):
+    """$skip counts entities only the gateway can tell apart: it is carried to the next page."""
+    response, calls = metered.cost("BIG", **{"$filter": "Id le 4500 and not " + NOTHING,
+                                             "$skip": "4000", "$select": "Id"})
+    assert calls <= PER_PAGE + 1
+    pages = follow(response)
+    assert [e["Id"] for page in pages for e in page["value"]] == list(range(4001, 4501))
+
+
 def test_comments_amplification_is_bounded_and_pages_reach_every_comment(metered, small):
     """One call per record (and per 10 comments): a page stops after CallsPerPage of them."""
     response, calls = metered.cost("Comments", **{"$filter": f"AppId eq {small}"})
@@ -178,8 +192,12 @@ def test_a_batch_shares_one_budget(metered, big):
 
 
 def _raw_get(url: str, token: str) -> socket.socket:
+    """A GET on a socket of its own, nothing read yet: a tiny receive buffer, so that a
+    response left unread soon stalls its writer."""
     parts = urlsplit(url)
-    connection = socket.create_connection((parts.hostname, parts.port))
+    connection = socket.socket()
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    connection.connect((parts.hostname, parts.port))
     target = f"{parts.path}?{parts.query}"
     connection.sendall(f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
                        f"X-Authtoken: {token}\r\n\r\n".encode())
@@ -235,3 +253,66 @@ def test_a_client_that_hangs_up_mid_stream_releases_the_cursor(unmetered, big):
     assert made[-1] == ("DELETE", "records/cursor")
     assert settled - closed_at <= 3  # the page in flight, its read-ahead, the release
     assert settled - before < RECORDS // 500  # far from reading the whole app
+
+
+# -- cursors -----------------------------------------------------------------------------------
+
+SORTED = "BIG?$orderby=title%20desc"  # 100,000 records in one stream: a Kintone cursor
+
+
+@pytest.fixture
+def cursored(server, big):
+    """At most 2 cursors, 1 per user, deleted after a second without a page read."""
+    started = Started(server.url, (big,), others=2, calls_per_page=10_000,
+                      max_calls_per_request=100_000,
+                      kintone={"max_cursors": 2, "max_cursors_per_user": 1,
+                               "cursor_idle_timeout": 1.0})
+    yield started
+    started.gw.stop()
+
+
+def _stalled(started: Started, token: str) -> socket.socket:
+    """A sorted read whose client reads its head, then nothing."""
+    connection = _raw_get(started.gw.url(SORTED), token)
+    assert connection.recv(12) == b"HTTP/1.1 200"
+    return connection
+
+
+def _sorted(started: Started, token: str) -> requests.Response:
+    """The answer to a sorted read, its body read only when it is an error."""
+    response = requests.get(started.gw.url(SORTED), headers={"X-Authtoken": token},
+                            stream=True, timeout=30)
+    if response.status_code != 200:
+        response.content  # noqa: B018  (read, for .text)
+    response.close()
+    return response
+
+
+def test_cursors_are_capped_per_user_and_overall(cursored):
+    first = _stalled(cursored, cursored.token)
+    try:
+        mine = _sorted(cursored, cursored.token)
+        assert mine.status_code == 429 and "MaxCursorsPerUser" in mine.text
+        assert mine.headers["Retry-After"]
+        second = _stalled(cursored, cursored.others[0])
+        try:
+            full = _sorted(cursored, cursored.others[1])
+            assert full.status_code == 429 and "MaxCursors" in full.text
+        finally:
+            second.close()
+    finally:
+        first.close()
+
+
+def test_the_cursor_of_a_stalled_reader_is_released_after_the_idle_timeout(cursored):
+    before = len(cursored.calls)
+    stalled = _stalled(cursored, cursored.token)
+    try:
+        deadline = time.monotonic() + 10
+        while ("DELETE", "records/cursor") not in cursored.calls[before:]:
+            assert time.monotonic() < deadline, "the idle cursor was not released"
+            time.sleep(0.05)
+        # Its user may read through a cursor again, while the stalled response still hangs.
+        assert _sorted(cursored, cursored.token).status_code == 200
+    finally:
+        stalled.close()
