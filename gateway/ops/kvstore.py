@@ -1,5 +1,5 @@
 """Short-lived shared values (idempotency keys): the ``KeyValueStore`` interface, kept in memory
-for one instance or in Redis for several.
+or in a local SQLite file (``LocalStore``) for one instance, or in Redis for several.
 
 ``add`` is the claim: exactly one of several concurrent callers (in any instance) stores its
 value, the others learn that the key is taken. Values are bytes; what they mean is the caller's.
@@ -7,10 +7,13 @@ value, the others learn that the key is taken. Values are bytes; what they mean 
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Protocol
 
 import redis
@@ -71,6 +74,122 @@ class MemoryStore:
         self._entries[key] = (value, self._clock() + ttl)
         while len(self._entries) > self._capacity:
             self._entries.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """A ``LocalStore``'s bounds: per owner (keys and bytes) and in all (bytes)."""
+
+    keys_per_owner: int = 1_000
+    bytes_per_owner: int = 4 * 1024 * 1024
+    bytes: int = 256 * 1024 * 1024
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS kv (
+    key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    value BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    claimed INTEGER NOT NULL,   -- 1: added (a request in flight), 0: put (its outcome)
+    stored REAL NOT NULL,       -- wall-clock seconds: the file outlives the process
+    expires REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS kv_owner ON kv (owner, claimed, stored);
+CREATE INDEX IF NOT EXISTS kv_stored ON kv (claimed, stored);
+"""
+
+
+class LocalStore:
+    """Keys ``<owner>/<name>`` in a SQLite file (``:memory:``: none), so that they outlive the
+    process. Bounded by ``quotas``: past an owner's quota, that owner's oldest outcomes go;
+    past the store's, the oldest outcomes of any owner go. A claim (``add``, a request in
+    flight) is never evicted: it ends with ``put``, ``delete`` or its ``ttl``."""
+
+    def __init__(self, path: str, quotas: Quotas = Quotas(),
+                 clock: Callable[[], float] = time.time) -> None:
+        self._path = path
+        self._quotas = quotas
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None  # opened on first use
+
+    def add(self, key: str, value: bytes, ttl: float) -> bool:
+        with self._transaction() as conn:
+            now = self._clock()
+            conn.execute("DELETE FROM kv WHERE key = ? AND expires <= ?", (key, now))
+            added = conn.execute(
+                "INSERT OR IGNORE INTO kv VALUES (?, ?, ?, ?, 1, ?, ?)",
+                (key, _owner(key), value, len(value), now, now + ttl)).rowcount == 1
+            return added
+
+    def get(self, key: str) -> bytes | None:
+        with self._transaction() as conn:
+            row = conn.execute("SELECT value FROM kv WHERE key = ? AND expires > ?",
+                               (key, self._clock())).fetchone()
+            return None if row is None else bytes(row[0])
+
+    def put(self, key: str, value: bytes, ttl: float) -> None:
+        with self._transaction() as conn:
+            now = self._clock()
+            conn.execute("INSERT OR REPLACE INTO kv VALUES (?, ?, ?, ?, 0, ?, ?)",
+                         (key, _owner(key), value, len(value), now, now + ttl))
+            self._bound(conn, _owner(key), now)
+
+    def delete(self, key: str) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM kv WHERE key = ?", (key,))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _bound(self, conn: sqlite3.Connection, owner: str, now: float) -> None:
+        conn.execute("DELETE FROM kv WHERE expires <= ?", (now,))
+        quotas = self._quotas
+        _trim(conn, "owner = ? AND claimed = 0", (owner,), quotas.keys_per_owner,
+              quotas.bytes_per_owner)
+        _trim(conn, "claimed = 0", (), None, quotas.bytes)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._conn is None:
+                self._conn = sqlite3.connect(self._path, check_same_thread=False,
+                                             isolation_level=None, timeout=30)
+                if self._path != ":memory:":
+                    self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.executescript(_SCHEMA)
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+
+def _owner(key: str) -> str:
+    return key.partition("/")[0] if "/" in key else ""
+
+
+def _trim(conn: sqlite3.Connection, where: str, args: tuple, keys: int | None,
+          size: int) -> None:
+    """Delete the oldest rows matching ``where`` until at most ``keys`` and ``size`` bytes
+    remain."""
+    count, total = conn.execute(f"SELECT COUNT(*), COALESCE(SUM(size), 0) FROM kv "
+                                f"WHERE {where}", args).fetchone()
+    rows = conn.execute(f"SELECT key, size FROM kv WHERE {where} ORDER BY stored", args)
+    doomed: list[str] = []
+    for key, row_size in rows:
+        if (keys is None or count <= keys) and total <= size:
+            break
+        doomed.append(key)
+        count -= 1
+        total -= row_size
+    conn.executemany("DELETE FROM kv WHERE key = ?", [(key,) for key in doomed])
 
 
 class RedisStore:

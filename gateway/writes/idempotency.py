@@ -9,13 +9,19 @@ instead of a second record.
 * Every answer is kept except 429/503, which say nothing was applied (or the write may be
   repeated): the retry should then really run. A ``WriteOutcomeUnknown`` answer is kept, so a
   retry cannot create the record a second time.
-* Keys live in ``gateway.ops.cluster.key_value_store``: in memory, per gateway process (at most
-  ``capacity`` keys, the oldest go first), or in Redis when the gateway is clustered, so that a
-  retry reaching another instance is replayed too. A running request holds its key for
-  ``claim_ttl`` seconds only, so that a worker that died mid-request does not block its key for
-  a day; its reply is then kept for ``ttl`` seconds. Settings ``[writes] IdempotencyTTL``
-  (seconds, default 86400), ``IdempotencyClaimTTL`` (seconds, default 600: longer than a write
-  runs) and ``IdempotencyCapacity`` (default 10000).
+* Keys live in a local SQLite file (``[writes] IdempotencyDatabase``, default
+  ``idempotency.sqlite``), so that a retry after a restart (a worker killed mid-request) is
+  still answered, or in Redis when the gateway is clustered (``[Cluster] Redis``), so that a
+  retry reaching another instance is replayed too. The key is stored as running before
+  Kintone is called; a running request holds it for ``claim_ttl`` seconds only, so that a
+  worker that died mid-request does not block its key for a day; its reply is then kept for
+  ``ttl`` seconds.
+* Bounded: a reply larger than ``IdempotencyReplyBytes`` is kept as its outcome only (status
+  and headers, e.g. the created entity's Location; a ``$batch`` keeps each request's status and
+  headers), replayed with ``Idempotent-Reply: outcome``. The local file keeps at most
+  ``IdempotencyKeysPerUser`` keys and ``IdempotencyBytesPerUser`` bytes per user (that user's
+  oldest go first) and ``IdempotencyBytes`` in all; keys of requests still running are never
+  evicted. (Redis keeps keys until their TTL, within its own ``maxmemory``.)
 """
 
 from __future__ import annotations
@@ -31,41 +37,60 @@ from typing import Any
 
 from ..odata import payload
 from ..odata.errors import ODataError
-from ..ops.cluster import key_value_store
-from ..ops.kvstore import KeyValueStore, MemoryStore
+from ..ops.cluster import key_value_store, shared_redis
+from ..ops.kvstore import KeyValueStore, LocalStore, MemoryStore, Quotas
 from ..settings import Settings
 from .exchange import Reply, WriteRequest
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
+OUTCOME_ONLY = "Idempotent-Reply"  # "outcome": the reply was too large to keep whole
 NAMESPACE = "idempotency"
+DATABASE = "idempotency.sqlite"
 _NOT_KEPT = frozenset({429, 503})
 
 
 class IdempotencyStore:
     def __init__(self, ttl: float = 86_400, capacity: int = 10_000,
                  clock: Callable[[], float] = time.monotonic, *,
-                 claim_ttl: float = 600, keys: KeyValueStore | None = None) -> None:
+                 claim_ttl: float = 600, keys: KeyValueStore | None = None,
+                 reply_bytes: int = 64 * 1024) -> None:
         """Keys in ``keys``, else in memory (``capacity`` and ``clock`` are the memory's)."""
         self._ttl = ttl
         self._claim_ttl = min(claim_ttl, ttl)
         self._keys = keys if keys is not None else MemoryStore(capacity, clock)
+        self._reply_bytes = reply_bytes
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IdempotencyStore:
         section = settings.section("writes")
-        capacity = section.get_int("IdempotencyCapacity", 10_000, minimum=1, maximum=10**7)
+        number = section.get_int
+        keys: KeyValueStore
+        if shared_redis(settings, NAMESPACE) is not None:
+            keys = key_value_store(settings, NAMESPACE)
+        else:
+            quotas = Quotas(
+                keys_per_owner=number("IdempotencyKeysPerUser", Quotas.keys_per_owner,
+                                      minimum=1, maximum=10**7),
+                bytes_per_owner=number("IdempotencyBytesPerUser", Quotas.bytes_per_owner,
+                                       minimum=1024, maximum=1024 ** 3),
+                bytes=number("IdempotencyBytes", Quotas.bytes, minimum=1024,
+                             maximum=64 * 1024 ** 3))
+            keys = LocalStore(section.get("IdempotencyDatabase", DATABASE) or DATABASE, quotas)
         return cls(section.get_float("IdempotencyTTL", 86_400, minimum=1, maximum=30 * 86_400),
                    claim_ttl=section.get_float("IdempotencyClaimTTL", 600, minimum=1,
                                                maximum=86_400),
-                   keys=key_value_store(settings, NAMESPACE, capacity=capacity))
+                   keys=keys,
+                   reply_bytes=number("IdempotencyReplyBytes", 64 * 1024, minimum=256,
+                                      maximum=64 * 1024 ** 2))
 
     def run(self, req: WriteRequest, caller: str, handle: Callable[[], Reply]) -> Reply:
         """``handle()``'s reply, or the one kept for the request's key and ``caller``."""
         key = req.headers.get(HEADER)
         if req.method != "POST" or not key:
             return handle()
-        scoped = _digest(caller, key)
+        # The caller's digest first: the local store keeps its quotas per caller.
+        scoped = f"{_digest(caller)}/{_digest(caller, key)}"
         fingerprint = _digest(req.method, req.path, req.query, req.body.decode("utf-8", "replace"))
         kept = self._claim(scoped, fingerprint)
         if kept is not None:
@@ -99,7 +124,21 @@ class IdempotencyStore:
         if reply.status in _NOT_KEPT:
             self._keys.delete(key)
         else:
-            self._keys.put(key, _encode(fingerprint, reply), self._ttl)
+            stored = _encode(fingerprint, reply)
+            if len(stored) > self._reply_bytes:
+                stored = _encode(fingerprint, _outcome(reply))
+            self._keys.put(key, stored, self._ttl)
+
+
+def _outcome(reply: Reply) -> Reply:
+    """What is kept of a reply too large to keep: its status and headers (for a ``$batch``,
+    those of each of its requests)."""
+    body = None
+    if isinstance(reply.body, dict) and isinstance(reply.body.get("responses"), list):
+        body = {"responses": [{name: value for name, value in response.items()
+                               if name != "body"} for response in reply.body["responses"]]}
+    return Reply(reply.status, body, {**reply.headers, OUTCOME_ONLY: "outcome"},
+                 reply.content_type)
 
 
 def _encode(fingerprint: str, reply: Reply | None) -> bytes:

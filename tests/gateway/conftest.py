@@ -32,8 +32,10 @@ from gateway.web.server import WebServer
 from tests.conftest import ADMIN
 
 FOLLOWED_HEADERS = ("x-authtoken", "prefer", "accept")
-# Trigger subscriptions and deliveries kept in memory, not in ./triggers.sqlite.
-IN_MEMORY_TRIGGERS = {"triggers": Section("triggers", {"database": ":memory:"})}
+# Trigger subscriptions and deliveries, and idempotency keys, kept in memory, not in
+# ./triggers.sqlite and ./idempotency.sqlite.
+IN_MEMORY_TRIGGERS = {"triggers": Section("triggers", {"database": ":memory:"}),
+                      "writes": Section("writes", {"idempotencydatabase": ":memory:"})}
 # Settings sections of a gateway that also takes the authtoken in the URL (off by default).
 TOKEN_IN_URL = {"application": Section("application", {"allowauthtokeninurl": "true"})}
 FAST_RETRY = RetryPolicy(retries=2, base_delay=0.01, max_delay=0.02)

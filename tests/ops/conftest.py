@@ -112,7 +112,9 @@ def settings_for(kintone_url: str, apps: tuple[int, ...] = (), *, max_concurrent
     kintone = KintoneSettings(url=kintone_url, auth_scheme=AuthScheme.PASSWORD, user=ADMIN[0],
                               password=Secret(ADMIN[1]), apps=apps,
                               max_concurrent_requests=max_concurrent)
-    sections = {"triggers": {"database": ":memory:"}, **sections}  # no ./triggers.sqlite
+    # No ./triggers.sqlite, no ./idempotency.sqlite.
+    sections = {"triggers": {"database": ":memory:"},
+                "writes": {"idempotencydatabase": ":memory:"}, **sections}
     parsed = {name.lower(): Section(name.lower(), MappingProxyType(
         {key.lower(): value for key, value in values.items()})) for name, values in
         sections.items()}

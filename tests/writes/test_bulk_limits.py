@@ -17,7 +17,8 @@ def app(make_app) -> int:
 
 @pytest.fixture(scope="module")
 def gw(start_writer, app):
-    gw = start_writer([app], sections={"writes": Section("writes", {"maxbulkrows": "50"})})
+    writes = Section("writes", {"maxbulkrows": "50", "idempotencydatabase": ":memory:"})
+    gw = start_writer([app], sections={"writes": writes})
     gw.calls = []
     gw.client.guard(lambda method, api: gw.calls.append((method, api)))
     return gw

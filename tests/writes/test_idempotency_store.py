@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
 from werkzeug.datastructures import Headers
 
 from gateway.odata.errors import ODataError
+from gateway.ops.kvstore import LocalStore, Quotas
 from gateway.writes.exchange import Reply, WriteRequest
 from gateway.writes.idempotency import IdempotencyStore
 
@@ -66,3 +70,91 @@ def test_a_key_still_running_and_throttled_answers():
     store.run(post("k"), "u", nested)
     _, handle = counting()
     assert store.run(post("k"), "u", handle).status == 201  # the 503 was not kept
+
+
+# -- the local store (issue 13 A6): a file that outlives the process, with quotas -----------
+
+
+def local(path, **quotas: int) -> IdempotencyStore:
+    return IdempotencyStore(keys=LocalStore(str(path), Quotas(**quotas)), reply_bytes=4096)
+
+
+_KILLED_WORKER = """
+import os, signal, sys
+from werkzeug.datastructures import Headers
+from gateway.ops.kvstore import LocalStore
+from gateway.writes.exchange import Reply, WriteRequest
+from gateway.writes.idempotency import IdempotencyStore
+
+store = IdempotencyStore(keys=LocalStore(sys.argv[1]))
+def post(key):
+    return WriteRequest("POST", "Orders", Headers({"Idempotency-Key": key}), b"{}",
+                        "http://gw/api.rsc")
+store.run(post("done"), "u", lambda: Reply(201, {"n": 1}))
+store.run(post("midway"), "u", lambda: os.kill(os.getpid(), signal.SIGKILL))
+"""
+
+
+def test_keys_survive_a_restart_and_a_request_killed_midway_is_not_run_again(tmp_path):
+    """A worker killed (SIGKILL) while its write was in flight: the retry, served by the
+    restarted gateway, is neither run again nor forgotten."""
+    database = tmp_path / "idempotency.sqlite"
+    worker = subprocess.run([sys.executable, "-c", _KILLED_WORKER, str(database)],
+                            capture_output=True, text=True, timeout=60)
+    assert worker.returncode == -signal.SIGKILL, worker.stderr
+    restarted = local(database)
+    calls, handle = counting()
+    replay = restarted.run(post("done"), "u", handle)
+    assert (replay.body, replay.headers["Idempotent-Replayed"]) == ({"n": 1}, "true")
+    with pytest.raises(ODataError) as running:
+        restarted.run(post("midway"), "u", handle)
+    assert (running.value.status, running.value.code) == (409, "IdempotencyKeyInUse")
+    assert calls == []
+
+
+def test_one_users_flood_evicts_only_that_users_keys(tmp_path):
+    store = local(tmp_path / "keys.sqlite", keys_per_owner=5)
+    calls, handle = counting()
+    store.run(post("kept"), "bob", handle)
+    for n in range(50):
+        store.run(post(f"k{n}"), "mallory", handle)
+    assert store.run(post("kept"), "bob", handle).headers["Idempotent-Replayed"] == "true"
+    assert store.run(post("k49"), "mallory", handle).headers["Idempotent-Replayed"] == "true"
+    store.run(post("k0"), "mallory", handle)
+    assert len(calls) == 52  # mallory's oldest key was gone: run again
+
+
+def test_a_key_in_flight_is_never_evicted(tmp_path):
+    store = local(tmp_path / "keys.sqlite", keys_per_owner=3)
+    _, handle = counting()
+
+    def flood_while_running() -> Reply:
+        for n in range(20):
+            store.run(post(f"k{n}"), "u", handle)
+        with pytest.raises(ODataError) as running:
+            store.run(post("slow"), "u", handle)
+        assert running.value.status == 409
+        return Reply(201, {"n": "slow"})
+
+    assert store.run(post("slow"), "u", flood_while_running).body == {"n": "slow"}
+
+
+def test_large_replies_are_kept_as_their_outcome_within_the_byte_budget(tmp_path):
+    database = tmp_path / "keys.sqlite"
+    store = local(database, bytes_per_owner=64 * 1024)
+    big = {"responses": [{"id": str(n), "status": 200, "headers": {"Location": f"x({n})"},
+                          "body": {"value": ["v" * 1000] * 100}} for n in range(10)]}
+    calls: list[int] = []
+
+    def batch() -> Reply:
+        calls.append(1)
+        return Reply(200, big)
+
+    for n in range(20):
+        assert store.run(post(f"b{n}"), "u", batch).body == big
+    replay = store.run(post("b19"), "u", batch)
+    assert replay.headers["Idempotent-Reply"] == "outcome"
+    assert replay.body["responses"][3] == {"id": "3", "status": 200,
+                                           "headers": {"Location": "x(3)"}}
+    assert len(calls) == 20
+    assert database.stat().st_size < 1024 * 1024
