@@ -155,20 +155,13 @@ class LocalStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction at a time (one process writes the file: several need Redis)."""
         with self._lock:
             if self._conn is None:
-                self._conn = sqlite3.connect(self._path, check_same_thread=False,
-                                             isolation_level=None, timeout=30)
-                if self._path != ":memory:":
-                    self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn = sqlite3.connect(self._path, check_same_thread=False, timeout=30)
                 self._conn.executescript(_SCHEMA)
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
+            with self._conn:  # commits, or rolls back what raised
                 yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
 
 
 def _owner(key: str) -> str:
