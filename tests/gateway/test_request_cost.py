@@ -3,9 +3,10 @@ who may read one set only, and the work stopping when the client goes away."""
 
 from __future__ import annotations
 
+import configparser
 import socket
 import time
-from dataclasses import replace
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -13,18 +14,11 @@ import requests
 
 from gateway.security import add_user
 from gateway.security.rights import Rights
-from gateway.settings import GatewaySettings, Settings
+from gateway.settings import parse_settings
 from gateway.web import create_app
 from gateway.web.server import WebServer
-from tests.gateway.conftest import (
-    FAST_RETRY,
-    IN_MEMORY_TRIGGERS,
-    Gateway,
-    RecordingClient,
-    follow,
-    kintone_settings,
-    values,
-)
+from tests.conftest import ADMIN
+from tests.gateway.conftest import FAST_RETRY, Gateway, RecordingClient, follow, values
 
 RECORDS = 100_000
 PER_PAGE = 4  # [gateway] CallsPerPage of the gateway under test
@@ -79,26 +73,50 @@ def small(make_app, admin):
     return app
 
 
-class Started:
-    """A gateway whose Kintone calls are counted, with a user who may only read ``BIG``."""
+class CountingClient(RecordingClient):
+    """Counts every HTTP call it sends to Kintone (``calls``), and notes its cursors'
+    creations and deletions (``cursor_events``: "created", "deleted")."""
 
-    def __init__(self, server_url: str, apps: tuple[int, ...], *, kintone: dict | None = None,
-                 others: int = 0, **limits: int) -> None:
-        settings = Settings(kintone=kintone_settings(server_url, apps, **(kintone or {})),
-                            gateway=replace(GatewaySettings(), page_size=500, **limits),
-                            sections=dict(IN_MEMORY_TRIGGERS))
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.calls: list[int] = []
+        self.cursor_events: list[str] = []
+        self.observe(lambda: self.calls.append(len(self.calls)))
+
+    def create_cursor(self, *args: Any, **kwargs: Any):
+        cursor = super().create_cursor(*args, **kwargs)
+        self.cursor_events.append("created")
+        return cursor
+
+    def delete_cursor(self, cursor) -> None:
+        super().delete_cursor(cursor)
+        self.cursor_events.append("deleted")
+
+
+class Started:
+    """A gateway whose Kintone calls are counted, with a user who may only read ``BIG`` (and
+    ``others`` more such users); ``settings``: {section: {key: value}} of its settings file."""
+
+    def __init__(self, server_url: str, apps: tuple[int, ...], *, others: int = 0,
+                 **settings: dict[str, Any]) -> None:
+        parser = configparser.ConfigParser()
+        parser.read_dict({
+            "kintone": {"Url": server_url, "User": ADMIN[0], "Password": ADMIN[1],
+                        "Apps": ",".join(map(str, apps)), **settings.get("kintone", {})},
+            "gateway": {"PageSize": 500, **settings.get("gateway", {})},
+            "triggers": {"Database": ":memory:"},
+            "writes": {"IdempotencyDatabase": ":memory:"},
+        })
+        parsed = parse_settings(parser, {})
         rights = Rights.parse("GET:BIG,BIG_lines,SMALL,Comments POST:SMALL")  # POST: $batch
-        settings, self.token = add_user(settings, "narrow", rights)
-        self.others: list[str] = []  # authtokens of more users with the same rights
+        parsed, self.token = add_user(parsed, "narrow", rights)
+        self.others: list[str] = []
         for n in range(others):
-            settings, token = add_user(settings, f"other{n}", rights)
+            parsed, token = add_user(parsed, f"other{n}", rights)
             self.others.append(token)
-        self.client = RecordingClient(settings.kintone, retry=FAST_RETRY)
-        app = create_app(settings, client=self.client)
-        # After the gateway's own guard: the calls it let through, those Kintone gets.
-        self.calls: list[tuple[str, str]] = []
-        self.client.guard(lambda method, api: self.calls.append((method, api)))
-        self.server = WebServer(app).start()
+        self.client = CountingClient(parsed.kintone, retry=FAST_RETRY)
+        self.calls = self.client.calls
+        self.server = WebServer(create_app(parsed, client=self.client)).start()
         self.gw = Gateway(f"http://127.0.0.1:{self.server.port}/api.rsc", None, self.client,
                           self.server, self.token)
 
@@ -110,8 +128,8 @@ class Started:
 
 @pytest.fixture(scope="module")
 def metered(server, big, small):
-    started = Started(server.url, (big, small), calls_per_page=PER_PAGE,
-                      max_calls_per_request=PER_REQUEST)
+    started = Started(server.url, (big, small), gateway={"CallsPerPage": PER_PAGE,
+                                                         "MaxCallsPerRequest": PER_REQUEST})
     yield started
     started.gw.stop()
 
@@ -223,7 +241,8 @@ def _wait_for(calls: list, at_least: int, timeout: float = 20) -> None:
 @pytest.fixture(scope="module")
 def unmetered(server, big):
     """Budgets out of the way: only the client leaving stops the work."""
-    started = Started(server.url, (big,), calls_per_page=10_000, max_calls_per_request=100_000)
+    started = Started(server.url, (big,), gateway={"CallsPerPage": 10_000,
+                                                   "MaxCallsPerRequest": 100_000})
     yield started
     started.gw.stop()
 
@@ -248,9 +267,7 @@ def test_a_client_that_hangs_up_mid_stream_releases_the_cursor(unmetered, big):
     connection.close()
     closed_at = len(gw.calls)
     settled = _settle(gw.calls)
-    made = gw.calls[before:]
-    assert ("POST", "records/cursor") in made
-    assert made[-1] == ("DELETE", "records/cursor")
+    assert gw.client.cursor_events[-2:] == ["created", "deleted"]
     assert settled - closed_at <= 3  # the page in flight, its read-ahead, the release
     assert settled - before < RECORDS // 500  # far from reading the whole app
 
@@ -263,10 +280,9 @@ SORTED = "BIG?$orderby=title%20desc"  # 100,000 records in one stream: a Kintone
 @pytest.fixture
 def cursored(server, big):
     """At most 2 cursors, 1 per user, deleted after a second without a page read."""
-    started = Started(server.url, (big,), others=2, calls_per_page=10_000,
-                      max_calls_per_request=100_000,
-                      kintone={"max_cursors": 2, "max_cursors_per_user": 1,
-                               "cursor_idle_timeout": 1.0})
+    started = Started(server.url, (big,), others=2,
+                      gateway={"CallsPerPage": 10_000, "MaxCallsPerRequest": 100_000},
+                      kintone={"MaxCursors": 2, "MaxCursorsPerUser": 1, "CursorIdleTimeout": 1})
     yield started
     started.gw.stop()
 
@@ -305,11 +321,10 @@ def test_cursors_are_capped_per_user_and_overall(cursored):
 
 
 def test_the_cursor_of_a_stalled_reader_is_released_after_the_idle_timeout(cursored):
-    before = len(cursored.calls)
     stalled = _stalled(cursored, cursored.token)
     try:
         deadline = time.monotonic() + 10
-        while ("DELETE", "records/cursor") not in cursored.calls[before:]:
+        while cursored.client.cursor_events != ["created", "deleted"]:
             assert time.monotonic() < deadline, "the idle cursor was not released"
             time.sleep(0.05)
         # Its user may read through a cursor again, while the stalled response still hangs.

@@ -23,7 +23,7 @@ def app(make_app) -> int:
 def gw(start_writer, app):
     """One request at a time per user; batches of 5 requests and 64 KB of reply at most."""
     return start_writer([app], sections={
-        "Security": Section("Security", {"maxconcurrent": "1"}),
+        "security": Section("security", {"maxconcurrent": "1"}),
         "writes": Section("writes", {"maxbatchrequests": "5", "maxbatchreplybytes": "65536",
                                           "idempotencydatabase": ":memory:"}),
     })
