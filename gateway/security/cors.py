@@ -40,12 +40,18 @@ class CorsPolicy:
 
     @classmethod
     def from_settings(cls, cors: Section) -> CorsPolicy:
+        origins = frozenset(_origin(o) for o in cors.get_list("AllowedOrigins"))
+        credentials = flag(cors, "AllowCredentials")
+        if ANY in origins and credentials:
+            # Every page (even origin "null") would then act with the browser's credentials.
+            raise cors.error("AllowCredentials", "cannot be true with AllowedOrigins = *: "
+                             "list the origins of the pages that may send credentials")
         return cls(
-            origins=frozenset(_origin(o) for o in cors.get_list("AllowedOrigins")),
+            origins=origins,
             methods=tuple(m.upper() for m in cors.get_list("AllowedMethods")) or DEFAULT_METHODS,
             headers=cors.get_list("AllowedHeaders") or DEFAULT_HEADERS,
             exposed=cors.get_list("ExposedHeaders") or DEFAULT_EXPOSED,
-            credentials=flag(cors, "AllowCredentials"),
+            credentials=credentials,
             max_age=cors.get_int("MaxAge", DEFAULT_MAX_AGE, minimum=0, maximum=86_400),
         )
 
@@ -78,8 +84,7 @@ class CorsPolicy:
         response.vary.add("Origin")
         if not self.allows(origin):
             return
-        # "*" cannot go with credentials: then the page's own origin is echoed instead.
-        wildcard = ANY in self.origins and not self.credentials
+        wildcard = ANY in self.origins  # never with credentials (refused by from_settings)
         response.headers["Access-Control-Allow-Origin"] = ANY if wildcard else origin
         if self.credentials:
             response.headers["Access-Control-Allow-Credentials"] = "true"

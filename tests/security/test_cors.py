@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 
-from gateway.security import add_user
+from gateway.security import add_user, register
+from gateway.settings import SettingsError
 from tests.security.conftest import settings_of, token_header
 
 PAGE = "https://app.example.com"
@@ -92,12 +94,20 @@ def test_any_origin(serve):
     assert cors_headers(preflight(server, OTHER))["access-control-allow-origin"] == "*"
 
 
-def test_any_origin_with_credentials_echoes_the_origin(serve):
-    server, _ = guarded(serve, AllowedOrigins="*", AllowCredentials="true",
+def test_any_origin_with_credentials_is_refused_at_startup():
+    settings = settings_of({"CORS": {"AllowedOrigins": "*", "AllowCredentials": "true"}})
+    with pytest.raises(SettingsError, match=r"(?i)\[CORS\] AllowCredentials: cannot be true "
+                       r"with AllowedOrigins = \*"):
+        register(Flask("refused"), settings)
+
+
+def test_listed_origin_with_credentials(serve):
+    server, _ = guarded(serve, AllowedOrigins=PAGE, AllowCredentials="true",
                         AllowedHeaders="*", MaxAge="60", AllowedMethods="GET")
-    headers = cors_headers(preflight(server, OTHER, headers="x-authtoken, x-custom"))
-    assert headers["access-control-allow-origin"] == OTHER
+    headers = cors_headers(preflight(server, PAGE, headers="x-authtoken, x-custom"))
+    assert headers["access-control-allow-origin"] == PAGE
     assert headers["access-control-allow-credentials"] == "true"
     assert headers["access-control-allow-headers"] == "x-authtoken, x-custom"
     assert headers["access-control-allow-methods"] == "GET"
     assert headers["access-control-max-age"] == "60"
+    assert cors_headers(preflight(server, "null")) == {}
