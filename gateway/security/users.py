@@ -116,7 +116,7 @@ def read_users_file(path: Path, env: Mapping[str, str]) -> dict[str, User]:
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")
-    except configparser.Error as exc:
+    except (configparser.Error, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path}: {exc}") from None
     values = section_values(parser, SECTION)
     try:
@@ -173,10 +173,35 @@ class UserStore:
                 return
             try:
                 self._users = self._load(stamp)
-            except SettingsError as exc:
-                # A half-edited file must not lock everyone out: keep the users known so far.
-                log.error("Keeping the previous users: %s", exc)
+            except SettingsError:
+                # Fail closed: only the users the new file defines correctly stay; a user it
+                # no longer has (or whose line is broken) is refused from now on.
+                log.error("%s is broken: only its valid users are kept", self._path)
+                self._users = self._merge(self._valid_users())
             self._stamp = stamp
+
+    def _valid_users(self) -> dict[str, User]:
+        """The users of the file whose lines are right, each broken line logged."""
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read(self._path, encoding="utf-8")
+        except configparser.MissingSectionHeaderError:
+            log.error("%s: no section header: none of its users is kept", self._path)
+            return {}
+        except configparser.ParsingError as exc:  # the lines that parsed are kept in parser
+            lines = ", ".join(str(number) for number, _ in exc.errors)
+            log.error("%s: unreadable line(s) %s ignored", self._path, lines)
+        except (configparser.Error, UnicodeDecodeError) as exc:
+            log.error("%s: unreadable (%s): none of its users is kept", self._path,
+                      type(exc).__name__)
+            return {}
+        users = {}
+        for name, text in section_values(parser, SECTION).items():
+            try:
+                users[check_name(name)] = parse_user(name, text)
+            except ValueError as exc:
+                log.error("%s: %s", self._path, exc)
+        return {name: user for name, user in users.items() if name not in self._inline}
 
     def _merge(self, from_file: dict[str, User]) -> Mapping[str, User]:
         twice = sorted(self._inline.keys() & from_file.keys())

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gateway.security.cli import add_users_command
+from gateway.settings import SettingsError
 from tests.security.conftest import basic, settings_of, token_header
 
 LINE = re.compile(r"authtoken: (\S+) (\S+)\n")
@@ -69,13 +70,28 @@ def test_the_first_user_works_against_a_gateway_started_without_any(workdir, cap
     assert server.get("/api.rsc/Orders", token_header(token)).status == 200
 
 
-def test_a_broken_users_file_keeps_the_users_known(workdir, capsys, serve, caplog):
-    token = add(capsys, "alice")
+def test_a_broken_users_file_keeps_only_its_valid_users(workdir, capsys, serve, caplog):
+    alice, bob, carol = (add(capsys, name) for name in ("alice", "bob", "carol"))
     server = serve(settings_of())
-    (workdir / "users.cfg").write_text("[Users]\nalice = oops\n")
-    assert server.get("/api.rsc/Orders", token_header(token)).status == 200
-    assert "Keeping the previous users" in caplog.text
-    assert "oops" not in caplog.text
+    lines = (workdir / "users.cfg").read_text().splitlines()
+    bob_line = next(line for line in lines if line.startswith("bob"))
+    # carol removed, alice's line broken, one line that is not a setting at all
+    (workdir / "users.cfg").write_text(f"[Users]\nalice = oops\n{bob_line}\nnot a setting\n")
+    assert server.get("/api.rsc/Orders", token_header(bob)).status == 200
+    assert server.get("/api.rsc/Orders", token_header(alice)).status == 401
+    assert server.get("/api.rsc/Orders", token_header(carol)).status == 401
+    assert "unreadable line(s) 4 ignored" in caplog.text and "user alice:" in caplog.text
+    assert "oops" not in caplog.text and bob_line.split()[2] not in caplog.text
+    (workdir / "users.cfg").write_text(f"{bob_line}\n")  # no section header
+    assert server.get("/api.rsc/Orders", token_header(bob)).status == 401
+
+
+def test_a_broken_users_file_is_refused_at_startup(workdir, capsys, serve):
+    add(capsys, "alice")
+    with (workdir / "users.cfg").open("a") as file:
+        file.write("bob = oops\n")
+    with pytest.raises(SettingsError, match="user bob"):
+        serve(settings_of())
 
 
 def test_settings_name_the_files(workdir, capsys, serve):
