@@ -12,6 +12,9 @@
   others 424 Failed Dependency.
 * ``dependsOn`` names earlier requests or groups: when one of them failed, the request is not
   run (424). A ``url`` may start with ``$<id>`` to mean the entity an earlier request created.
+* An entry's ``headers`` cannot say who or where the caller is (``Authorization``, the
+  authtoken headers, ``X-Forwarded-*``, ``Forwarded``, ``Origin`` ...): those are dropped, and
+  the batch's own hold for every request in it.
 * ``url`` is relative to the service root (``Customers(1)``), an absolute path
   (``/api.rsc/Customers``) or an absolute URL.
 
@@ -56,6 +59,12 @@ _FAILED_AT = re.compile(r"Bulk request (\d+): ")
 # What the batch's caller said about itself holds for each request in it.
 _PASSED_HEADERS = ("Authorization", "X-Authtoken", "x-cdata-authtoken", "X-Forwarded-For",
                    "Accept-Language")
+# Who and where the caller is (what the guard, the audit log and the documents' links read):
+# an entry cannot change it, so these headers of an entry are dropped.
+_CALLER_HEADERS = frozenset(name.lower() for name in (
+    "Authorization", "X-Authtoken", "x-cdata-authtoken", "Cookie", "Origin", "Host",
+    "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+    "X-Forwarded-Port", "X-Real-IP"))
 
 Planner = Callable[[Writes, WriteRequest], Planned]
 
@@ -152,7 +161,8 @@ def _entry(item: Any, index: int) -> Entry:
     if not isinstance(headers, Mapping) or not isinstance(depends, list):
         raise bad_request(f"{target}: headers must be an object and dependsOn an array.", target)
     return Entry(item["id"], item["method"].upper(), item["url"],
-                 {str(k): str(v) for k, v in headers.items()}, item.get("body"),
+                 {str(k): str(v) for k, v in headers.items()
+                  if str(k).lower() not in _CALLER_HEADERS}, item.get("body"),
                  item.get("atomicityGroup"), tuple(str(d) for d in depends))
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.settings import Section
+from tests.security.narrow import users
 from tests.writes.conftest import call, error, ok
 
 FIELDS = {
@@ -117,3 +119,15 @@ def test_multipart_batches_are_not_supported(gw):
     response = call(gw, "POST", "$batch", headers={"Content-Type": "multipart/mixed; b=x"},
                     data=b"--x--")
     assert error(response, 415)
+
+
+def test_entries_cannot_say_who_or_where_the_caller_is(start_writer, app):
+    sections, headers = users({"clerk": "GET:*"}, {"security": Section("security", {
+        "allowedips": "127.0.0.1", "trustedproxies": "127.0.0.1"})})
+    gw = start_writer([app], sections=sections)
+    forged = {"X-Forwarded-For": "203.0.113.9", "x-authtoken": "not-a-token",
+              "Authorization": "Basic bm9ib2R5Om5vdGhpbmc="}
+    responses = batch(gw, {"id": "1", "method": "GET", "url": SET, "headers": forged},
+                      {**post("2", "as the batch's caller", None), "headers": headers["clerk"]})
+    assert [r["status"] for r in responses] == [200, 201]
+    assert "value" in responses[0]["body"]
