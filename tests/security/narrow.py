@@ -12,7 +12,8 @@ def users(rights: dict[str, str], sections: dict[str, Section] | None = None
           ) -> tuple[dict[str, Section], dict[str, dict[str, str]]]:
     """The sections (``sections`` plus ``[Security]``'s key and ``[Users]``) and, per user, the
     header carrying its token."""
-    settings = Settings(kintone=None, gateway=None, sections={**IN_MEMORY_TRIGGERS, **(sections or {})})
+    settings = Settings(kintone=None, gateway=None,  # type: ignore[arg-type]  (sections only)
+                        sections={**IN_MEMORY_TRIGGERS, **(sections or {})})
     headers = {}
     for name, text in rights.items():
         settings, token = add_user(settings, name, Rights.parse(text))
