@@ -61,12 +61,13 @@ def register(app: Flask, settings: Settings, *, clock: Callable[[], float] = tim
     return guard
 
 
-def require(method: str, entity_set: str) -> None:
-    """Raise an OData 403 unless the current user may use ``method`` on ``entity_set``."""
+def require(method: str, entity_set: str, why: str = "") -> None:
+    """Raise an OData 403 unless the current user may use ``method`` on ``entity_set``;
+    ``why`` says why the method is needed when the request used another."""
     if not can(method, entity_set):
         user = current_user()
         raise forbidden("AccessDenied", f"User {user.name if user else '(none)'} may not use "
-                        f"{method.upper()} on {entity_set}.", entity_set)
+                        f"{method.upper()} on {entity_set}{why}.", entity_set)
 
 
 def can(method: str, entity_set: str) -> bool:

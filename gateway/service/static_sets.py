@@ -21,6 +21,7 @@ from ..odata.errors import bad_request
 from ..odata.evaluate import matches
 from ..odata.options import OrderItem
 from ..odata.translate import FilterPlan
+from ..security import require
 from .entities import ID, orderable, project, static_entity
 from .pages import Item, Position, Window, count_all
 
@@ -147,10 +148,12 @@ class CommentSource:
 
 
 def _check_exposed(model: Model, app: int) -> None:
+    """The app is exposed and the caller may read its records (and so its comments)."""
     try:
-        model.records_set(app)
+        records = model.records_set(app)
     except UnknownName:
         raise bad_request(f"App {app} is not exposed by this service.", "AppId") from None
+    require("GET", records.name, ", which reading its comments needs")
 
 
 def _equals(tree: ast._Node, name: str) -> int | None:

@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..kintone import KintoneError
-from ..model import EntitySet
+from ..model import EntitySet, UnknownName
 from ..odata import payload
 from ..odata.errors import bad_request
+from ..security import require
 from ..service.entities import static_entity
 from ..web.resource import parse_key
 from .context import Writes
@@ -28,6 +29,7 @@ def create(ctx: Writes, req: WriteRequest, entity_set: EntitySet) -> Reply:
     fmt = req.json_format
     body = req.json_object()
     app, record = _id(body, "AppId"), _id(body, "RecordId")
+    _require_on_app(ctx, app, "POST")
     text = body.get("Text")
     if not isinstance(text, str) or not text:
         raise bad_request("Text is required.", "Text")
@@ -50,12 +52,22 @@ def create(ctx: Writes, req: WriteRequest, entity_set: EntitySet) -> Reply:
 
 def delete(ctx: Writes, entity_set: EntitySet, key: str) -> Reply:
     ids = parse_key(key, entity_set.entity_type)
+    _require_on_app(ctx, ids["AppId"], "DELETE")
     try:
         send(lambda: ctx.client.delete_comment(ids["AppId"], ids["RecordId"], ids["Id"]),
              ctx.retry, repeatable=False)
     except KintoneError as error:
         raise write_error(None, error) from error
     return Reply(204)
+
+
+def _require_on_app(ctx: Writes, app: int, method: str) -> None:
+    """Comments are the app's: adding one needs POST on its record set, deleting DELETE."""
+    try:
+        records = ctx.models().records_set(app)
+    except UnknownName:
+        raise bad_request(f"App {app} is not exposed by this service.", "AppId") from None
+    require(method, records.name, f", which {method} on its comments needs")
 
 
 def _read_back(ctx: Writes, entity_set: EntitySet, entity: dict[str, Any]) -> dict[str, Any]:

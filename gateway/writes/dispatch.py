@@ -1,9 +1,12 @@
 """Which write a request is, from its method and resource path.
 
 Each write asks the security layer whether the caller may use its method on its entity set
-(``require``), inside ``$batch`` too. Record writes and actions are *planned* (see
-``planning``), so that a ``$batch`` atomicity group can run them in one bulkRequest; comments,
-file uploads, ``$bulk`` and ``$batch`` itself are handled directly and cannot be in a group.
+(``require``), inside ``$batch`` too. What changes an existing record also needs PATCH (bound
+actions, file uploads); an upsert that may create a record also needs POST; a comment needs
+its method on the record's set as well as on ``Comments``. Record writes and actions are
+*planned* (see ``planning``), so that a ``$batch`` atomicity group can run them in one
+bulkRequest; comments, file uploads, ``$bulk`` and ``$batch`` itself are handled directly and
+cannot be in a group.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ def reply_to(ctx: Writes, req: WriteRequest) -> Reply:
             resource.property_name or ""):
         entity_set = record_set(ctx.models(), resource)
         require(req.method, entity_set.name)
+        require("PATCH", entity_set.name, ", which attaching a file to a record needs")
         return files.upload(ctx, req, entity_set, resource.key or "",
                             resource.property_name or "")
     return execute(ctx, plan(ctx, req))
@@ -69,6 +73,7 @@ def plan(ctx: Writes, req: WriteRequest) -> Planned:
         return records.plan_entity(ctx, req, entity_set, resource.key or "")
     if kind == "property" and method == "POST" and actions.is_action(
             resource.property_name or ""):
+        require("PATCH", entity_set.name, ", which an action changing a record needs")
         return actions.plan_action(req, entity_set, resource.key or "",
                                    resource.property_name or "")
     if kind == "property" and method == "POST":

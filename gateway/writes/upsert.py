@@ -4,7 +4,8 @@ An alternate key is a top-level SINGLE_LINE_TEXT or NUMBER field with "prohibit 
 values" that is neither a lookup nor auto-calculated: what Kintone accepts as ``updateKey``
 (``alternate_keys`` lists them, for ``$metadata``'s ``Core.AlternateKeys``).
 
-``PATCH``/``PUT`` becomes Kintone's upsert: the record with that value is updated (204, or 200
+``PATCH``/``PUT`` (which need the PUT right, and POST too unless ``If-Match`` rules out
+creating) becomes Kintone's upsert: the record with that value is updated (204, or 200
 with ``Prefer: return=representation``), or one is created with it (201 with the entity, or
 204 with ``Prefer: return=minimal``). ``If-Match: *`` (or an ETag) allows the update only,
 404 when there is no such record; ``If-None-Match: *`` allows the insert only. ``DELETE`` by
@@ -20,6 +21,7 @@ from typing import Any
 from ..kintone.models import RecordRef
 from ..model import EntitySet, EntityType, Property
 from ..odata.errors import bad_request
+from ..security import require
 from .context import Writes
 from .exchange import Reply, WriteRequest
 from .ops import AddRecord, UpdateRecord, Write
@@ -74,6 +76,9 @@ def plan(ctx: Writes, req: WriteRequest, entity_set: EntitySet, key: AlternateKe
     if req.method == "DELETE":
         raise method_not_allowed("Records are deleted by Id only (Kintone has no delete by "
                                  "key).", ("GET", "PATCH", "PUT"))
+    if req.headers.get("If-Match") is None:
+        require("POST", entity_set.name, ", which an upsert that may create a record needs "
+                "(If-Match: * updates only)")
     fmt = req.json_format
     body = req.json_object()
     _check_key_in_body(body, key)
