@@ -29,7 +29,8 @@ from .tokens import key_file
 from .users import User, UserStore
 
 __all__ = ["FULL", "IN_BATCH", "READ_ONLY", "Rights", "User", "add_user", "allow_anonymous", "can",
-           "count_kintone_call", "current_user", "register", "require", "warn_if_exposed"]
+           "count_kintone_call", "current_user", "refusal", "register", "require",
+           "warn_if_exposed"]
 
 log = logging.getLogger("gateway.security")
 EXTENSION = "kintone_gateway.security"
@@ -59,6 +60,12 @@ def register(app: Flask, settings: Settings, *, clock: Callable[[], float] = tim
     redact_request_logs()
     warn_if_exposed([_settings_file(), users.path, key_file(settings.section("Security"))])
     return guard
+
+
+def refusal(app: Flask) -> Callable[[str, str, str], str | None]:
+    """``refusal(user, method, entity_set)``: why the user may not use the method on the set
+    now (None: it may), for work done on a user's behalf outside any request."""
+    return app.extensions[EXTENSION].authenticator.refusal
 
 
 def require(method: str, entity_set: str, why: str = "") -> None:

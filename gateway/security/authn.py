@@ -69,6 +69,18 @@ class Authenticator:
                                 "not exist, so the users' authtokens cannot be checked (set "
                                 "TokenKey or TokenKeyFile)")
 
+    def refusal(self, name: str, method: str, resource: str) -> str | None:
+        """Why user ``name`` may not use ``method`` on ``resource`` now (None: it may), for
+        work done on the user's behalf outside a request (trigger deliveries)."""
+        user = self._users.get(name)
+        if user is None:
+            return f"user {name} no longer exists"
+        if user.expired(self._clock()):
+            return f"the authtoken of user {name} has expired"
+        if not user.rights.allows(method, resource):
+            return f"user {name} may no longer use {method} on {resource}"
+        return None
+
     def authenticate(self, request: Request) -> User:
         credential = presented(request, self._allow_url)
         if credential is None:

@@ -10,6 +10,8 @@ URLs (under ``/api.rsc/`` and ``/api.rsc/@<authtoken>/``):
                                                  events: added, updated, deleted, commented,
                                                  status
 ``DELETE $triggers/webhooks/<id>``               unsubscribe (the Location above)
+``GET $triggers/webhooks[/<id>]``                the caller's subscriptions (every one for
+                                                 users with ``*:*``)
 ``GET $triggers/deadletters``                    notifications given up (users with ``*:*``)
 ``POST $triggers/kintone/@<WebhookSecret>``      Kintone's webhooks (under ``/api.rsc/`` only)
 ==============================================  ===============================================
@@ -55,7 +57,9 @@ def register(app: Flask, settings: Settings, client: KintoneClient,
         return
     config = TriggerSettings.from_settings(settings)
     store = _store(settings, config)
-    worker = DeliveryWorker(store, config)
+    may = security.refusal(app)
+    worker = DeliveryWorker(store, config, lambda owner, entity_set: may(owner, "GET",
+                                                                         entity_set))
     app.extensions[EXTENSION] = Triggers(
         settings=settings, config=config, client=client, models=models, store=store,
         signer=StateSigner.create(config, store), worker=worker,

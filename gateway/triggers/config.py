@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..settings import Secret, Settings
+from ..security.ipallow import AddressList
+from ..settings import Secret, Section, Settings
 
 SECTION = "Triggers"
 MIN_SECRET = 16  # characters: the secret is the inbound endpoint's only credential
@@ -21,8 +22,11 @@ class TriggerSettings:
     max_attempts: int = 12
     retry_seconds: float = 10.0  # the first back-off; doubled after each failed attempt
     max_retry_seconds: float = 3600.0
-    delivery_timeout: float = 10.0
+    delivery_timeout: float = 10.0  # a whole attempt: connect, send, read the answer
     workers: int = 4
+    # Internal addresses callbacks may reach (the others are refused: see ``outbound``).
+    callback_allowed: AddressList = field(default_factory=lambda: AddressList(()))
+    max_answer_bytes: int = 65_536  # of a callback's answer read (and discarded)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TriggerSettings:
@@ -46,4 +50,14 @@ class TriggerSettings:
             delivery_timeout=s.get_float("DeliveryTimeout", cls.delivery_timeout, minimum=0.1,
                                          maximum=300),
             workers=s.get_int("Workers", cls.workers, minimum=1, maximum=64),
+            callback_allowed=_addresses(s, "CallbackAllowedIPs"),
+            max_answer_bytes=s.get_int("MaxAnswerBytes", cls.max_answer_bytes, minimum=0,
+                                       maximum=10_485_760),
         )
+
+
+def _addresses(section: Section, key: str) -> AddressList:
+    try:
+        return AddressList.parse(section.get_list(key))
+    except ValueError as exc:
+        raise section.error(key, str(exc)) from None

@@ -15,6 +15,9 @@ def subscribe(entity_set: str, event: str) -> str:
     return f"{PREFIX}/{entity_set}/webhooks/{event}"
 
 
+SUBSCRIPTIONS = f"{PREFIX}/webhooks"
+
+
 def subscription(subscription_id: str) -> str:
     return f"{PREFIX}/webhooks/{subscription_id}"
 

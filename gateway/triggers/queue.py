@@ -7,33 +7,50 @@ most ``MaxRetrySeconds``) until ``MaxAttempts``, when it becomes a dead letter. 
 durable, so a worker started on the same database (or Redis) after a restart (or a crash: the
 lease runs out) goes on where the last one stopped. Callback URLs carry the platform's
 signature, so logs and dead letters name only the failure, never the URL.
+
+Each attempt is bounded as a whole (``DeliveryTimeout``, shorter than the lease, so a slow
+callback is never sent the same notification twice at once) and reads at most
+``MaxAnswerBytes`` of the answer; ``outbound`` checks the callback's addresses again before
+connecting. One callback host gets at most half of the threads (at least one): another
+notification for a busy host is put back for a moment, not counted as an attempt. Before
+sending, the subscription's owner must still exist, be unexpired and have GET on the entity
+set; otherwise the notification becomes a dead letter (the subscription is suspended while
+that lasts).
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-import requests
-
+from . import outbound
 from .config import TriggerSettings
 from .store import Delivery, DeliveryQueue
 
 log = logging.getLogger("gateway.triggers")
 IDLE_CHECK = 1.0  # seconds: how often an idle worker looks for work queued by another process
 _HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+# Why the owner of a subscription may not receive it now (None: it may): (user, entity set).
+OwnerCheck = Callable[[str, str], str | None]
 
 
 class DeliveryWorker:
     def __init__(self, queue: DeliveryQueue, config: TriggerSettings,
+                 owner_check: OwnerCheck = lambda _owner, _set: None,
                  clock: Callable[[], float] = time.time) -> None:
         self._queue = queue
         self._config = config
+        self._owner_check = owner_check
         self._clock = clock
         self._lease = 2 * config.delivery_timeout + 5
+        self._policy = outbound.CallbackPolicy(config.callback_allowed)
+        self._per_host = max(1, config.workers // 2)
+        self._busy: Counter[str] = Counter()  # attempts running, by callback host
         self._wake = threading.Condition()
         self._stopping = False
         self._threads: list[threading.Thread] = []
@@ -79,18 +96,42 @@ class DeliveryWorker:
                 self._wake.wait(seconds)
 
     def _send(self, delivery: Delivery) -> None:
+        refusal = self._owner_check(delivery.owner, delivery.entity_set)
+        if refusal is not None:
+            log.warning("Not delivering to %s: the subscription is suspended (%s)",
+                        redacted(delivery.callback), refusal)
+            self._queue.bury(delivery.id, f"suspended: {refusal}", self._clock())
+            return
+        host = _host(delivery.callback)
+        with self._wake:
+            busy = self._busy[host] >= self._per_host
+            if not busy:
+                self._busy[host] += 1
+        if busy:  # not an attempt: back in the queue for a moment
+            self._queue.postpone(delivery.id, self._clock() + min(1.0, self._lease))
+            return
         try:
-            response = requests.post(delivery.callback, data=delivery.body, headers=_HEADERS,
-                                     timeout=self._config.delivery_timeout,
-                                     allow_redirects=False)
-            error = None if 200 <= response.status_code < 300 else \
-                f"the callback answered {response.status_code}"
-        except requests.RequestException as exc:
-            error = f"the callback could not be reached ({type(exc).__name__})"
+            error = self._attempt(delivery)
+        finally:
+            with self._wake:
+                self._busy[host] -= 1
         if error is None:
             self._queue.delivered(delivery.id)
         else:
             self._failed(delivery, error)
+
+    def _attempt(self, delivery: Delivery) -> str | None:
+        """Why the attempt failed; None when the callback answered 2xx."""
+        try:
+            callback, address = self._policy.check(delivery.callback)
+            answer = outbound.post(callback, address, delivery.body, _HEADERS,
+                                   deadline=self._config.delivery_timeout,
+                                   max_answer=self._config.max_answer_bytes)
+        except outbound.CallbackRefused as exc:
+            return f"the callback is refused: {exc}"
+        except (OSError, http.client.HTTPException) as exc:
+            return f"the callback could not be reached ({type(exc).__name__})"
+        return None if 200 <= answer.status < 300 else f"the callback answered {answer.status}"
 
     def _failed(self, delivery: Delivery, error: str) -> None:
         attempts = delivery.attempts + 1
@@ -107,6 +148,11 @@ class DeliveryWorker:
         """Seconds to wait after ``attempts`` failed attempts."""
         return min(self._config.max_retry_seconds,
                    self._config.retry_seconds * 2 ** (attempts - 1))
+
+
+def _host(callback: str) -> str:
+    parts = urlsplit(callback)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port}"
 
 
 def redacted(callback: str) -> str:

@@ -159,6 +159,9 @@ class RedisTriggerStore:
         found = self._client.hmget(self._subscriptions, ids)
         return [_subscription(s) for s in found if s is not None]
 
+    def all(self) -> list[Subscription]:
+        return [_subscription(s) for s in self._client.hvals(self._subscriptions)]
+
     def _subscribers(self, app: int, event: str) -> str:
         return f"{self._prefix}subscribers:{app}:{event}"
 
@@ -178,7 +181,8 @@ class RedisTriggerStore:
             return None
         delivery_id, subscription, body, attempts = found
         s = _subscription(subscription)
-        return Delivery(int(delivery_id), s.id, s.callback, body, int(attempts))
+        return Delivery(int(delivery_id), s.id, s.callback, body, int(attempts), s.owner,
+                        s.entity_set)
 
     def next_due(self) -> float | None:
         first = self._client.zrange(self._queue, 0, 0, withscores=True)
@@ -192,6 +196,9 @@ class RedisTriggerStore:
             transaction.zrem(self._queue, delivery_id)
             transaction.delete(f"{self._prefix}delivery:{delivery_id}")
             transaction.execute()
+
+    def postpone(self, delivery_id: int, due: float) -> None:
+        self._client.zadd(self._queue, {str(delivery_id): due}, xx=True)
 
     def retry(self, delivery_id: int, due: float) -> None:
         self._retry(keys=[self._queue], args=[self._prefix, delivery_id, due])

@@ -25,7 +25,7 @@ from .polling import Outcome, Poller
 from .queue import redacted
 from .shaping import record_json
 from .state import PARAMETER
-from .store import DeadLetter
+from .store import DeadLetter, Subscription
 
 blueprint = Blueprint("triggers", __name__)
 JSON = "application/json;odata.metadata=minimal;charset=utf-8"
@@ -107,6 +107,31 @@ def unsubscribe(subscription_id: str, token: str | None = None) -> Response:
     user = current_user()
     webhooks.unsubscribe(triggers(), subscription_id, user.name if user else "", _is_admin())
     return Response(status=204)
+
+
+@_route(paths.SUBSCRIPTIONS, ["GET"])
+def subscriptions(token: str | None = None) -> Response:
+    """The caller's subscriptions; every one for an administrator."""
+    user = current_user()
+    admin = _is_admin()
+    mine = [s for s in triggers().store.all() if admin or (user and s.owner == user.name)]
+    mine.sort(key=lambda s: (s.entity_set, s.event, s.id))
+    return Response(payload.dumps({"value": [_subscription(s) for s in mine]}),
+                    content_type=JSON)
+
+
+@_route(paths.subscription("<subscription_id>"), ["GET"])
+def subscription(subscription_id: str, token: str | None = None) -> Response:
+    user = current_user()
+    found = triggers().store.get(subscription_id)
+    if found is None or not (_is_admin() or (user and found.owner == user.name)):
+        raise not_found(f"There is no subscription {subscription_id}.")
+    return Response(payload.dumps(_subscription(found)), content_type=JSON)
+
+
+def _subscription(s: Subscription) -> dict:
+    return {"Id": s.id, "EntitySet": s.entity_set, "Event": s.event, "Owner": s.owner,
+            "Callback": redacted(s.callback)}
 
 
 @_route(paths.DEAD_LETTERS, ["GET"])

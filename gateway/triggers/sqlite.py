@@ -89,6 +89,11 @@ class SqliteStore:
                                 "ORDER BY rowid", (app, event)).fetchall()
         return [Subscription(*row) for row in rows]
 
+    def all(self) -> list[Subscription]:
+        with self._transaction() as conn:
+            rows = conn.execute("SELECT * FROM subscriptions ORDER BY rowid").fetchall()
+        return [Subscription(*row) for row in rows]
+
     # -- DeliveryQueue ---------------------------------------------------------------------
 
     def enqueue(self, event_id: str, deliveries: Sequence[tuple[str, bytes]], now: float
@@ -107,7 +112,8 @@ class SqliteStore:
     def claim(self, now: float, lease: float) -> Delivery | None:
         with self._transaction() as conn:
             row = conn.execute(
-                "SELECT d.id, d.subscription, s.callback, d.body, d.attempts FROM deliveries d "
+                "SELECT d.id, d.subscription, s.callback, d.body, d.attempts, s.owner, "
+                "s.entity_set FROM deliveries d "
                 "JOIN subscriptions s ON s.id = d.subscription WHERE d.due <= ? "
                 "ORDER BY d.due, d.id LIMIT 1", (now,)).fetchone()
             if row is None:
@@ -126,6 +132,10 @@ class SqliteStore:
     def delivered(self, delivery_id: int) -> None:
         with self._transaction() as conn:
             conn.execute("DELETE FROM deliveries WHERE id = ?", (delivery_id,))
+
+    def postpone(self, delivery_id: int, due: float) -> None:
+        with self._transaction() as conn:
+            conn.execute("UPDATE deliveries SET due = ? WHERE id = ?", (due, delivery_id))
 
     def retry(self, delivery_id: int, due: float) -> None:
         with self._transaction() as conn:

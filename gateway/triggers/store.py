@@ -30,6 +30,8 @@ class Delivery:
     callback: str = field(repr=False)
     body: bytes = field(repr=False)
     attempts: int  # made so far
+    owner: str = ""  # the subscription's
+    entity_set: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class SubscriptionStore(Protocol):
 
     def matching(self, app: int, event: str) -> list[Subscription]: ...
 
+    def all(self) -> list[Subscription]:
+        """Every subscription, in no particular order."""
+
 
 class DeliveryQueue(Protocol):
     def enqueue(self, event_id: str, deliveries: Sequence[tuple[str, bytes]], now: float
@@ -77,6 +82,9 @@ class DeliveryQueue(Protocol):
     def delivered(self, delivery_id: int) -> None: ...
 
     def retry(self, delivery_id: int, due: float) -> None: ...
+
+    def postpone(self, delivery_id: int, due: float) -> None:
+        """Due again at ``due``, with no attempt counted."""
 
     def bury(self, delivery_id: int, error: str, now: float) -> None:
         """Move the delivery to the dead letters."""

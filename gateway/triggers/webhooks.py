@@ -6,13 +6,13 @@ from __future__ import annotations
 import hmac
 import time
 import uuid
-from urllib.parse import urlsplit
 
 from ..model import EntitySet, UnknownName
 from ..odata import payload
 from ..odata.errors import ODataError, bad_request, not_found
 from .context import Triggers
 from .events import EventKind, Notification
+from .outbound import CallbackPolicy, CallbackRefused
 from .store import Subscription
 
 MAX_CALLBACK = 2048
@@ -24,18 +24,19 @@ def subscribe(ctx: Triggers, entity_set: EntitySet, kind: EventKind, callback: o
         raise ODataError(501, "NotConfigured", "Webhook triggers are off on this gateway: its "
                          "administrator must set [Triggers] WebhookSecret.")
     subscription = Subscription(uuid.uuid4().hex, entity_set.app_id or 0, entity_set.name,
-                                kind.kintone, _callback(callback), owner)
+                                kind.kintone, _callback(ctx, callback), owner)
     ctx.store.add(subscription)
     return subscription
 
 
-def _callback(value: object) -> str:
+def _callback(ctx: Triggers, value: object) -> str:
     if not isinstance(value, str) or len(value) > MAX_CALLBACK:
         raise bad_request(f"callbackUrl must be a URL of at most {MAX_CALLBACK} characters.",
                           "callbackUrl")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise bad_request("callbackUrl must be an http(s) URL.", "callbackUrl")
+    try:
+        CallbackPolicy(ctx.config.callback_allowed).check(value)
+    except CallbackRefused as exc:
+        raise bad_request(f"callbackUrl is refused: {exc}.", "callbackUrl") from None
     return value
 
 

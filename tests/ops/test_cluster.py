@@ -18,6 +18,7 @@ from gateway.ops.kvstore import MemoryStore
 from gateway.ops.leases import LeaseSlots
 from gateway.sandbox import Sandbox
 from gateway.sandbox.state import Faults
+from gateway.security.ipallow import AddressList
 from gateway.triggers.config import TriggerSettings
 from gateway.triggers.queue import DeliveryWorker
 from gateway.triggers.redis_store import RedisTriggerStore
@@ -187,7 +188,8 @@ def test_without_redis_values_stay_in_memory():
 
 
 HOOKS = {"webhooksecret": "cluster-webhook-secret-0123", "retryseconds": "0.05",
-         "maxretryseconds": "0.2", "deliverytimeout": "2", "workers": "2"}
+         "maxretryseconds": "0.2", "deliverytimeout": "2", "workers": "2",
+         "callbackallowedips": "127.0.0.1"}
 
 
 @pytest.fixture
@@ -234,7 +236,7 @@ def test_a_webhook_subscription_made_on_one_instance_is_served_by_the_other(
 def test_the_redis_queue_keeps_a_delivery_across_a_worker_restart(redis_url):
     client = redis.Redis.from_url(redis_url)
     config = TriggerSettings(retry_seconds=0.05, max_retry_seconds=0.2, delivery_timeout=2,
-                             workers=1)
+                             workers=1, callback_allowed=AddressList.parse(["127.0.0.1"]))
     receiver = Receiver()
     store = RedisTriggerStore(client, "test:triggers:")
     store.add(Subscription("s1", 7, "Orders", "ADD_RECORD", receiver.url, "ops"))

@@ -28,19 +28,20 @@ from tests.gateway.conftest import (  # noqa: F401  (fixtures used by this folde
 SECRET = "test-webhook-secret-0123456789"
 INBOUND = "triggers.receive"
 FAST = {"webhooksecret": SECRET, "retryseconds": "0.05", "maxretryseconds": "0.2",
-        "deliverytimeout": "2", "workers": "2"}
+        "deliverytimeout": "2", "workers": "2", "callbackallowedips": "127.0.0.1"}
 
 
 @pytest.fixture(scope="session")
 def start_triggers(start_gateway: Callable[..., Gateway],  # noqa: F811
                    sandbox: Sandbox) -> Iterator[Callable[..., Gateway]]:
-    """``start_triggers([apps], database=..., **[Triggers] settings)``; its polling triggers
-    read the sandbox's clock."""
+    """``start_triggers([apps], database=..., sections=..., **[Triggers] settings)``; its
+    polling triggers read the sandbox's clock."""
     started: list[Gateway] = []
 
-    def start(apps: list[int], *, database: str = ":memory:", **config: str) -> Gateway:
+    def start(apps: list[int], *, database: str = ":memory:",
+              sections: dict[str, Section] | None = None, **config: str) -> Gateway:
         section = Section("triggers", {**FAST, "database": database, **config})
-        gw = start_gateway(apps, sections={"triggers": section})
+        gw = start_gateway(apps, sections={**(sections or {}), "triggers": section})
         # Polling reads Kintone's clock: the sandbox's, which tests move.
         gw.app.extensions[TRIGGERS] = replace(gw.app.extensions[TRIGGERS],
                                               kintone_clock=sandbox.clock.now)
