@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 import requests
@@ -20,7 +20,9 @@ from gateway.triggers.config import TriggerSettings
 from gateway.triggers.queue import DeliveryWorker
 from gateway.triggers.sqlite import SqliteStore
 from gateway.triggers.store import Subscription
+from tests.security.narrow import users
 from tests.triggers.conftest import Receiver
+from tests.triggers.test_webhooks import hook
 
 FIELDS = {"title": {"type": "SINGLE_LINE_TEXT", "code": "title", "label": "Title"}}
 LOOPBACK = AddressList.parse(["127.0.0.1"])
@@ -199,3 +201,61 @@ def test_a_slow_subscriber_cannot_hold_every_thread(store, worker):
     finally:
         slow.close()
         fast.down()
+
+
+def test_deliveries_follow_their_owners_rights(start_triggers, make_app, extension, admin,
+                                               tmp_path):
+    app, _ = make_app(FIELDS, name="Owned")
+    owners = ("keeper", "gone", "lowered", "lapsed")
+    # Subscribing is a POST: the guard lets only users with a POST right somewhere send one.
+    sections, headers = users(dict.fromkeys(owners, "GET:Owned POST:Elsewhere"))
+    lines = dict(sections.pop("users").values)
+    people = tmp_path / "users.cfg"
+    people.write_text("[Users]\n" + "".join(f"{n} = {lines[n]}\n" for n in owners))
+    people.chmod(0o600)
+    security = sections["security"]
+    sections["security"] = replace(security, values={**security.values,
+                                                     "usersfile": str(people)})
+    gw = start_triggers([app], sections=sections)
+    hook(extension, app, gw)
+    receivers = {name: Receiver() for name in owners}
+    try:
+        made = {name: subscribe(gw, "Owned", "added", receivers[name].url, headers[name])
+                for name in owners}
+        mine = requests.get(gw.url("$triggers/webhooks"), headers=headers["keeper"], timeout=30)
+        assert [s["Owner"] for s in mine.json()["value"]] == ["keeper"]
+        every = requests.get(gw.url("$triggers/webhooks"), headers=gw.auth, timeout=30)
+        assert sorted(s["Owner"] for s in every.json()["value"]) == sorted(owners)
+        assert all("sig" not in s["Callback"] for s in every.json()["value"])
+        theirs = gw.url(f"$triggers/webhooks/{made['gone']}")
+        assert requests.get(theirs, headers=headers["keeper"], timeout=30).status_code == 404
+        assert requests.get(theirs, headers=gw.auth, timeout=30).json()["Owner"] == "gone"
+
+        people.write_text("[Users]\n"  # gone removed, lowered to another set, lapsed expired
+                          f"keeper = {lines['keeper']}\n"
+                          f"lowered = {lines['lowered'].replace('GET:Owned', 'GET:Other')}\n"
+                          f"lapsed = {lines['lapsed']}; expires=2001-01-01\n")
+        admin.ok("POST", "record", {"app": app, "record": {"title": {"value": "secret"}}})
+        assert receivers["keeper"].wait_for(1)[0]["Record"]["title"] == "secret"
+        deadline = time.monotonic() + 10
+        while True:
+            letters = requests.get(gw.url("$triggers/deadletters"), headers=gw.auth,
+                                   timeout=30).json()["value"]
+            if len(letters) == 3 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert sorted(letter["SubscriptionId"] for letter in letters) == sorted(
+            made[name] for name in ("gone", "lowered", "lapsed"))
+        assert all(letter["Error"].startswith("suspended: ") for letter in letters)
+        assert all(receivers[name].received == [] for name in ("gone", "lowered", "lapsed"))
+        assert requests.delete(theirs, headers=gw.auth, timeout=30).status_code == 204
+    finally:
+        for receiver in receivers.values():
+            receiver.down()
+
+
+def subscribe(gw, entity_set: str, event: str, callback: str, who: dict) -> str:
+    response = requests.post(gw.url(f"$triggers/{entity_set}/webhooks/{event}"),
+                             json={"callbackUrl": callback}, headers=who, timeout=30)
+    assert response.status_code == 201, response.text
+    return response.json()["Id"]
