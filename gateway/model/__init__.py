@@ -7,6 +7,7 @@ the web layer nor the sandbox.
 from .builder import Aliases, build_model
 from .cache import ModelCache, ModelUnavailable
 from .edm import to_odata
+from .narrow import narrowed
 from .schema import (
     ComplexType,
     EntitySet,
@@ -29,5 +30,6 @@ __all__ = [
     "Property",
     "UnknownName",
     "build_model",
+    "narrowed",
     "to_odata",
 ]

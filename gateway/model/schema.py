@@ -193,6 +193,7 @@ class Model:
     complex_types: Mapping[str, ComplexType]
     form_fields: tuple[FormField, ...] = ()
     namespace: str = edm.NAMESPACE
+    hidden_apps: frozenset[int] = frozenset()  # exposed, but not to the caller (``narrow``)
     _records_by_app: Mapping[int, EntitySet] = field(init=False, repr=False)
     _subtables: Mapping[tuple[int, str], EntitySet] = field(init=False, repr=False)
 

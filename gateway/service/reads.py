@@ -111,12 +111,14 @@ class Reader:
         if kind == "comments":
             check_natural_order(entity_set, options.orderby, COMMENT_ORDER)
             return CommentSource.for_filter(self._client, model, entity_set, plan, names)
-        load = (partial(self._apps, entity_set) if kind == "apps"
+        load = (partial(self._apps, model, entity_set) if kind == "apps"
                 else partial(field_entities, model))
         return ListSource(entity_set, load, plan, names, options.orderby)
 
-    def _apps(self, entity_set: EntitySet) -> list[dict]:
-        return app_entities(entity_set, list_apps(self._client, self._settings))
+    def _apps(self, model: Model, entity_set: EntitySet) -> list[dict]:
+        apps = list_apps(self._client, self._settings)
+        return app_entities(entity_set, [app for app in apps
+                                         if int(app["appId"]) not in model.hidden_apps])
 
 
 def _row_type(model: Model, entity_set: EntitySet) -> ComplexType:

@@ -10,6 +10,7 @@ from ..service import CallBudget, Reader, SkipTokens, model_cache
 from ..settings import Settings
 from . import cost, errors, routes
 from .context import EXTENSION, Gateway
+from .described import DescribedModels
 
 ODATA_VERSION = "4.0"
 
@@ -24,20 +25,22 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     app = Flask(__name__)
     app.json.sort_keys = False  # OData clients expect "@odata.context" first
     app.json.ensure_ascii = False
+    models = model_cache(client, settings)
     gateway = Gateway(
         settings=settings,
         client=client,
-        models=model_cache(client, settings),
+        models=models,
         reader=Reader(client, settings.kintone, SkipTokens.from_settings(settings),
                       CallBudget(limits.calls_per_page, limits.max_calls_per_request,
                                  cost.spent(limits.max_calls_per_request))),
+        described=DescribedModels(models.get),
     )
     app.extensions[EXTENSION] = gateway
     app.register_blueprint(routes.blueprint)
     errors.register(app)
     security.register(app, settings)  # its address check goes before every other hook
     writes.register(app, settings, client, gateway.models.get)
-    openapi.register(app, settings, gateway.models.get)
+    openapi.register(app, settings, gateway.described.get)
     triggers.register(app, settings, client, gateway.models.get)
     ops.register(app, settings)  # after security.register: it uses the guard
     app.after_request(_odata_version)

@@ -10,6 +10,7 @@ from ..kintone import KintoneClient
 from ..model import ModelCache
 from ..service import Reader
 from ..settings import Settings
+from .described import DescribedModels
 
 EXTENSION = "kintone_gateway"
 
@@ -20,6 +21,7 @@ class Gateway:
     client: KintoneClient
     models: ModelCache
     reader: Reader
+    described: DescribedModels  # ``models`` narrowed to what the caller may see
 
 
 def gateway() -> Gateway:

@@ -65,7 +65,7 @@ def odata(path: str) -> Response:
 
 def _service_document(req: ODataRequest, gw: Gateway) -> Response:
     fmt = req.json_format(req.options)
-    body = metadata.service_document(gw.models.get(), req.root, metadata=fmt.metadata)
+    body = metadata.service_document(gw.described.get(), req.root, metadata=fmt.metadata)
     return _json(body, fmt)
 
 
@@ -74,7 +74,7 @@ def _metadata(req: ODataRequest, gw: Gateway) -> Response:
     formats = [value for name, value in req.pairs if links.option_name(name) == "$format"]
     content_type = media.negotiate_metadata(request.headers.get("Accept"),
                                             formats[0] if formats else None)
-    model = gw.models.get()
+    model = gw.described.get()
     if content_type == media.XML:
         return Response(metadata.csdl_xml(model), content_type=f"{media.XML};charset=utf-8")
     return Response(payload.dumps(metadata.csdl_json(model)),
@@ -86,6 +86,7 @@ def _collection(req: ODataRequest, gw: Gateway) -> Response:
     fmt = req.json_format(options)
     model = gw.models.get()
     entity_set = req.entity_set(model)
+    model = _as_listed(gw, entity_set, model)
     wanted = links.max_page_size(request.headers.get("Prefer"))
     page_size = min(wanted or gw.settings.gateway.page_size, gw.settings.gateway.page_size)
     query = CollectionQuery(entity_set, options, page_size,
@@ -152,7 +153,8 @@ def _streamed(head: tuple[str, ...], chunks: Iterator[str], page: Page) -> Itera
 
 def _count(req: ODataRequest, gw: Gateway) -> Response:
     model = gw.models.get()
-    count = gw.reader.count(model, req.entity_set(model), req.options)
+    entity_set = req.entity_set(model)
+    count = gw.reader.count(_as_listed(gw, entity_set, model), entity_set, req.options)
     content_type = media.negotiate_text(request.headers.get("Accept"))
     return Response(str(count), content_type=content_type)
 
@@ -197,10 +199,15 @@ def _property_of(req: ODataRequest, gw: Gateway) -> tuple[EntitySet, dict, str]:
     return entity_set, entity, name
 
 
+def _as_listed(gw: Gateway, entity_set: EntitySet, model: Model) -> Model:
+    """Apps and Fields describe the service: they list only what the caller may see."""
+    return gw.described.get() if entity_set.kind in ("apps", "fields") else model
+
+
 def _find(req: ODataRequest, gw: Gateway, model: Model, entity_set: EntitySet,
           options: QueryOptions) -> dict:
     key = parse_key(req.resource.key or "", entity_set.entity_type)
-    entity = gw.reader.entity(model, entity_set, key, options)
+    entity = gw.reader.entity(_as_listed(gw, entity_set, model), entity_set, key, options)
     if entity is None:
         raise not_found(f"{entity_set.name}({req.resource.key}) does not exist.")
     return entity
