@@ -49,6 +49,11 @@ class _Lexer(ODataLexer):
         return ODataLexer.TIME(self, t)
 
 
+# An expression's nesting (each operator, call and parenthesis a level; a chain of N ``or`` is
+# N levels) and size (nodes): what the translators walk recursively, kept well inside Python's
+# recursion limit and cheap to translate.
+MAX_DEPTH = 100
+MAX_NODES = 5000
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
 _DIRECTION = re.compile(r"\s+(asc|desc)\s*$", re.I)
@@ -68,8 +73,25 @@ def parse_filter(text: str) -> ast._Node:
         tree = ODataParser().parse(_Lexer().tokenize(_widen_single_item_lists(text)))
     except (ODataException, TypeError, ValueError, IndexError, AttributeError):
         raise _unparsable(text, "$filter") from None
+    _check_size(tree)
     _check_lists(tree)
     return tree
+
+
+def _check_size(tree: ast._Node) -> None:
+    nodes = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if depth > MAX_DEPTH:
+            raise bad_request(f"The $filter expression is nested more than {MAX_DEPTH} levels "
+                              "deep (each operator, function call and chained and/or is a "
+                              "level): use in (...) for long lists of values.", "$filter")
+        if nodes > MAX_NODES:
+            raise bad_request(f"The $filter expression has more than {MAX_NODES} terms.",
+                              "$filter")
+        stack.extend((child, depth + 1) for child in _children(node))
 
 
 def _widen_single_item_lists(text: str) -> str:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from flask import Blueprint, Response, request
 
 from ..model import EntitySet
-from ..odata import payload
+from ..odata import bodies, payload
 from ..odata.errors import bad_request, not_found
 from ..security import current_user, require
 from ..security.errors import forbidden
@@ -94,7 +94,7 @@ def subscribe(set_name: str, event: str, token: str | None = None) -> Response:
     entity_set = _record_set(ctx, set_name, "GET")
     if kind.carries == "comment":
         require("GET", COMMENTS, ", which comment events need")
-    body = request.get_json(silent=True)
+    body = _json_body()
     callback = body.get("callbackUrl") if isinstance(body, dict) else None
     user = current_user()
     subscription = webhooks.subscribe(ctx, entity_set, kind, callback, user.name if user else "")
@@ -170,11 +170,18 @@ def receive(secret: str) -> Response:
     ctx = triggers()
     webhooks.check_secret(ctx, secret)
     try:
-        notification = Notification.parse(request.get_json(force=True, silent=True))
+        notification = Notification.parse(_json_body())
     except NotAnEvent as exc:
         raise bad_request(f"Not a Kintone webhook notification: {exc}.") from None
     queued = webhooks.fan_out(ctx, notification)
     return Response(payload.dumps({"Queued": queued}), content_type=JSON)
+
+
+def _json_body() -> object:
+    try:
+        return bodies.load(request.get_data())
+    except bodies.BodyError as exc:
+        raise bad_request(str(exc)) from None
 
 
 def _record_set(ctx: Triggers, name: str, method: str) -> EntitySet:

@@ -6,17 +6,15 @@ Requests come from Flask or from a ``$batch`` entry; replies go out as Flask res
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from flask import Response, request
 from werkzeug.datastructures import Headers
 
-from ..odata import media, payload
+from ..odata import bodies, media, payload
 from ..odata.errors import ODataError, bad_request
 from ..settings import Settings
 from ..web import links
@@ -46,9 +44,9 @@ class WriteRequest:
         if not self.body.strip():
             raise bad_request("The request needs a JSON body.")
         try:
-            return json.loads(self.body, parse_float=Decimal)
-        except (ValueError, UnicodeDecodeError):
-            raise bad_request("The body is not valid JSON.") from None
+            return bodies.load(self.body)
+        except bodies.BodyError as exc:
+            raise bad_request(str(exc)) from None
 
     def json_object(self) -> dict[str, Any]:
         body = self.json()

@@ -21,7 +21,7 @@ from gateway.triggers.queue import DeliveryWorker
 from gateway.triggers.sqlite import SqliteStore
 from gateway.triggers.store import Subscription
 from tests.security.narrow import users
-from tests.triggers.conftest import Receiver
+from tests.triggers.conftest import Receiver, inbound_url
 from tests.triggers.test_webhooks import hook
 
 FIELDS = {"title": {"type": "SINGLE_LINE_TEXT", "code": "title", "label": "Title"}}
@@ -259,3 +259,15 @@ def subscribe(gw, entity_set: str, event: str, callback: str, who: dict) -> str:
                              json={"callbackUrl": callback}, headers=who, timeout=30)
     assert response.status_code == 201, response.text
     return response.json()["Id"]
+
+
+def test_json_bodies_nested_too_deep(start_triggers, make_app):
+    app, _ = make_app(FIELDS, name="DeepHooks")
+    gw = start_triggers([app])
+    deep = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+    for url, headers in ((gw.url("$triggers/DeepHooks/webhooks/added"), gw.auth),
+                         (inbound_url(gw), {})):
+        response = requests.post(url, data=deep, timeout=60,
+                                 headers={**headers, "Content-Type": "application/json"})
+        assert response.status_code == 400, (url, response.text)
+        assert "nested more than" in response.json()["error"]["message"]
