@@ -107,7 +107,9 @@ def _read_params() -> dict:
     if raw.strip():
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            # A lone surrogate (JSON allows "\ud800") is no text Kintone could store.
+            json.dumps(body, ensure_ascii=False).encode()
+        except (ValueError, UnicodeError, RecursionError):
             raise KintoneError("CB_IJ01") from None
         if not isinstance(body, dict):
             raise KintoneError("CB_IJ01")

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..kintone.ranges import RANGE, day_in_range, utc_in_range
 from ..model import ComplexType, EntityType, Property, edm
 from ..odata.errors import bad_request
 
@@ -203,7 +204,10 @@ def _parsed(parse: Callable[[str], Any], value: Any, what: str) -> Any:
 
 
 def _date(value: Any, _cut: list[bool]) -> str:
-    return _parsed(date.fromisoformat, value, "a date (YYYY-MM-DD)").isoformat()
+    day: date = _parsed(date.fromisoformat, value, "a date (YYYY-MM-DD)")
+    if not day_in_range(day):
+        raise _Invalid(f"{value} is outside the dates Kintone can keep ({RANGE})")
+    return day.isoformat()
 
 
 def _time(value: Any, cut: list[bool]) -> str:
@@ -220,9 +224,12 @@ def _datetime(value: Any, cut: list[bool]) -> str:
     parsed: datetime = _parsed(datetime.fromisoformat, value, what)
     if parsed.tzinfo is None or "T" not in value:
         raise _Invalid(f"'{value}' is not {what}")
+    moment = utc_in_range(parsed)
+    if moment is None:
+        raise _Invalid(f"{value} is outside the dates Kintone can keep ({RANGE})")
     if parsed.second or parsed.microsecond:
         cut.append(True)
-    return f"{parsed.astimezone(UTC):%Y-%m-%dT%H:%M}:00Z"
+    return f"{moment:%Y-%m-%dT%H:%M}:00Z"
 
 
 def _option(value: Any) -> str:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
 from gateway.kintone.query import field as field_code
 from gateway.kintone.query import quote
+from gateway.kintone.ranges import RANGE, day_in_range, utc_in_range
 from gateway.model import edm
 from gateway.model.schema import Property
+from gateway.odata.errors import ODataError, bad_request
 
 from .conditions import FALSE, NOTHING, TRUE, _all_of, _and, _any_of, _Cond, _loose, _or
 from .paths import _Path
@@ -177,13 +178,22 @@ def _temporal_atom(target: _Field, op: str, text: str) -> _Cond:
 
 def _temporal_literal(vtype: str, value: Any) -> tuple[str, bool]:
     """The Kintone literal (minute precision) and whether seconds were cut off."""
-    if vtype == "DATE":
-        return quote(value.isoformat()), False
     if vtype == "TIME":
         return quote(value.strftime("%H:%M")), bool(value.second or value.microsecond)
-    moment = value.astimezone(UTC)
+    if vtype == "DATE":
+        if not day_in_range(value):
+            raise _out_of_range(value)
+        return quote(value.isoformat()), False
+    moment = utc_in_range(value)
+    if moment is None:
+        raise _out_of_range(value)
     cut = bool(moment.second or moment.microsecond)
     return quote(moment.strftime("%Y-%m-%dT%H:%M:00Z")), cut
+
+
+def _out_of_range(value: Any) -> ODataError:
+    return bad_request(f"{value.isoformat()} is outside the dates Kintone can compare "
+                       f"({RANGE}).", "$filter")
 
 
 def _text(target: _Field, op: str, value: Any) -> _Cond:

@@ -213,7 +213,10 @@ _RANGE_TESTS = {
 
 
 def _temporal_test(domain: str, op: str, value: Value, env: Env) -> Frag:
-    bounds = _bounds(domain, value, env)
+    try:
+        bounds = _bounds(domain, value, env)
+    except (OverflowError, ValueError):  # beyond year 9999 (or a neighbour of such a day)
+        raise env.error() from None
     if bounds is None:
         if op != "=":
             raise env.error()

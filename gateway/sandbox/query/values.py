@@ -48,7 +48,10 @@ def parse_datetime(text: str) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(second=0, microsecond=0)
+    try:
+        return moment.astimezone(UTC).replace(second=0, microsecond=0)
+    except OverflowError:  # beyond year 9999 (or before year 1) in UTC
+        return None
 
 
 def next_minute(hhmm: str) -> str:
