@@ -15,6 +15,8 @@ with a JSON array of entity bodies (thousands of rows), answered with one result
 * Bounded: at most ``[writes] MaxBulkRows`` rows (default 10,000; more: 400 before anything is
   written), so at most MaxBulkRows / 100 write calls (and the halving of refused chunks, within
   ``[gateway] MaxCallsPerRequest``); a row without any value fails on its own, costing no call.
+* A row that cannot be sent (or a chunk that fails in an unforeseen way) fails alone: the rows
+  written before and after it keep their results, and the answer is still 200.
 * The answer (200): ``{"inserted", "updated", "failed", "results": [{"index", "status",
   "id"?, "revision"?, "operation"? (INSERT/UPDATE), "truncated"?, "error"?}]}``, results in row
   order. After a lost answer an upserted row may read UPDATE even if the first attempt
@@ -41,6 +43,7 @@ from ..kintone.models import RecordRef
 from ..model import EntitySet, Property
 from ..odata.errors import ODataError, bad_request
 from ..security import require
+from ..web.cost import ClientGone
 from ..web.resource import ResourcePath
 from . import values
 from .context import Writes
@@ -113,7 +116,9 @@ class Load:
             if body.get(self.key.name) is None:
                 raise bad_request(f"The row has no {self.key.name} (the key).", self.key.name)
             key_value = values.to_value(self.key, body[self.key.name])
-            if self.mode != "insert":
+            if self.mode == "insert":
+                _check_lookup(self.key, key_value)
+            else:
                 del body[self.key.name]
                 target = {"updateKey": {"field": self.key.kintone_code, "value": key_value}}
         elif self.mode != "insert":
@@ -263,7 +268,16 @@ def load(ctx: Writes, req: WriteRequest, resource: ResourcePath) -> Reply:
         except ODataError as error:
             job.fail([Row(index, {})], replace(error, message=f"Row {index}: {error.message}"))
     for start in range(0, len(ready), CHUNK):
-        job.send(ready[start:start + CHUNK])
+        chunk = ready[start:start + CHUNK]
+        try:
+            job.send(chunk)
+        except ClientGone:  # nobody to report to: stop
+            raise
+        except Exception:  # whatever went wrong, the rows written so far stay reported
+            log.exception("A $bulk chunk failed unexpectedly")
+            job.fail([row for row in chunk if row.index not in job.results], ODataError(
+                500, "InternalError", "The gateway failed while writing this row, which may "
+                "or may not have been written: check before sending it again."))
     return job.reply(len(rows))
 
 
@@ -275,6 +289,14 @@ def _key(entity_set: EntitySet, name: str | None) -> Property | None:
         raise bad_request(f"'{name}' is not an alternate key of {entity_set.name} (alternate "
                           f"keys: {', '.join(keys) or 'none'}).", "key")
     return keys[name]
+
+
+def _check_lookup(key: Property, value: Any) -> None:
+    """An inserted row must be findable by its key after a lost answer (see ``_insert``)."""
+    try:
+        quote(str(value))
+    except ValueError as exc:
+        raise bad_request(f"{key.name} cannot be a key here: {exc}.", key.name) from None
 
 
 def _record_id(value: Any) -> int:
