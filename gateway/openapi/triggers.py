@@ -49,8 +49,8 @@ def trigger_paths(model: Model, sets: Iterable[EntitySet], names: Mapping[str, S
             out[paths.poll(entity_set.name, kind)] = {
                 "get": _polling(entity_set, kind, plural, singular, ids)}
         for event in EVENTS:
-            if event.carries == "comment" and "Comments" not in model.entity_sets:
-                continue  # comments are not the caller's to read
+            if any(name not in model.entity_sets for name in event.read_sets(entity_set.name)):
+                continue  # not the caller's to read
             out[paths.subscribe(entity_set.name, event.name)] = _webhook(
                 model, entity_set, event, plural, singular, ids)
     out[paths.subscription("{SubscriptionId}")] = {"delete": _unsubscribe(ids)}

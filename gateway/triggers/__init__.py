@@ -39,12 +39,13 @@ from ..ops.cluster import shared_redis
 from ..settings import Settings
 from .config import TriggerSettings
 from .context import EXTENSION, Triggers
+from .events import BY_TYPE
 from .queue import DeliveryWorker
 from .redis_store import RedisTriggerStore
 from .routes import blueprint, receive
 from .sqlite import SqliteStore
 from .state import StateSigner
-from .store import TriggerStore
+from .store import Delivery, TriggerStore
 
 
 def register(app: Flask, settings: Settings, client: KintoneClient,
@@ -57,9 +58,7 @@ def register(app: Flask, settings: Settings, client: KintoneClient,
         return
     config = TriggerSettings.from_settings(settings)
     store = _store(settings, config)
-    may = security.refusal(app)
-    worker = DeliveryWorker(store, config, lambda owner, entity_set: may(owner, "GET",
-                                                                         entity_set))
+    worker = DeliveryWorker(store, config, _owner_check(security.refusal(app)))
     app.extensions[EXTENSION] = Triggers(
         settings=settings, config=config, client=client, models=models, store=store,
         signer=StateSigner.create(config, store), worker=worker,
@@ -69,6 +68,17 @@ def register(app: Flask, settings: Settings, client: KintoneClient,
     security.allow_anonymous(app, f"{blueprint.name}.{receive.__name__}")  # Kintone sends no token
     worker.start()
     atexit.register(worker.stop)
+
+
+def _owner_check(refusal: Callable[[str, str, str], str | None]
+                 ) -> Callable[[Delivery], str | None]:
+    """A delivery goes out only while its owner may GET what it shows."""
+    def check(delivery: Delivery) -> str | None:
+        kind = BY_TYPE.get(delivery.event)
+        needed = kind.read_sets(delivery.entity_set) if kind else (delivery.entity_set,)
+        return next(filter(None, (refusal(delivery.owner, "GET", name) for name in needed)),
+                    None)
+    return check
 
 
 def _store(settings: Settings, config: TriggerSettings) -> TriggerStore:

@@ -19,6 +19,9 @@ from .shaping import comment_json, record_json
 Carries = Literal["record", "deletion", "comment"]
 
 
+COMMENTS = "Comments"
+
+
 @dataclass(frozen=True)
 class EventKind:
     kintone: str  # the notification's type
@@ -26,6 +29,11 @@ class EventKind:
     verb: str  # in operationIds
     summary: str
     carries: Carries
+
+    def read_sets(self, entity_set: str) -> tuple[str, ...]:
+        """The sets a subscriber must be allowed to GET to receive this event of
+        ``entity_set``: comments are read through ``Comments`` too."""
+        return (entity_set, COMMENTS) if self.carries == "comment" else (entity_set,)
 
 
 EVENTS = (

@@ -35,13 +35,13 @@ from .store import Delivery, DeliveryQueue
 log = logging.getLogger("gateway.triggers")
 IDLE_CHECK = 1.0  # seconds: how often an idle worker looks for work queued by another process
 _HEADERS = {"Content-Type": "application/json; charset=utf-8"}
-# Why the owner of a subscription may not receive it now (None: it may): (user, entity set).
-OwnerCheck = Callable[[str, str], str | None]
+# Why the owner of a delivery's subscription may not receive it now (None: it may).
+OwnerCheck = Callable[[Delivery], str | None]
 
 
 class DeliveryWorker:
     def __init__(self, queue: DeliveryQueue, config: TriggerSettings,
-                 owner_check: OwnerCheck = lambda _owner, _set: None,
+                 owner_check: OwnerCheck = lambda _delivery: None,
                  clock: Callable[[], float] = time.time) -> None:
         self._queue = queue
         self._config = config
@@ -96,7 +96,7 @@ class DeliveryWorker:
                 self._wake.wait(seconds)
 
     def _send(self, delivery: Delivery) -> None:
-        refusal = self._owner_check(delivery.owner, delivery.entity_set)
+        refusal = self._owner_check(delivery)
         if refusal is not None:
             log.warning("Not delivering to %s: the subscription is suspended (%s)",
                         redacted(delivery.callback), refusal)

@@ -182,7 +182,7 @@ class RedisTriggerStore:
         delivery_id, subscription, body, attempts = found
         s = _subscription(subscription)
         return Delivery(int(delivery_id), s.id, s.callback, body, int(attempts), s.owner,
-                        s.entity_set)
+                        s.entity_set, s.event)
 
     def next_due(self) -> float | None:
         first = self._client.zrange(self._queue, 0, 0, withscores=True)

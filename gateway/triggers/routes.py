@@ -30,7 +30,6 @@ from .store import DeadLetter, Subscription
 blueprint = Blueprint("triggers", __name__)
 JSON = "application/json;odata.metadata=minimal;charset=utf-8"
 DEAD_LETTERS_TOP = 100
-COMMENTS = "Comments"
 
 
 View = Callable[..., Response]
@@ -92,8 +91,8 @@ def subscribe(set_name: str, event: str, token: str | None = None) -> Response:
     if kind is None:
         raise not_found(f"There is no webhook trigger '{event}'.")
     entity_set = _record_set(ctx, set_name, "GET")
-    if kind.carries == "comment":
-        require("GET", COMMENTS, ", which comment events need")
+    for name in kind.read_sets(entity_set.name):
+        require("GET", name, f", which {kind.name} events need")
     body = _json_body()
     callback = body.get("callbackUrl") if isinstance(body, dict) else None
     user = current_user()

@@ -113,7 +113,7 @@ class SqliteStore:
         with self._transaction() as conn:
             row = conn.execute(
                 "SELECT d.id, d.subscription, s.callback, d.body, d.attempts, s.owner, "
-                "s.entity_set FROM deliveries d "
+                "s.entity_set, s.event FROM deliveries d "
                 "JOIN subscriptions s ON s.id = d.subscription WHERE d.due <= ? "
                 "ORDER BY d.due, d.id LIMIT 1", (now,)).fetchone()
             if row is None:

@@ -32,6 +32,7 @@ class Delivery:
     attempts: int  # made so far
     owner: str = ""  # the subscription's
     entity_set: str = ""
+    event: str = ""
 
 
 @dataclass(frozen=True)

@@ -262,11 +262,17 @@ def test_the_redis_queue_retries_buries_and_forgets(redis_url):
     store.enqueue("kintone-1", [("s1", b"one"), ("s2", b"two")], now=100)
     first = store.claim(now=100, lease=30)
     assert (first.subscription, first.body, first.attempts) == ("s1", b"one", 0)
+    assert (first.owner, first.entity_set) == ("ops", "Orders")
     store.retry(first.id, due=200)
     assert store.next_due() == 100 and store.depth() == 2
+    assert sorted(s.id for s in store.all()) == ["s1", "s2"]
     assert store.remove("s2") and not store.remove("s2")
     assert store.depth() == 1 and store.claim(now=150, lease=30) is None
     retried = store.claim(now=200, lease=30)
+    assert (retried.id, retried.attempts) == (first.id, 1)
+    store.postpone(retried.id, due=250)  # not an attempt
+    assert store.claim(now=240, lease=30) is None
+    retried = store.claim(now=250, lease=30)
     assert (retried.id, retried.attempts) == (first.id, 1)
     store.bury(retried.id, "the callback answered 500", now=300)
     (letter,) = store.dead_letters(10)

@@ -222,6 +222,10 @@ def test_deliveries_follow_their_owners_rights(start_triggers, make_app, extensi
     try:
         made = {name: subscribe(gw, "Owned", "added", receivers[name].url, headers[name])
                 for name in owners}
+        comments = requests.post(gw.url("$triggers/Owned/webhooks/commented"), timeout=30,
+                                 json={"callbackUrl": receivers["keeper"].url},
+                                 headers=headers["keeper"])  # no GET on Comments
+        assert "GET on Comments" in comments.json()["error"]["message"]
         mine = requests.get(gw.url("$triggers/webhooks"), headers=headers["keeper"], timeout=30)
         assert [s["Owner"] for s in mine.json()["value"]] == ["keeper"]
         every = requests.get(gw.url("$triggers/webhooks"), headers=gw.auth, timeout=30)

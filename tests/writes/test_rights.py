@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from tests.security.narrow import users
+from tests.triggers.test_webhooks import PROCESS
 from tests.writes.conftest import call, error, ok
 
 CUSTOMER = {"code": {"type": "SINGLE_LINE_TEXT", "code": "code", "label": "Code",
@@ -14,13 +15,6 @@ CUSTOMER = {"code": {"type": "SINGLE_LINE_TEXT", "code": "code", "label": "Code"
             "name": {"type": "SINGLE_LINE_TEXT", "code": "name", "label": "Name"}}
 TICKET = {"title": {"type": "SINGLE_LINE_TEXT", "code": "title", "label": "Title"},
           "docs": {"type": "FILE", "code": "docs", "label": "Docs"}}
-PROCESS = {
-    "enable": True,
-    "states": {name: {"name": name, "index": str(i), "assignee": {"type": "ONE", "entities": [
-        {"entity": {"type": "USER", "code": "admin"}, "includeSubs": False}]}}
-        for i, name in enumerate(("Open", "Doing"))},
-    "actions": [{"name": "Start", "from": "Open", "to": "Doing", "filterCond": ""}],
-}
 RIGHTS = {"putter": "GET,PUT:RCustomers",
           "poster": "GET,POST:RTickets",
           "commenter": "GET,POST,DELETE:Comments,RCustomers"}
