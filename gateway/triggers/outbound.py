@@ -1,10 +1,13 @@
 """Calling subscribers' callbacks without becoming a way into the gateway's own network.
 
-A callback URL names a host; the gateway resolves it, refuses it unless every address it
-resolves to is a public unicast one (not loopback, private, unique-local, link-local,
-multicast, unspecified, reserved or documentation; IPv4-mapped addresses are read as IPv4),
-and then connects to that checked address itself, so a DNS answer that changes between the
-check and the connection (DNS rebinding) cannot redirect it. Numeric spellings that resolvers
+A callback URL names a host. When subscribing, the URL's form is checked and an address (or a
+``localhost`` name) written in it must be public; no DNS is asked, so a subscription cannot be
+made to wait on a slow resolver. Before each delivery the host is resolved (within the
+attempt's deadline), refused unless every address it resolves to is a public unicast one (not
+loopback, private, unique-local, link-local, multicast, unspecified, reserved or
+documentation; IPv4-mapped addresses are read as IPv4), and the gateway connects to that
+checked address itself, so a DNS answer that changes between the check and the connection
+(DNS rebinding) cannot redirect it. Numeric spellings that resolvers
 accept but that are not plain addresses (``0x7f000001``, ``2130706433``, ``127.1``, ``0177.0.0.1``)
 and URLs with user info are refused outright. ``[Triggers] CallbackAllowedIPs`` lists the
 internal addresses callbacks may deliberately reach.
@@ -82,27 +85,53 @@ def _inet_aton(host: str) -> bool:
 class CallbackPolicy:
     allowed: AddressList  # internal addresses callbacks may reach all the same
 
-    def check(self, url: str) -> tuple[Callback, Address]:
-        """The callback and the address to connect to; ``CallbackRefused`` when any address
-        its host resolves to is not public (nor allowed)."""
+    def check_form(self, url: str) -> Callback:
+        """What can be checked without DNS: the URL's form and a host that is an address or
+        a ``localhost`` name."""
         callback = Callback.parse(url)
-        addresses = _resolve(callback.host, callback.port)
+        name = callback.host.rstrip(".").lower()
+        if name == "localhost" or name.endswith(".localhost"):  # loopback by RFC 6761
+            raise CallbackRefused(f"'{callback.host}' is this machine")
+        address = parse_address(callback.host)
+        if address is not None:
+            self._check(address)
+        return callback
+
+    def check(self, url: str, timeout: float) -> tuple[Callback, Address]:
+        """The callback and the address to connect to; ``CallbackRefused`` when any address
+        its host resolves to (within ``timeout`` seconds) is not public (nor allowed)."""
+        callback = self.check_form(url)
+        addresses = _resolve(callback.host, callback.port, timeout)
         for address in addresses:
-            if address not in self.allowed and not _public(address):
-                raise CallbackRefused(f"its host resolves to {address}, an address the gateway "
-                                      "does not call ([Triggers] CallbackAllowedIPs)")
+            self._check(address)
         return callback, addresses[0]
 
+    def _check(self, address: Address) -> None:
+        if address not in self.allowed and not _public(address):
+            raise CallbackRefused(f"its host is {address}, an address the gateway does not "
+                                  "call ([Triggers] CallbackAllowedIPs)")
 
-def _resolve(host: str, port: int) -> list[Address]:
-    try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        raise CallbackRefused(f"its host '{host}' cannot be resolved") from None
+
+def _resolve(host: str, port: int, timeout: float) -> list[Address]:
+    """The host's addresses; the resolver, which has no timeout of its own, runs in a thread
+    of its own so that a slow one cannot hold the delivery beyond ``timeout``."""
+    result: list[list[tuple]] = []
+    lookup = threading.Thread(target=lambda: result.append(_getaddrinfo(host, port)),
+                              daemon=True)
+    lookup.start()
+    lookup.join(timeout)
+    found = result[0] if result else []
     addresses = [parse_address(str(info[4][0])) for info in found]
     if not addresses or None in addresses:
         raise CallbackRefused(f"its host '{host}' cannot be resolved")
     return list(dict.fromkeys(a for a in addresses if a is not None))
+
+
+def _getaddrinfo(host: str, port: int) -> list[tuple]:
+    try:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return []
 
 
 def _public(address: Address) -> bool:

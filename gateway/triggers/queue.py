@@ -123,7 +123,8 @@ class DeliveryWorker:
     def _attempt(self, delivery: Delivery) -> str | None:
         """Why the attempt failed; None when the callback answered 2xx."""
         try:
-            callback, address = self._policy.check(delivery.callback)
+            callback, address = self._policy.check(delivery.callback,
+                                                   self._config.delivery_timeout)
             answer = outbound.post(callback, address, delivery.body, _HEADERS,
                                    deadline=self._config.delivery_timeout,
                                    max_answer=self._config.max_answer_bytes)

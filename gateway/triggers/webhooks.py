@@ -34,7 +34,7 @@ def _callback(ctx: Triggers, value: object) -> str:
         raise bad_request(f"callbackUrl must be a URL of at most {MAX_CALLBACK} characters.",
                           "callbackUrl")
     try:
-        CallbackPolicy(ctx.config.callback_allowed).check(value)
+        CallbackPolicy(ctx.config.callback_allowed).check_form(value)
     except CallbackRefused as exc:
         raise bad_request(f"callbackUrl is refused: {exc}.", "callbackUrl") from None
     return value
