@@ -48,7 +48,12 @@ class Callback:
 
     @classmethod
     def parse(cls, url: str) -> Callback:
-        parts = urlsplit(url)
+        if any(ch.isspace() or not ch.isprintable() for ch in url):
+            raise CallbackRefused("it must not contain spaces or control characters")
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            raise CallbackRefused("it is not a URL") from None
         if parts.scheme not in _PORTS or not parts.hostname:
             raise CallbackRefused("it must be an http(s) URL with a host")
         if parts.username is not None or parts.password is not None:
@@ -57,7 +62,10 @@ class Callback:
             port = parts.port or _PORTS[parts.scheme]
         except ValueError:
             raise CallbackRefused("its port is not a number from 0 to 65535") from None
-        host = parts.hostname
+        try:  # an internationalized name as DNS and the Host header carry it
+            host = parts.hostname.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise CallbackRefused(f"'{parts.hostname}' is not a host name") from None
         _check_spelling(host)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         return cls(parts.scheme, host, port, target)

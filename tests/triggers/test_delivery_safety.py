@@ -32,7 +32,8 @@ REFUSED = ("http://127.0.0.1:1/", "http://169.254.169.254/latest/meta-data/iam",
            "http://[fc00::1]/", "http://[fe80::1]/", "http://224.0.0.1/", "http://0.0.0.0/",
            "http://[::]/", "http://[::ffff:127.0.0.1]/", "http://0x7f000001/",
            "http://2130706433/", "http://127.1/", "http://0177.0.0.1/",
-           "http://user:pass@127.0.0.1:2/x", "http://localhost:8080/", "https://10.1.2.3/")
+           "http://user:pass@127.0.0.1:2/x", "http://localhost:8080/", "https://10.1.2.3/",
+           "http://[0:0:0:0:0:ffff:7f00:1]/", "http://[::1", "http://cb.example/a\r\nX: y")
 
 
 @pytest.fixture()
