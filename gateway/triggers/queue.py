@@ -34,6 +34,7 @@ from .store import Delivery, DeliveryQueue
 
 log = logging.getLogger("gateway.triggers")
 IDLE_CHECK = 1.0  # seconds: how often an idle worker looks for work queued by another process
+BUSY_HOST_WAIT = 1.0  # seconds a notification for a host using its share of threads waits
 _HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 # Why the owner of a delivery's subscription may not receive it now (None: it may).
 OwnerCheck = Callable[[Delivery], str | None]
@@ -103,22 +104,31 @@ class DeliveryWorker:
             self._queue.bury(delivery.id, f"suspended: {refusal}", self._clock())
             return
         host = _host(delivery.callback)
-        with self._wake:
-            busy = self._busy[host] >= self._per_host
-            if not busy:
-                self._busy[host] += 1
-        if busy:  # not an attempt: back in the queue for a moment
-            self._queue.postpone(delivery.id, self._clock() + min(1.0, self._lease))
+        if not self._take(host):  # not an attempt: back in the queue for a moment
+            self._queue.postpone(delivery.id, self._clock() + BUSY_HOST_WAIT)
             return
         try:
             error = self._attempt(delivery)
         finally:
-            with self._wake:
-                self._busy[host] -= 1
+            self._give(host)
         if error is None:
             self._queue.delivered(delivery.id)
         else:
             self._failed(delivery, error)
+
+    def _take(self, host: str) -> bool:
+        """A thread for ``host``, unless it has its share already."""
+        with self._wake:
+            if self._busy[host] >= self._per_host:
+                return False
+            self._busy[host] += 1
+            return True
+
+    def _give(self, host: str) -> None:
+        with self._wake:
+            self._busy[host] -= 1
+            if not self._busy[host]:
+                del self._busy[host]
 
     def _attempt(self, delivery: Delivery) -> str | None:
         """Why the attempt failed; None when the callback answered 2xx."""
