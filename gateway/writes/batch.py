@@ -174,8 +174,6 @@ def _alone(req: WriteRequest, entry: Entry, done: Mapping[str, Reply],
         if urlsplit(entry.url).path.rstrip("/").rpartition("/")[2] == "$batch":
             raise bad_request("A batch cannot contain another $batch.", entry.id)
         path, query = _target(req, entry.url, done)
-        if path.rpartition("/")[2] == "$batch":
-            raise bad_request("A $batch cannot contain a $batch.", entry.id)
     except ODataError as error:
         return error_reply(error)
     headers = {name: request.headers[name] for name in _PASSED_HEADERS if name in request.headers}

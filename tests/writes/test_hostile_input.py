@@ -76,7 +76,7 @@ def test_batch_inside_batch(gw):
         "requests": [{"id": "1", "method": "GET", "url": SET}]}}]}
     response = ok(call(gw, "POST", "$batch", once))["responses"][0]
     assert response["status"] == 400
-    assert "cannot contain a $batch" in json.dumps(response["body"])
+    assert "cannot contain another $batch" in json.dumps(response["body"])
 
 
 def sent(gw) -> int:
