@@ -20,10 +20,7 @@ from collections.abc import Hashable, Iterable
 from itertools import chain, count, groupby
 from typing import TypeVar
 
-MAX_LENGTH = 128
-
-_START_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nl"})
-_PART_CATEGORIES = _START_CATEGORIES | {"Nd", "Mn", "Mc", "Pc", "Cf"}
+from ..odata.identifiers import MAX_LENGTH, PART_CATEGORIES, START_CATEGORIES
 
 # Names the service itself uses for entity sets and the shared types of the `Kintone` schema.
 # `$metadata`, `$batch` ... can never clash: `$` is not an identifier character.
@@ -47,11 +44,11 @@ def is_identifier(name: str) -> bool:
 
 
 def _can_start(ch: str) -> bool:
-    return ch == "_" or unicodedata.category(ch) in _START_CATEGORIES
+    return ch == "_" or unicodedata.category(ch) in START_CATEGORIES
 
 
 def _can_continue(ch: str) -> bool:
-    return unicodedata.category(ch) in _PART_CATEGORIES
+    return unicodedata.category(ch) in PART_CATEGORIES
 
 
 def _pieces(text: str) -> list[str]:

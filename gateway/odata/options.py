@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 from odata_query import ast
 
 from .errors import bad_request, not_acceptable, not_implemented
+from .identifiers import IDENTIFIER
 from .syntax import (
     balanced,
     check_orderby_item,
@@ -27,9 +28,11 @@ from .syntax import (
 SUPPORTED = {"$filter", "$select", "$orderby", "$top", "$skip", "$count", "$skiptoken", "$format"}
 UNSUPPORTED = {"$expand", "$search", "$apply", "$compute", "$levels", "$index", "$schemaversion",
                "$deltatoken", "$id"}
-_IDENTIFIER = r"[^\W\d][\w]*"
 _RAW_SEARCH_INVALID = re.compile(r"[#;]")
-_ORDER_ITEM = re.compile(rf"\s*({_IDENTIFIER}(?:/{_IDENTIFIER})*)(?:\s+(asc|desc))?\s*", re.I)
+_BROKEN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_BEFORE_OFFSET = re.compile(r"\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?$")
+_OFFSET = re.compile(r"\d\d:\d\d")
+_ORDER_ITEM = re.compile(rf"\s*({IDENTIFIER}(?:/{IDENTIFIER})*)(?:\s+(asc|desc))?\s*", re.I)
 
 
 @dataclass(frozen=True)
@@ -51,22 +54,45 @@ class QueryOptions:
 
 
 def split_query(raw: str) -> list[tuple[str, str]]:
-    """``(name, value)`` pairs of a raw query string.
-
-    Unlike form decoding, ``+`` stays a literal plus: OData clients encode a space as ``%20``
-    and a plus as ``%2B`` or, carelessly, as a raw ``+`` meaning plus.
-    """
+    """``(name, value)`` pairs of a raw query string, percent-decoded (see ``decode``)."""
     pairs = []
     for part in raw.split("&"):
         if not part:
             continue
-        name, equals, value = part.partition("=")
-        if not equals and unquote(name).startswith("$"):
-            raise bad_request(f"The query option '{unquote(name)}' has no value.", unquote(name))
-        if unquote(name).lower() == "$search" and _RAW_SEARCH_INVALID.search(value):
+        raw_name, equals, value = part.partition("=")
+        name = decode(raw_name)
+        if not equals and name.startswith("$"):
+            raise bad_request(f"The query option '{name}' has no value.", name)
+        if name.lower() == "$search" and _RAW_SEARCH_INVALID.search(value):
             raise bad_request("$search: '#' and ';' must be percent-encoded.", "$search")
-        pairs.append((unquote(name), unquote(value)))
+        pairs.append((name, decode(value)))
     return pairs
+
+
+def decode(text: str) -> str:
+    """One percent-encoded query component, decoded as web frameworks do, offsets kept.
+
+    ``%2B`` is always a plus; a raw ``+`` is a space (``requests``, ``httpx`` and HTML forms
+    encode spaces so), except right after a time of day and before ``hh:mm``, where it can only
+    be a date-time offset (``2024-01-01T09:00:00+09:00``). Percent-escapes must be complete and
+    spell UTF-8 (400 otherwise).
+    """
+    try:
+        pieces = [_strict_unquote(piece) for piece in text.split("+")]
+    except ValueError:
+        raise bad_request(f"The query string is not valid percent-encoded UTF-8: '{text}'."
+                          ) from None
+    out = pieces[0]
+    for piece in pieces[1:]:
+        offset = _BEFORE_OFFSET.search(out) and _OFFSET.match(piece)
+        out += ("+" if offset else " ") + piece
+    return out
+
+
+def _strict_unquote(text: str) -> str:
+    if _BROKEN_ESCAPE.search(text):
+        raise ValueError(text)
+    return unquote_to_bytes(text).decode("utf-8")
 
 
 def parse_options(args: Iterable[tuple[str, str]]) -> QueryOptions:

@@ -13,7 +13,9 @@ from odata_query import ast
 from odata_query.exceptions import ODataException
 from odata_query.grammar import ODataLexer, ODataParser
 
+from . import identifiers
 from .errors import ODataError, bad_request, not_implemented
+from .identifiers import IDENTIFIER, QUALIFIED
 
 # Valid OData constructs the gateway answers with 501: (pattern, description).
 UNSUPPORTED: tuple[tuple[re.Pattern, str], ...] = tuple(
@@ -40,9 +42,15 @@ UNSUPPORTED: tuple[tuple[re.Pattern, str], ...] = tuple(
 
 class _Lexer(ODataLexer):
     """odata-query's lexer, reading a TimeOfDay's seconds as optional (``09:30``), as the OData
-    ABNF does (``timeOfDayValue``): its own pattern makes them required by a typo."""
+    ABNF does (``timeOfDayValue``): its own pattern makes them required by a typo. Identifiers
+    follow the ABNF too (Unicode letters first, ``優先度``): its own pattern is ASCII-first."""
 
     tokens = ODataLexer.tokens
+
+    # Not the bare name QUALIFIED: sly's class body reads upper-case names as token names.
+    @_(identifiers.QUALIFIED)  # noqa: F821 (sly's class body has _)
+    def ODATA_IDENTIFIER(self, t):
+        return ODataLexer.ODATA_IDENTIFIER(self, t)
 
     @_(r"(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,12})?)?")  # noqa: F821 (sly's class body has _)
     def TIME(self, t):
@@ -59,9 +67,9 @@ _QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
 _DIRECTION = re.compile(r"\s+(asc|desc)\s*$", re.I)
 # Valid $select items the gateway does not implement: type casts, actions, nested options,
 # annotations (``Model.Type/Prop``, ``Address($select=Street)``, ``@Core.Messages``, ``Model.*``).
-_SEGMENT = r"@?[^\W\d][\w.]*(?:\*|\(.*\))?"
+_SEGMENT = rf"@?{QUALIFIED}\.?(?:\*|\(.*\))?"
 _QUALIFIED_SELECT = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT})*")
-_SIMPLE_PATH = re.compile(r"[^\W\d]\w*(?:/[^\W\d]\w*)*")
+_SIMPLE_PATH = re.compile(rf"{IDENTIFIER}(?:/{IDENTIFIER})*")
 
 
 def parse_filter(text: str) -> ast._Node:

@@ -14,11 +14,12 @@ from typing import Any, Literal
 
 from ..model import EntityType, edm
 from ..odata.errors import bad_request, not_found, not_implemented
+from ..odata.identifiers import IDENTIFIER
 
 Kind = Literal["service", "metadata", "collection", "count", "entity", "property", "value"]
 
 _SEGMENT = re.compile(r"(?:[^/']|'(?:[^']|'')*')+")
-_SET_AND_KEY = re.compile(r"([^\W\d]\w*)(?:\((.*)\))?", re.S)
+_SET_AND_KEY = re.compile(rf"({IDENTIFIER})(?:\((.*)\))?", re.S)
 _PART = re.compile(r"(?:[^,']|'(?:[^']|'')*')+")
 _INTEGER = re.compile(r"-?\d+")
 _UNSUPPORTED_SEGMENTS = ("$batch", "$ref", "$entity", "$crossjoin", "$all", "$each", "$filter")

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, request, stream_with_context
 
 from ..model import EntitySet, Model
 from ..odata import media, metadata, payload
-from ..odata.errors import not_found
+from ..odata.errors import bad_request, not_found
 from ..odata.options import QueryOptions, parse_options, split_query
 from ..security import require
 from ..service import CollectionQuery, Page
@@ -37,7 +37,7 @@ class ODataRequest:
     @classmethod
     def current(cls, path: str) -> ODataRequest:
         resource = parse_path(path)
-        raw_query = request.query_string.decode("utf-8", "replace")
+        raw_query = _raw_query()
         root = links.service_root(gateway().settings, request.host_url, resource)
         return cls(resource, raw_query, split_query(raw_query), root)
 
@@ -53,6 +53,13 @@ class ODataRequest:
         entity_set = model.entity_set(self.resource.entity_set or "")
         require(request.method, entity_set.name)
         return entity_set
+
+
+def _raw_query() -> str:
+    try:
+        return request.query_string.decode("utf-8")
+    except UnicodeDecodeError:
+        raise bad_request("The query string is not valid UTF-8.") from None
 
 
 @blueprint.get("/api.rsc", defaults={"path": ""}, strict_slashes=False)

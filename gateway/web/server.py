@@ -5,6 +5,7 @@ Production deployments run the WSGI app under gunicorn instead.
 
 from __future__ import annotations
 
+import re
 import threading
 
 from flask import Flask
@@ -12,8 +13,24 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from ..security.hardening import BannerlessHandler
 
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
 
-class _QuietHandler(BannerlessHandler):
+
+class _Handler(BannerlessHandler):
+    """Reads raw UTF-8 in a request line as if percent-encoded, as browsers send it.
+
+    Python's ``http.server`` splits the request line on every Unicode space, which its
+    Latin-1 reading of UTF-8 bytes contains (``\x85`` in ``優``): it would answer an HTML "Bad
+    request syntax" page. Percent-encoded, a byte sequence that is not UTF-8 still gets the
+    gateway's OData error."""
+
+    def parse_request(self) -> bool:
+        self.raw_requestline = _NON_ASCII.sub(lambda m: b"%%%02X" % m[0][0],
+                                              self.raw_requestline)
+        return super().parse_request()
+
+
+class _QuietHandler(_Handler):
     def log_request(self, *args, **kwargs) -> None:  # the audit log has every request
         pass
 
@@ -23,7 +40,7 @@ class WebServer:
 
     def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0,
                  *, quiet: bool = True) -> None:
-        handler = _QuietHandler if quiet else BannerlessHandler
+        handler = _QuietHandler if quiet else _Handler
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=handler
         )

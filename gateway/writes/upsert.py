@@ -21,6 +21,7 @@ from typing import Any
 from ..kintone.models import RecordRef
 from ..model import EntitySet, EntityType, Property
 from ..odata.errors import bad_request
+from ..odata.identifiers import IDENTIFIER
 from ..security import require
 from .context import Writes
 from .exchange import Reply, WriteRequest
@@ -30,7 +31,7 @@ from .shaping import written
 from .values import read_only_reason, to_record, to_value
 
 _KEY_TYPES = frozenset({"SINGLE_LINE_TEXT", "NUMBER"})
-_ASSIGNMENT = re.compile(r"\s*([^\W\d]\w*)\s*=\s*(.*?)\s*", re.S)
+_ASSIGNMENT = re.compile(rf"\s*({IDENTIFIER})\s*=\s*(.*?)\s*", re.S)
 _QUOTED = re.compile(r"'((?:[^']|'')*)'", re.S)
 
 

@@ -17,7 +17,8 @@ import requests
 from flask import Flask
 
 from gateway.kintone import KintoneClient, RetryPolicy
-from gateway.sandbox import SandboxServer
+from gateway.sandbox import Sandbox, SandboxServer
+from gateway.sandbox.demo import DEMO_LOGIN, DEMO_PASSWORD, seed_demo
 from gateway.security import add_user
 from gateway.settings import (
     AuthScheme,
@@ -121,6 +122,24 @@ def start_gateway(server: SandboxServer) -> Iterator[Callable[..., Gateway]]:
     yield start
     for gw in running:
         gw.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_server() -> Iterator[SandboxServer]:
+    """A sandbox of its own holding the demo's apps and records (seeding takes ~10 s)."""
+    sandbox = Sandbox()
+    seed_demo(sandbox)
+    server = SandboxServer(sandbox).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo(start_gateway, demo_server: SandboxServer) -> Gateway:
+    """A gateway in front of the demo data, as its demo user."""
+    settings = replace(kintone_settings(demo_server.url), user=DEMO_LOGIN,
+                       password=Secret(DEMO_PASSWORD))
+    return start_gateway([], kintone=settings)
 
 
 @pytest.fixture(scope="session")

@@ -3,36 +3,18 @@ it reflects $metadata, queries, filters and follows the next links to the end of
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
-
 import pytest
 from odata import ODataService
 from requests.auth import HTTPBasicAuth
 
-from gateway.sandbox import Sandbox, SandboxServer
-from gateway.sandbox.demo import CUSTOMER_COUNT, DEMO_LOGIN, DEMO_PASSWORD, ORDER_COUNT, seed_demo
-from gateway.settings import Secret
-from tests.gateway.conftest import kintone_settings
+from gateway.sandbox.demo import CUSTOMER_COUNT, ORDER_COUNT
 
 
 @pytest.fixture(scope="module")
-def demo_server() -> Iterator[SandboxServer]:
-    sandbox = Sandbox()
-    seed_demo(sandbox)
-    server = SandboxServer(sandbox).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def service(start_gateway, demo_server) -> ODataService:
-    settings = replace(kintone_settings(demo_server.url), user=DEMO_LOGIN,
-                       password=Secret(DEMO_PASSWORD))
-    gw = start_gateway([], kintone=settings)
+def service(demo) -> ODataService:
     # Basic user:authtoken, as BI tools send the gateway's credentials.
-    return ODataService(gw.root + "/", reflect_entities=True, quiet_progress=True,
-                        auth=HTTPBasicAuth("test", gw.token))
+    return ODataService(demo.root + "/", reflect_entities=True, quiet_progress=True,
+                        auth=HTTPBasicAuth("test", demo.token))
 
 
 def test_reflects_every_demo_set(service):

@@ -56,7 +56,7 @@ def test_a_residual_is_checked_in_the_gateway_after_kintone_narrowed(people):
 def test_literals_with_quotes_and_a_raw_plus(people):
     body = people.json("PEOPLE", params={"$filter": "name eq 'Dan \"D\" O''Neil'"})
     assert names(body) == ['Dan "D" O\'Neil']
-    raw = requests.get(f"{people.url('PEOPLE')}?$filter=name%20eq%20'Eri+Fumi'",
+    raw = requests.get(f"{people.url('PEOPLE')}?$filter=name%20eq%20'Eri%2BFumi'",
                        headers=people.auth, timeout=30)
     assert names(raw.json()) == ["Eri+Fumi"]
 
