@@ -1,9 +1,10 @@
 """Content negotiation: the representation a request gets, or 406 Not Acceptable.
 
 Data (service document, feeds, entities, properties) is served as OData JSON only, ``$metadata``
-as CSDL XML (or CSDL JSON when asked for), ``/$value`` as ``text/plain``. ``$format`` overrides
-``Accept``, as OData asks. ``Accept`` is read per RFC 9110: the most specific media range that
-matches a representation gives its quality, ``q=0`` rules it out, ties go to our preference.
+as CSDL XML (or CSDL JSON when asked for), ``/$count`` and ``/$value`` as ``text/plain``.
+``$format`` overrides ``Accept``, as OData asks. ``Accept`` is read per RFC 9110: the most
+specific media range that matches a representation gives its quality, ``q=0`` rules it out,
+ties go to our preference.
 Format parameters we do not know (OData v3's ``odata=minimalmetadata`` in Power Query's header,
 ``odata.include-annotations`` ...) are ignored rather than failing the request.
 """
@@ -112,9 +113,15 @@ def negotiate_metadata(accept: str | None, format_option: str | None = None) -> 
 
 
 def negotiate_text(accept: str | None) -> str:
-    """The Content-Type of a raw ``/$value``."""
-    if _best(_requested(accept, None), [(TEXT_PLAIN, {"charset": "utf-8"})]) is None:
-        raise not_acceptable("A raw value is only available as text/plain.")
+    """The Content-Type of ``/$count`` and a raw ``/$value``: always ``text/plain``.
+
+    A client asking only for JSON gets it too, as common OData servers answer: OData clients
+    send their usual ``Accept: application/json`` there (python-odata's ``count()``) and read the
+    number from the text. 406 only when Accept rules out both.
+    """
+    ranges = _requested(accept, None)
+    if _best(ranges, [(TEXT_PLAIN, {"charset": "utf-8"}), (JSON, {})]) is None:
+        raise not_acceptable("A count or raw value is only available as text/plain.")
     return TEXT
 
 

@@ -43,3 +43,12 @@ def test_one_entity_by_key(service):
     customers = service.entities["CUSTOMERS"]
     customer = service.query(customers).get(42)
     assert customer.Id == 42 and customer.customer_code
+
+
+def test_counts_with_its_json_accept_header(service, demo):
+    orders = service.entities["ORDERS"]
+    assert service.query(orders).count() == ORDER_COUNT
+    assert service.query(orders).filter(orders.quantity >= 5).count() == len(
+        list(service.query(orders).filter(orders.quantity >= 5)))
+    refused = demo.get("ORDERS/$count", headers={"Accept": "application/xml"})
+    assert refused.status_code == 406 and refused.json()["error"]["code"]

@@ -91,7 +91,7 @@ def raw_get(gw, target: bytes) -> tuple[str, dict[str, str], bytes]:
 
 
 def test_raw_utf8_in_a_url_is_read_as_percent_encoded(gw):
-    status, headers, body = raw_get(
+    status, _, body = raw_get(
         gw, "/api.rsc/ENCODED?$filter=name eq 'Gen' or name eq '日本'".replace(" ", "%20")
         .encode())
     assert " 200 " in status and b'"Gen"' in body
