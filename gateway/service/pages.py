@@ -6,11 +6,11 @@ would resume after it; ``(None, position)`` for what they read but filtered out 
 residual rejected, a record without comments), so that a page whose Kintone calls reached its
 budget can stop there and resume later with a next link: a filter Kintone cannot evaluate then
 costs at most the budget per page, never a scan of the whole app in one response.
-The page serves at most ``size`` entities and stops at ``$top``; when it
-stops because it is full, ``next_state`` is the last entity's position. Whether more entities
-follow is not known without reading them, and reading them costs a Kintone call, so a full page
-always gets a next link, and the last page of a set whose size is a multiple of the page size
-is empty (allowed by OData, and what other OData services do).
+The page serves at most ``size`` entities and stops at ``$top``; when it stops because it is
+full, ``next_state`` holds the last entity's position (``"at"``). Whether more entities follow is
+not known without reading them, and reading them costs a Kintone call, so a full page always gets
+a next link, and the last page of a set whose size is a multiple of the page size is empty
+(allowed by OData, and what other OData services do).
 """
 
 from __future__ import annotations
@@ -127,7 +127,9 @@ class Page:
 
     def _stop_at(self, position: Position, emitted: int, skip: int = 0) -> None:
         """``skip``: entities the next page still skips first."""
-        self.next_state = {**position, "n": self._window.served + emitted}
+        # The source's position apart: its keys are its own ("c" is a comment's number there,
+        # the total count in a skiptoken).
+        self.next_state = {"at": position, "n": self._window.served + emitted}
         if skip:
             self.next_state["s"] = skip
 

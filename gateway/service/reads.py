@@ -76,7 +76,7 @@ class Reader:
         count = None
         if options.count:
             count = state["c"] if state and "c" in state else source.count()
-        items, window = source.read(state, window)
+        items, window = source.read(state["at"] if state else None, window)
         return TokenPage(items, window, count, self._tokens, query.fingerprint, spent)
 
     def count(self, model: Model, entity_set: EntitySet, options: QueryOptions) -> int:
