@@ -48,6 +48,6 @@ def test_every_comment_at_every_page_size(commented, page_size, count):
 
 def test_the_demo_support_app_at_page_size_100_with_count(demo):
     app = demo.json("Apps", params={"$filter": "Code eq 'SUPPORT'"})["value"][0]["Id"]
-    with_count, counts = read_all(demo, app, 100, True)
-    without, _ = read_all(demo, app, 100, False)
-    assert with_count == without and counts[0] == len(without) > 1000
+    texts, counts = read_all(demo, app, 100, True)
+    # The count is a separate full scan: every comment it saw must be on the pages.
+    assert len(texts) == counts[0] > 1000
