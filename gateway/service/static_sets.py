@@ -4,6 +4,11 @@
 Kintone reads comments per record only, so a ``Comments`` query must name its app with
 ``AppId eq N`` (optionally one record with ``RecordId eq M``), as CData's Kintone provider and the
 Power Automate flows built on it do. The rest of the filter is checked in the gateway.
+
+Without any ``$filter`` (Power BI's navigator previews every set of the service document so),
+``Comments`` is a bounded preview: the comments of the ``PREVIEW_RECORDS`` newest records (highest
+ids) of the first exposed app (lowest app id), one Kintone call for the ids and one per record
+and ten comments. A ``$filter`` that does not name the app is still a 400.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from ..odata.translate import FilterPlan
 from ..security import require
 from .entities import ID, orderable, project, static_entity
 from .pages import Item, Position, Window, count_all
+
+PREVIEW_RECORDS = 10
 
 
 @dataclass(frozen=True)
@@ -83,18 +90,33 @@ class CommentSource:
     plan: FilterPlan
     names: tuple[str, ...]
     app: int
-    record: int | None = None
+    records: tuple[int, ...] | None = None  # None: every record of the app, by id
 
     @classmethod
     def for_filter(cls, client: KintoneClient, model: Model, entity_set: EntitySet,
                    plan: FilterPlan, names: tuple[str, ...]) -> CommentSource:
         tree = plan.residual
-        app = _equals(tree, "AppId") if tree is not None else None
+        if tree is None:
+            return cls._preview(client, model, entity_set, names)
+        app = _equals(tree, "AppId")
         if app is None:
             raise bad_request("Comments need the app in the filter: $filter=AppId eq <app id> "
                               "(and optionally RecordId eq <record id>).", "$filter")
         _check_exposed(model, app)
-        return cls(client, entity_set, plan, names, app, _equals(tree, "RecordId"))
+        record = _equals(tree, "RecordId")
+        return cls(client, entity_set, plan, names, app, None if record is None else (record,))
+
+    @classmethod
+    def _preview(cls, client: KintoneClient, model: Model, entity_set: EntitySet,
+                 names: tuple[str, ...]) -> CommentSource:
+        apps = sorted(s.app_id for s in model.entity_sets.values()
+                      if s.kind == "records" and s.app_id is not None)
+        if not apps:
+            return cls(client, entity_set, FilterPlan("", None), names, 0, ())
+        newest = client.get_records(apps[0], f"order by {ID} desc limit {PREVIEW_RECORDS}",
+                                    [ID]).records
+        ids = sorted(int(record[ID]["value"]) for record in newest)
+        return cls(client, entity_set, FilterPlan("", None), names, apps[0], tuple(ids))
 
     @classmethod
     def for_app(cls, client: KintoneClient, model: Model, entity_set: EntitySet,
@@ -128,9 +150,8 @@ class CommentSource:
                 yield None, {"id": record_id + 1, "c": 0}  # read: a page may stop here
 
     def _record_ids(self, after: int | None) -> Iterator[int]:
-        if self.record is not None:
-            if after is None or self.record > after:
-                yield self.record
+        if self.records is not None:
+            yield from (record for record in self.records if after is None or record > after)
             return
         records = iter_records(self.client, self.app, fields=[ID], start_after_id=after)
         with closing(records):

@@ -72,7 +72,7 @@ def test_comment_by_key(gw, apps):
 
 
 def test_comments_need_an_exposed_app_in_the_filter(gw):
-    for query in ({}, {"$filter": "RecordId eq 1"}, {"$filter": "AppId gt 1"},
+    for query in ({"$filter": "RecordId eq 1"}, {"$filter": "AppId gt 1"},
                   {"$filter": "AppId eq 1 or RecordId eq 1"}):
         response = gw.get("Comments", params=query)
         assert response.status_code == 400, query

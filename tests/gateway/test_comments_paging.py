@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.service.static_sets import PREVIEW_RECORDS
 from tests.gateway.conftest import follow, values
 
 PER_RECORD = [3, 0, 1, 12, 0, 2, 5, 11]  # comments on records 1..8 (Kintone pages by 10)
@@ -51,3 +52,22 @@ def test_the_demo_support_app_at_page_size_100_with_count(demo):
     texts, counts = read_all(demo, app, 100, True)
     # The count is a separate full scan: every comment it saw must be on the pages.
     assert len(texts) == counts[0] > 1000
+
+
+def test_unfiltered_comments_preview_the_newest_records_of_the_first_app(commented):
+    gw, app, expected = commented
+    gw.client.queries.clear()
+    body = gw.json("Comments", params={"$count": "true"})
+    newest = [record for record, count in enumerate(PER_RECORD, 1)][-PREVIEW_RECORDS:]
+    wanted = [text for text in expected if int(text.split(".")[0]) in newest]
+    assert [c["Text"].strip() for c in body["value"]] == wanted
+    assert body["@odata.count"] == len(wanted) and "@odata.nextLink" not in body
+    assert {c["AppId"] for c in body["value"]} == {app}
+    assert gw.client.queries[0] == ("records", f"order by $id desc limit {PREVIEW_RECORDS}",
+                                    ["$id"])
+
+
+def test_the_navigator_previews_every_set_of_the_demo_without_an_error(demo):
+    for entry in demo.json()["value"]:
+        response = demo.get(entry["url"], params={"$top": "5"})
+        assert response.status_code == 200, (entry["url"], response.text)
