@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from gateway.model import ComplexType, EntitySet, EntityType, Model, Property, edm
@@ -73,12 +73,19 @@ TERMS = (
 # naming must never hand these out, or the document would define a name twice.
 RESERVED_SCHEMA_NAMES = frozenset({CONTAINER, *(term.name for term in TERMS)})
 
-AnnotationValue = str | bool | int | tuple[str, ...] | Mapping[str, bool]
+@dataclass(frozen=True)
+class PropertyPaths:
+    """A collection of ``Edm.PropertyPath`` values (``NonSortableProperties`` ...)."""
+
+    paths: tuple[str, ...]
+
+
+AnnotationValue = str | bool | int | tuple[str, ...] | Mapping[str, bool | PropertyPaths]
 
 
 @dataclass(frozen=True)
 class Annotation:
-    """A term applied to a model element; records only carry Boolean properties here."""
+    """A term applied to a model element; records carry Boolean or property-path properties."""
 
     term: str
     value: AnnotationValue
@@ -93,6 +100,18 @@ class Capabilities:
     """
 
     filter_functions: tuple[str, ...] = ()
+    # What the service restricts, by entity set name and by (type name, property name): the
+    # sorting and filtering Kintone allows, the values it computes (see ``web.capabilities``).
+    set_annotations: Mapping[str, tuple[Annotation, ...]] = field(default_factory=dict)
+    property_annotations: Mapping[tuple[str, str], tuple[Annotation, ...]] = field(
+        default_factory=dict)
+
+    def of_set(self, entity_set: EntitySet) -> tuple[Annotation, ...]:
+        return self.set_annotations.get(entity_set.name, ())
+
+    def of_property(self, structured: ComplexType | EntityType, prop: Property
+                    ) -> tuple[Annotation, ...]:
+        return self.property_annotations.get((structured.name, prop.name), ())
 
 
 # True of every set: what ``options.py`` implements and what it refuses with 501. $filter and
@@ -179,9 +198,9 @@ def csdl_xml(model: Model, capabilities: Capabilities = Capabilities()) -> str:
     for term in TERMS:
         _xml_term(schema, term)
     for complex_type in _by_name(model.complex_types.values()):
-        _xml_structured(schema, "ComplexType", complex_type, model.namespace)
+        _xml_structured(schema, "ComplexType", complex_type, model.namespace, capabilities)
     for entity_type in _by_name(model.entity_types):
-        _xml_structured(schema, "EntityType", entity_type, model.namespace)
+        _xml_structured(schema, "EntityType", entity_type, model.namespace, capabilities)
     _xml_container(schema, model, capabilities)
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, "unicode") + "\n"
@@ -195,7 +214,8 @@ def _xml_term(schema: ET.Element, term: Term) -> None:
 
 
 def _xml_structured(
-    schema: ET.Element, tag: str, structured: ComplexType | EntityType, namespace: str
+    schema: ET.Element, tag: str, structured: ComplexType | EntityType, namespace: str,
+    capabilities: Capabilities,
 ) -> None:
     element = ET.SubElement(schema, tag, {"Name": structured.name})
     if isinstance(structured, EntityType):
@@ -208,7 +228,8 @@ def _xml_structured(
             attributes["Nullable"] = "false"
         attributes.update((name, str(value)) for name, value in _facets(prop).items())
         _xml_annotations(ET.SubElement(element, "Property", attributes),
-                         property_annotations(prop, namespace))
+                         [*property_annotations(prop, namespace),
+                          *capabilities.of_property(structured, prop)])
 
 
 def _xml_container(schema: ET.Element, model: Model, capabilities: Capabilities) -> None:
@@ -217,7 +238,8 @@ def _xml_container(schema: ET.Element, model: Model, capabilities: Capabilities)
         element = ET.SubElement(container, "EntitySet", {
             "Name": entity_set.name, "EntityType": entity_set.entity_type.qualified_name,
         })
-        _xml_annotations(element, entity_set_annotations(model, entity_set))
+        _xml_annotations(element, [*entity_set_annotations(model, entity_set),
+                                   *capabilities.of_set(entity_set)])
     _xml_annotations(container, container_annotations(capabilities))
 
 
@@ -231,10 +253,20 @@ def _xml_annotations(parent: ET.Element, annotations: Iterable[Annotation]) -> N
                 ET.SubElement(collection, "String").text = _xml_text(item)
         elif isinstance(value, Mapping):
             record = ET.SubElement(element, "Record")
-            for name, flag in value.items():
-                ET.SubElement(record, "PropertyValue", {"Property": name, "Bool": _flag(flag)})
+            for name, item in value.items():
+                _xml_property_value(record, name, item)
         else:
             element.set(*_xml_constant(value))
+
+
+def _xml_property_value(record: ET.Element, name: str, value: bool | PropertyPaths) -> None:
+    if isinstance(value, PropertyPaths):
+        collection = ET.SubElement(ET.SubElement(record, "PropertyValue", {"Property": name}),
+                                   "Collection")
+        for path in value.paths:
+            ET.SubElement(collection, "PropertyPath").text = _xml_text(path)
+    else:
+        ET.SubElement(record, "PropertyValue", {"Property": name, "Bool": _flag(value)})
 
 
 def _xml_constant(value: str | bool | int) -> tuple[str, str]:
@@ -257,11 +289,12 @@ def csdl_json(model: Model, capabilities: Capabilities = Capabilities()) -> dict
     ns = model.namespace
     schema: dict[str, Any] = {term.name: _json_term(term) for term in TERMS}
     for complex_type in _by_name(model.complex_types.values()):
-        schema[complex_type.name] = {"$Kind": "ComplexType", **_json_properties(complex_type, ns)}
+        schema[complex_type.name] = {
+            "$Kind": "ComplexType", **_json_properties(complex_type, ns, capabilities)}
     for entity_type in _by_name(model.entity_types):
         schema[entity_type.name] = {
             "$Kind": "EntityType", "$Key": list(entity_type.key),
-            **_json_properties(entity_type, ns),
+            **_json_properties(entity_type, ns, capabilities),
         }
     container: dict[str, Any] = {
         "$Kind": "EntityContainer", **_json_annotations(container_annotations(capabilities))
@@ -269,7 +302,8 @@ def csdl_json(model: Model, capabilities: Capabilities = Capabilities()) -> dict
     for entity_set in _by_name(model.entity_sets.values()):
         container[entity_set.name] = {
             "$Collection": True, "$Type": entity_set.entity_type.qualified_name,
-            **_json_annotations(entity_set_annotations(model, entity_set)),
+            **_json_annotations([*entity_set_annotations(model, entity_set),
+                                 *capabilities.of_set(entity_set)]),
         }
     schema[CONTAINER] = container
     return {
@@ -287,12 +321,17 @@ def _json_term(term: Term) -> dict[str, Any]:
     body: dict[str, Any] = {"$Kind": "Term"}
     if term.type != edm.STRING:
         body["$Type"] = term.type
+    # A Term is nullable unless it says otherwise in XML, not in JSON: say it as the XML does.
+    body["$Nullable"] = True
     body["$AppliesTo"] = term.applies_to.split()
     return {**body, **_json_annotations([Annotation("Core.Description", term.description)])}
 
 
-def _json_properties(structured: ComplexType | EntityType, namespace: str) -> dict[str, Any]:
-    return {prop.name: _json_property(prop, namespace) for prop in structured.properties}
+def _json_properties(structured: ComplexType | EntityType, namespace: str,
+                     capabilities: Capabilities) -> dict[str, Any]:
+    return {prop.name: {**_json_property(prop, namespace),
+                        **_json_annotations(capabilities.of_property(structured, prop))}
+            for prop in structured.properties}
 
 
 def _json_property(prop: Property, namespace: str) -> dict[str, Any]:
@@ -309,11 +348,18 @@ def _json_property(prop: Property, namespace: str) -> dict[str, Any]:
 
 
 def _json_annotations(annotations: Iterable[Annotation]) -> dict[str, Any]:
-    return {
-        f"@{a.term}": list(a.value) if isinstance(a.value, tuple)
-        else dict(a.value) if isinstance(a.value, Mapping) else a.value
-        for a in annotations
-    }
+    return {f"@{a.term}": _json_value(a.value) for a in annotations}
+
+
+def _json_value(value: AnnotationValue | PropertyPaths) -> Any:
+    # Typed paths (Edm.PropertyPath) are plain strings in CSDL JSON; the term's type says so.
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, PropertyPaths):
+        return list(value.paths)
+    if isinstance(value, Mapping):
+        return {name: _json_value(item) for name, item in value.items()}
+    return value
 
 
 # --- Service document ------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from ..kintone import KintoneClient, KintoneNotFound, iter_records
 from ..kintone import query as kq
 from ..kintone.models import Record
 from ..kintone.paging import MAX_PAGE
-from ..model import ComplexType, EntitySet, edm
+from ..model import ComplexType, EntitySet, Property, edm
 from ..odata.errors import not_implemented
 from ..odata.evaluate import matches
 from ..odata.options import OrderItem
@@ -151,10 +151,16 @@ def _sort_code(entity_set: EntitySet, path: str) -> str:
         raise not_implemented(f"Ordering by '{path}' (a part of a property) is not supported.",
                               "$orderby")
     prop = orderable(entity_set, path)
-    if prop.kintone_type not in SORTABLE or prop.kintone_code is None:
+    if not sortable(prop):
         raise not_implemented(f"Kintone cannot sort by '{path}' (field type "
                               f"{prop.kintone_type}).", "$orderby")
     return prop.kintone_code
+
+
+def sortable(prop: Property) -> bool:
+    """Whether Kintone's ``order by`` takes a record property."""
+    return (prop.kintone_type in SORTABLE and prop.kintone_code is not None
+            and not prop.collection and prop.edm_type.startswith("Edm."))
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ from ..odata.errors import bad_request, not_found
 from ..odata.options import QueryOptions, parse_options, split_query
 from ..security import require
 from ..service import CollectionQuery, Page
+from ..writes.exchange import etag
 from . import links
+from .capabilities import capabilities
 from .context import Gateway, gateway
 from .cost import ClientGone
 from .resource import ResourcePath, parse_key, parse_path
@@ -73,19 +75,43 @@ def odata(path: str) -> Response:
 def _service_document(req: ODataRequest, gw: Gateway) -> Response:
     fmt = req.json_format(req.options)
     body = metadata.service_document(gw.described.get(), req.root, metadata=fmt.metadata)
-    return _json(body, fmt)
+    return _conditional(_json(body, fmt))
 
 
 def _metadata(req: ODataRequest, gw: Gateway) -> Response:
     # Only $format matters here, and it may name XML, which data responses refuse.
     formats = [value for name, value in req.pairs if links.option_name(name) == "$format"]
-    content_type = media.negotiate_metadata(request.headers.get("Accept"),
+    content_type = media.negotiate_metadata(_metadata_accept(formats),
                                             formats[0] if formats else None)
     model = gw.described.get()
+    described = capabilities(model)
     if content_type == media.XML:
-        return Response(metadata.csdl_xml(model), content_type=f"{media.XML};charset=utf-8")
-    return Response(payload.dumps(metadata.csdl_json(model)),
-                    content_type=f"{media.JSON};charset=utf-8")
+        response = Response(metadata.csdl_xml(model, described),
+                            content_type=f"{media.XML};charset=utf-8")
+    else:
+        response = Response(payload.dumps(metadata.csdl_json(model, described)),
+                            content_type=f"{media.JSON};charset=utf-8")
+    return _conditional(response)
+
+
+def _metadata_accept(formats: list[str]) -> str | None:
+    """The Accept header $metadata is negotiated with: a 4.0 client (``OData-MaxVersion: 4.0``)
+    cannot read CSDL JSON, which is 4.01, so it gets XML whatever its Accept says."""
+    max_version = request.headers.get("OData-MaxVersion", "").strip()
+    if not formats and max_version in ("4.0", "4"):
+        return media.XML
+    return request.headers.get("Accept")
+
+
+def _conditional(response: Response, etag: str | None = None) -> Response:
+    """The response with an ETag (``etag``, else a hash of the body) and, when the client's
+    ``If-None-Match`` has it, as 304 Not Modified."""
+    if etag is None:
+        response.add_etag()
+    else:
+        response.headers["ETag"] = etag
+    response.headers.add("Vary", "Accept")
+    return response.make_conditional(request)
 
 
 def _collection(req: ODataRequest, gw: Gateway) -> Response:
@@ -174,7 +200,15 @@ def _entity(req: ODataRequest, gw: Gateway) -> Response:
     entity = _find(req, gw, model, entity_set, options)
     body = payload.entity_document(entity_set, entity, metadata=fmt.metadata, base_url=req.root,
                                    select=options.select, ieee754=fmt.ieee754)
-    return _json(body, fmt)
+    return _conditional(_json(body, fmt), _revision_etag(entity_set, entity))
+
+
+def _revision_etag(entity_set: EntitySet, entity: dict) -> str | None:
+    """A record's ETag is its revision, as writes take it in If-Match (None for other sets)."""
+    if entity_set.kind != "records":
+        return None
+    revision = entity.get(entity_set.name_for_code("$revision"))
+    return None if revision is None else etag(revision)
 
 
 def _property(req: ODataRequest, gw: Gateway) -> Response:

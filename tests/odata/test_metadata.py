@@ -271,7 +271,8 @@ def test_csdl_json_mirrors_the_xml(model, app_ids):
             for include in ref["$Include"]} == {"Core", "Capabilities"}
     schema = doc["Kintone"]
     assert schema["FieldCode"] == {
-        "$Kind": "Term", "$AppliesTo": ["Property"], "@Core.Description": TERMS[0].description}
+        "$Kind": "Term", "$Nullable": True, "$AppliesTo": ["Property"],
+        "@Core.Description": TERMS[0].description}
     quotes = schema["Quotes見積"]
     assert quotes["$Kind"] == "EntityType" and quotes["$Key"] == ["Id"]
     assert quotes["Id"] == {"$Type": "Edm.Int64", "@Core.Description": "Record ID",
