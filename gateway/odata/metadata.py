@@ -154,7 +154,7 @@ def entity_set_annotations(model: Model, entity_set: EntitySet) -> list[Annotati
 def container_annotations(capabilities: Capabilities) -> list[Annotation]:
     annotations = [
         Annotation("Core.ODataVersions", "4.0"),
-        Annotation("Capabilities.BatchSupported", False),
+        Annotation("Capabilities.BatchSupported", True),  # JSON and multipart/mixed
     ]
     if capabilities.filter_functions:
         functions = tuple(sorted(set(capabilities.filter_functions)))

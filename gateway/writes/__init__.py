@@ -8,7 +8,7 @@ URLs (under ``/api.rsc/`` and ``/api.rsc/@<authtoken>/``):
 ``PATCH /<Set>(<Id>)``, ``PUT``, ``DELETE``            merge, replace, delete (``If-Match``)
 ``PATCH /<Set>(<Key>='v')``, ``PUT``                   upsert by an alternate key
 ``POST /<Set>/$bulk?mode=..&key=..``                   reverse-ETL load, per-row results
-``POST /$batch``                                       OData JSON batch, atomicity groups
+``POST /$batch``                                       JSON or multipart batch, atomicity groups
 ``POST /<Set>(<Id>)/Kintone.UpdateStatus``             status action
 ``POST /<Set>(<Id>)/Kintone.SetAssignees``             assignees
 ``POST /Comments``, ``DELETE /Comments(AppId=..,RecordId=..,Id=..)``

@@ -1,4 +1,5 @@
-"""``POST /api.rsc/$batch`` in the OData 4.01 JSON batch format.
+"""``POST /api.rsc/$batch`` in the OData 4.01 JSON batch format, and in the 4.0 multipart/mixed
+format (``multipart``: a changeset is an atomicity group, a Content-ID a request id).
 
 ``{"requests": [{"id", "method", "url", "headers"?, "body"?, "atomicityGroup"?,
 "dependsOn"?}]}`` → 200 ``{"responses": [{"id", "status", "headers", "body"?,
@@ -47,7 +48,7 @@ from ..odata.errors import ODataError, bad_request, not_found
 from ..security import IN_BATCH
 from ..settings import Settings
 from ..web import cost
-from . import ops
+from . import multipart, ops
 from .context import Writes
 from .errors import write_error
 from .exchange import Reply, WriteRequest, error_reply
@@ -101,33 +102,40 @@ class Entry:
 
 
 def run(ctx: Writes, req: WriteRequest, *, answer_in_group: Planner) -> Reply:
-    if "multipart/mixed" in req.headers.get("Content-Type", ""):
-        raise ODataError(415, "UnsupportedMediaType", "Only the JSON batch format is "
-                         "supported (Content-Type: application/json).")
     limits = Limits.from_settings(ctx.settings)
-    entries = _entries(req.json_object(), limits.requests)
+    content_type = req.headers.get("Content-Type", "")
+    in_parts = multipart.is_multipart(content_type)
+    body = ({"requests": multipart.requests(req.body, content_type)} if in_parts
+            else req.json_object())
+    entries = _entries(body, limits.requests)
     # Passed to each sub-request: the batch's budget of Kintone calls, and its slot.
     shared = {cost.ENVIRON_KEY: cost.meter(ctx.settings.gateway.max_calls_per_request),
               IN_BATCH: True}
-    room = _Room(limits.reply_bytes)
+    answers = _execute(ctx, req, entries, answer_in_group, shared, _Room(limits.reply_bytes))
+    if in_parts:
+        return multipart.reply(answers)
+    return Reply(200, {"responses": [_response(entry, reply) for entry, reply in answers]},
+                 content_type=media.JSON)
+
+
+def _execute(ctx: Writes, req: WriteRequest, entries: Sequence[Entry], planner: Planner,
+             shared: Mapping[str, Any], room: _Room) -> list[tuple[Entry, Reply]]:
+    """Each entry's reply, in order; the entries of an atomicity group in one bulkRequest."""
     done: dict[str, Reply] = {}  # by request id and by atomicity group id
-    responses: list[dict[str, Any]] = []
-
-    def answered(entry: Entry, reply: Reply) -> None:
-        done[entry.id] = reply
-        responses.append(_response(entry, reply))
-
+    answers: list[tuple[Entry, Reply]] = []
     for group, members in groupby(entries, key=lambda e: e.group):
         batch = list(members)
         if group is None:
             for entry in batch:
-                answered(entry, _alone(req, entry, done, shared, room))
+                done[entry.id] = _alone(req, entry, done, shared, room)
+                answers.append((entry, done[entry.id]))
             continue
-        replies = _group(ctx, req, batch, done, answer_in_group)
+        replies = _group(ctx, req, batch, done, planner)
         for entry, reply in zip(batch, replies, strict=True):
-            answered(entry, reply)
+            done[entry.id] = reply
+            answers.append((entry, reply))
         done[group] = max(replies, key=lambda reply: reply.status)
-    return Reply(200, {"responses": responses}, content_type=media.JSON)
+    return answers
 
 
 def _entries(body: Mapping[str, Any], most: int) -> list[Entry]:
@@ -176,11 +184,14 @@ def _alone(req: WriteRequest, entry: Entry, done: Mapping[str, Reply],
         path, query = _target(req, entry.url, done)
     except ODataError as error:
         return error_reply(error)
-    headers = {name: request.headers[name] for name in _PASSED_HEADERS if name in request.headers}
+    headers = Headers({name: request.headers[name] for name in _PASSED_HEADERS
+                       if name in request.headers})
+    for name, value in entry.headers.items():  # names are case-insensitive: one of each
+        headers.set(name, value)
     body, content_type = _body(entry)
     response = Client(current_app).open(
         SERVICE_PATH + path, method=entry.method, query_string=query,
-        headers={**headers, **entry.headers}, data=body, content_type=content_type,
+        headers=headers, data=body, content_type=content_type,
         base_url=request.host_url,
         environ_base={"REMOTE_ADDR": request.remote_addr or "", **shared})
     try:
@@ -274,7 +285,8 @@ def _target(req: WriteRequest, url: str, done: Mapping[str, Reply]) -> tuple[str
         location = done[name].headers.get("Location") if name in done else None
         if location is None:
             raise bad_request(f"'${name}' does not name an earlier request that created an "
-                              f"entity.", name)
+                              f"entity (the requests of one atomicity group or changeset go to "
+                              f"Kintone together: none can use another's result).", name)
         url = f"{location}/{rest}" if rest else location
     parts = urlsplit(url)
     root_path = urlsplit(req.root).path.rstrip("/") + "/"

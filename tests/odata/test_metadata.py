@@ -230,7 +230,7 @@ def test_entity_set_annotations(model, schema, app_ids):
 
 def test_container_annotations(schema):
     [container] = schema.findall(f"{EDM}EntityContainer")
-    assert annotations(container)["Capabilities.BatchSupported"] == "false"
+    assert annotations(container)["Capabilities.BatchSupported"] == "true"
     functions = container.find(f"{EDM}Annotation[@Term='Capabilities.FilterFunctions']")
     assert [s.text for s in functions.iter(f"{EDM}String")] == ["contains", "startswith"]
 
@@ -287,7 +287,7 @@ def test_csdl_json_mirrors_the_xml(model, app_ids):
     assert container["Quotes見積"]["$Type"] == "Kintone.Quotes見積"
     assert container["Quotes見積"]["@Kintone.AppId"] == app_ids[0]
     assert container["Quotes見積"]["@Capabilities.CountRestrictions"] == {"Countable": True}
-    assert container["@Capabilities.BatchSupported"] is False
+    assert container["@Capabilities.BatchSupported"] is True
     sets = {k for k, v in container.items() if isinstance(v, dict) and "$Collection" in v}
     assert sets == set(model.entity_sets)
 

@@ -115,12 +115,6 @@ def test_malformed_batches(gw, body):
     assert error(call(gw, "POST", "$batch", body), 400)
 
 
-def test_multipart_batches_are_not_supported(gw):
-    response = call(gw, "POST", "$batch", headers={"Content-Type": "multipart/mixed; b=x"},
-                    data=b"--x--")
-    assert error(response, 415)
-
-
 def test_entries_cannot_say_who_or_where_the_caller_is(start_writer, app):
     sections, headers = users({"clerk": "GET:*"}, {"security": Section("security", {
         "allowedips": "127.0.0.1", "trustedproxies": "127.0.0.1"})})
