@@ -15,13 +15,15 @@ checks them first); a mismatch that slips through is still a 400, never a crash.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from odata_query import ast
 
+from ..kintone.ranges import FIRST_DAY, LAST_DAY
 from .errors import bad_request, not_implemented
 
 # Double literals that the parser reads as names.
@@ -41,10 +43,54 @@ def literal_value(node: ast._Literal) -> Any:
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     if isinstance(node, ast.List):
         return [literal_value(item) for item in node.val]
+    if isinstance(node, ast.Duration):
+        try:
+            return duration_value(node.val)
+        except ValueError:
+            raise bad_request(f"Invalid duration '{node.val}': days, hours, minutes and "
+                              f"seconds only.", "$filter") from None
     if isinstance(node, ast.Null | ast.Integer | ast.String | ast.Boolean | ast.Date | ast.Time):
         return node.py_val
     raise not_implemented(f"{type(node).__name__} literals are not supported.", "$filter")
 
+
+def duration_value(text: str) -> timedelta:
+    """An ``Edm.Duration`` (``P1DT2H30M0.5S``, a sign allowed) as an exact ``timedelta``.
+
+    OData's durations count days, hours, minutes and seconds only (``dayTimeDuration``): years
+    and months have no fixed length and are a ValueError (400)."""
+    match = _DURATION.fullmatch(text.upper())
+    if match is None:
+        raise ValueError(text)
+    sign, days, hours, minutes, seconds = match.groups()
+    if days is hours is minutes is seconds is None:
+        raise ValueError(text)
+    total = timedelta(days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0),
+                      microseconds=int(Decimal(seconds or 0) * 1_000_000))
+    return -total if sign == "-" else total
+
+
+_DURATION = re.compile(r"([+-])?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d{1,6})?)S)?)?")
+# mindatetime() and maxdatetime(): the first and last instants Kintone can compare (see
+# kintone.ranges; no record holds a date-time outside them), to the microsecond.
+MIN_DATETIME = datetime.combine(FIRST_DAY, time(), UTC)
+MAX_DATETIME = datetime.combine(LAST_DAY, time(23, 59, 59, 999999), UTC)
+
+# ``Path/$count`` is parsed as a call of this name, which no client can spell as a function.
+COUNT = "$count"
+CAST = "cast"
+# What cast() converts to: the target type and the type its result has in comparisons.
+CAST_TYPES: Mapping[str, str] = {
+    "Edm.String": "Edm.String", "Edm.Boolean": "Edm.Boolean", "Edm.Date": "Edm.Date",
+    "Edm.DateTimeOffset": "Edm.DateTimeOffset", "Edm.TimeOfDay": "Edm.TimeOfDay",
+    "Edm.Decimal": "Edm.Decimal", "Edm.Double": "Edm.Double", "Edm.Single": "Edm.Double",
+    "Edm.Int64": "Edm.Int64", "Edm.Int32": "Edm.Int32", "Edm.Int16": "Edm.Int32",
+    "Edm.Byte": "Edm.Int32", "Edm.SByte": "Edm.Int32",
+}
+_INT_RANGES: Mapping[str, tuple[int, int]] = {
+    "Edm.Int64": (-2**63, 2**63 - 1), "Edm.Int32": (-2**31, 2**31 - 1),
+    "Edm.Int16": (-2**15, 2**15 - 1), "Edm.Byte": (0, 255), "Edm.SByte": (-128, 127),
+}
 
 Env = Mapping[str, Any]  # lambda variables in scope
 
@@ -169,11 +215,44 @@ def _binary(node: ast.BinOp, entity: Mapping[str, Any], env: Env) -> Any:
     right = _evaluate(node.right, entity, env)
     if left is None or right is None:
         return None
-    if not (_is_number(left) and _is_number(right)):
-        raise not_implemented("Arithmetic is only supported on numbers.", "$filter")
-    if isinstance(node.op, ast.Div | ast.Mod) and right == 0:
-        return None  # OData leaves integer division by zero to the service; null filters out
-    return _ARITHMETIC[type(node.op)](left, right)
+    if _is_number(left) and _is_number(right):
+        if isinstance(node.op, ast.Div | ast.Mod) and right == 0:
+            return None  # OData leaves integer division by zero to the service; null filters out
+        return _ARITHMETIC[type(node.op)](left, right)
+    if isinstance(node.op, ast.Add | ast.Sub):
+        return temporal_arithmetic(isinstance(node.op, ast.Add), left, right)
+    raise not_implemented("Arithmetic is only supported on numbers, dates and durations.",
+                          "$filter")
+
+
+def temporal_arithmetic(add: bool, left: Any, right: Any) -> Any:
+    """``add``/``sub`` on date-times, dates and durations (null when the result is out of
+    range, or a date would get a time of day); a 400 for other operands."""
+    if add and isinstance(left, timedelta) and not isinstance(right, timedelta):
+        left, right = right, left  # duration add date-time: commutative
+    try:
+        if isinstance(right, timedelta):
+            if isinstance(left, date | timedelta):
+                return _shifted(left, right if add else -right)
+        elif not add and _same_temporal(left, right):
+            return left - right
+    except OverflowError:
+        return None
+    raise bad_request(f"Cannot {'add' if add else 'subtract'} {_kind(right)} "
+                      f"{'to' if add else 'from'} {_kind(left)}.", "$filter")
+
+
+def _shifted(value: date | timedelta, by: timedelta) -> Any:
+    if isinstance(value, datetime | timedelta):
+        return value + by
+    if by % timedelta(days=1):
+        return None  # a date plus hours is no date
+    return value + by
+
+
+def _same_temporal(left: Any, right: Any) -> bool:
+    return (isinstance(left, datetime) and isinstance(right, datetime)) or (
+        type(left) is date and type(right) is date)
 
 
 def _is_number(value: Any) -> bool:
@@ -218,6 +297,86 @@ def _round(value: Any) -> Any:
     return _decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)
 
 
+def type_name(node: ast._Node) -> str:
+    """The qualified type name cast() names (``Edm.String``)."""
+    if not isinstance(node, ast.Identifier):
+        raise bad_request("cast needs a type name as its second argument.", "$filter")
+    return ".".join([*node.namespace, node.name])
+
+
+def cast(value: Any, target: str) -> Any:
+    """OData's cast to a primitive type; null when the value has no such representation."""
+    if target == "Edm.String":
+        return _as_text(value)
+    if target in _INT_RANGES:
+        number = _as_number(value)
+        low, high = _INT_RANGES[target]
+        if number is None or number != number.to_integral_value() or not low <= number <= high:
+            return None
+        return int(number)
+    if target in ("Edm.Decimal", "Edm.Double", "Edm.Single"):
+        return _as_number(value)
+    if target == "Edm.Boolean":
+        return value if isinstance(value, bool) else {"true": True, "false": False}.get(
+            value.lower()) if isinstance(value, str) else None
+    return _as_temporal(value, target)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _as_number(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        return Decimal(value.strip())
+    return None
+
+
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
+
+def _as_temporal(value: Any, target: str) -> Any:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value \
+                else time.fromisoformat(value) if ":" in value else date.fromisoformat(value)
+        except ValueError:
+            return None
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return None  # OData date-times carry an offset
+    if target == "Edm.Date":
+        return value.astimezone(UTC).date() if isinstance(value, datetime) else (
+            value if type(value) is date else None)
+    if target == "Edm.DateTimeOffset":
+        if isinstance(value, datetime):
+            return value
+        return datetime.combine(value, time(), UTC) if type(value) is date else None
+    if isinstance(value, datetime):  # Edm.TimeOfDay
+        return value.astimezone(UTC).time().replace(tzinfo=None)
+    return value if isinstance(value, time) else None
+
+
+def _fractional_seconds(value: datetime | time) -> Decimal:
+    return Decimal(value.microsecond) / 1_000_000
+
+
+def _total_offset_minutes(value: datetime) -> int:
+    offset = value.utcoffset() or timedelta(0)
+    return int(offset.total_seconds() // 60)
+
+
 def _date_part(name: str) -> Callable[[Any], int]:
     return lambda value: getattr(value, name)
 
@@ -252,13 +411,23 @@ FUNCTIONS: Mapping[str, Callable[..., Any]] = {
     "round": _round,
     "floor": math.floor,
     "ceiling": math.ceil,
+    "fractionalseconds": _fractional_seconds,
+    "totaloffsetminutes": _total_offset_minutes,
+    COUNT: len,
+    CAST: cast,
 }
 
 
 def _call(node: ast.Call, entity: Mapping[str, Any], env: Env) -> Any:
-    function = FUNCTIONS.get(node.func.name.lower())
+    name = node.func.name.lower()
+    function = FUNCTIONS.get(name)
     if function is None:
         raise not_implemented(f"The function {node.func.name} is not supported.", "$filter")
+    if name == CAST:  # its second argument is a type name, not a value
+        value = _evaluate(node.args[0], entity, env)
+        return None if value is None else cast(value, type_name(node.args[1]))
+    if node.func.name == COUNT:  # a collection is never null: no rows count 0
+        return len(_evaluate(node.args[0], entity, env) or [])
     args = [_evaluate(arg, entity, env) for arg in node.args]
     if any(arg is None for arg in args):
         return None

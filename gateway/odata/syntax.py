@@ -12,25 +12,27 @@ import re
 from odata_query import ast
 from odata_query.exceptions import ODataException
 from odata_query.grammar import ODataLexer, ODataParser
+from odata_query.visitor import NodeTransformer
 
 from . import identifiers
 from .errors import ODataError, bad_request, not_implemented
+from .evaluate import CAST, COUNT
+from .folding import fold
 from .identifiers import IDENTIFIER, QUALIFIED
 
 # Valid OData constructs the gateway answers with 501: (pattern, description).
 UNSUPPORTED: tuple[tuple[re.Pattern, str], ...] = tuple(
     (re.compile(pattern), description)
     for pattern, description in (
-        (r"\$count", "/$count path segments"),
+        (r"(?<!/)\$count", "$count outside a path"),
         (r"\$filter\(", "$filter path segments"),
         (r"\$(it|this|root)\b", "$it, $this and $root"),
         (r"@", "parameter aliases and instance annotations"),
         (r"\b(has|divby)\b", "the has and divby operators"),
         (r"\bgeo\.|\bgeo(metry|graphy)'", "geospatial functions and literals"),
         (r"\[\s*\S|\{\s*[\"}]", "JSON array and object literals"),
-        (r"\b(cast|isof|case|hassubset|hassubsequence|maxdatetime|mindatetime)\s*\(",
-         "cast, isof, case, hassubset, hassubsequence, maxdatetime and mindatetime"),
-        (r"\bnow\s*\(\s*\)", "now() without a comparison context"),
+        (r"\b(cast|isof|case|hassubset|hassubsequence)\s*\(",
+         "isof, case, hassubset, hassubsequence and cast($it, T)"),
         (r"[A-Za-z_]\w*\.[A-Za-z_]\w*\s*(\(|')", "namespace-qualified functions and enum literals"),
         (r"\)\s*/", "paths after function calls"),
         (r"\w\(\d+\)", "key predicates in expressions"),
@@ -43,12 +45,14 @@ UNSUPPORTED: tuple[tuple[re.Pattern, str], ...] = tuple(
 class _Lexer(ODataLexer):
     """odata-query's lexer, reading a TimeOfDay's seconds as optional (``09:30``), as the OData
     ABNF does (``timeOfDayValue``): its own pattern makes them required by a typo. Identifiers
-    follow the ABNF too (Unicode letters first, ``優先度``): its own pattern is ASCII-first."""
+    follow the ABNF too (Unicode letters first, ``優先度``): its own pattern is ASCII-first. A
+    ``/$count`` after a name sticks to it (``Items/$count``), for ``_Counts`` to turn into a
+    call: the library's grammar has no ``$count``."""
 
     tokens = ODataLexer.tokens
 
     # Not the bare name QUALIFIED: sly's class body reads upper-case names as token names.
-    @_(identifiers.QUALIFIED)  # noqa: F821 (sly's class body has _)
+    @_(identifiers.QUALIFIED + r"(?:/\$count)?")  # noqa: F821 (sly's class body has _)
     def ODATA_IDENTIFIER(self, t):
         return ODataLexer.ODATA_IDENTIFIER(self, t)
 
@@ -73,17 +77,54 @@ _SIMPLE_PATH = re.compile(rf"{IDENTIFIER}(?:/{IDENTIFIER})*")
 
 
 def parse_filter(text: str) -> ast._Node:
+    """The filter's tree, with ``now()`` as this moment (see ``folding``)."""
     if not text.strip():
         raise bad_request("The $filter expression is empty.", "$filter")
     if text[0].isspace():
         raise bad_request("The $filter expression must not start with whitespace.", "$filter")
     try:
-        tree = ODataParser().parse(_Lexer().tokenize(_widen_single_item_lists(text)))
+        tree = _parser().parse(_Lexer().tokenize(_widen_single_item_lists(text)))
     except (ODataException, TypeError, ValueError, IndexError, AttributeError):
         raise _unparsable(text, "$filter") from None
+    tree = _Counts().visit(tree)
     _check_size(tree)
     _check_lists(tree)
-    return tree
+    return fold(tree)
+
+
+def _parser() -> ODataParser:
+    """odata-query's parser, also taking ``cast(value, Type)``, which its function table lacks."""
+    parser = ODataParser()
+    known = parser._function_call
+
+    def function_call(func: ast.Identifier, args: list[ast._Node]) -> ast._Node:
+        if not func.namespace and func.name.lower() == CAST and len(args) == 2:
+            return ast.Call(func, args)
+        return known(func, args)
+
+    parser._function_call = function_call  # an instance attribute: the grammar calls it so
+    return parser
+
+
+class _Counts(NodeTransformer):
+    """``Items/$count`` (a name the lexer ended with ``/$count``) as the call ``$count(Items)``."""
+
+    _SUFFIX = "/$count"
+
+    def visit_Identifier(self, node: ast.Identifier) -> ast._Node:
+        if not node.name.endswith(self._SUFFIX):
+            return node
+        return _count(ast.Identifier(node.name[:-len(self._SUFFIX)], node.namespace))
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast._Node:
+        owner = self.visit(node.owner)
+        if not node.attr.endswith(self._SUFFIX):
+            return ast.Attribute(owner, node.attr)
+        return _count(ast.Attribute(owner, node.attr[:-len(self._SUFFIX)]))
+
+
+def _count(path: ast._Node) -> ast.Call:
+    return ast.Call(ast.Identifier(COUNT), [path])
 
 
 def _check_size(tree: ast._Node) -> None:
@@ -153,6 +194,9 @@ def _check_lists(node: ast._Node) -> None:
     if isinstance(node, ast.Call) and node.func.namespace:
         name = ".".join([*node.func.namespace, node.func.name])
         raise not_implemented(f"The function {name} is not supported.", "$filter")
+    if isinstance(node, ast.Call) and node.func.name.lower() == CAST and len(node.args) == 2:
+        _check_lists(node.args[0])  # the second argument is a qualified type name
+        return
     if isinstance(node, ast.Identifier) and node.namespace:
         raise bad_request(f"Unknown name '{'.'.join([*node.namespace, node.name])}'.", "$filter")
     for child in _children(node):
@@ -175,7 +219,7 @@ def check_orderby_item(item: str) -> None:
         raise not_implemented(f"$orderby expression '{item}' is not supported.", "$orderby")
     expression = _DIRECTION.sub("", item)
     try:
-        ODataParser().parse(_Lexer().tokenize(expression))
+        _parser().parse(_Lexer().tokenize(expression))
     except (ODataException, TypeError, ValueError, IndexError, AttributeError):
         raise bad_request(f"Invalid $orderby item '{item}'.", "$orderby") from None
     raise not_implemented(f"$orderby expression '{item}' is not supported.", "$orderby")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -122,8 +122,86 @@ def test_unsupported() -> None:
         matches(parse_filter("totalseconds(At) eq 1"), ENTITY)
     assert info.value.status == 501
     with pytest.raises(ODataError) as info:
-        matches(parse_filter("Due add duration'P1D' eq 2024-05-02"), ENTITY)
-    assert info.value.status == 501
+        matches(parse_filter("Due add duration'P1M' eq 2024-05-02"), ENTITY)
+    assert info.value.status == 400  # months have no fixed length: not an Edm.Duration
     with pytest.raises(ODataError) as info:
         matches(parse_filter("Due gt 5"), ENTITY)
     assert info.value.status == 400
+
+
+def test_date_and_duration_arithmetic() -> None:
+    # The entity's values: Due 2024-05-01, When 2024-05-01T03:12Z.
+    check([
+        ("Due add duration'P1D' eq 2024-05-02", True),
+        ("Due sub duration'P31D' eq 2024-03-31", True),
+        ("duration'P1D' add Due eq 2024-05-02", True),
+        ("Due add duration'PT1H' eq 2024-05-01", False),  # a date plus an hour is null
+        ("Due add duration'PT1H' eq null", True),
+        ("When add duration'PT48M' eq 2024-05-01T04:00:00Z", True),
+        ("When sub duration'-P1DT0.5S' eq 2024-05-02T03:12:00.5Z", True),
+        ("When sub 2024-04-30T03:12:00Z eq duration'P1D'", True),
+        ("When sub When eq duration'PT0S'", True),
+        ("Due sub 2024-04-01 eq duration'P30D'", True),
+        ("Due sub 2024-04-01 gt duration'P29DT23H'", True),
+        ("duration'P1D' add duration'PT12H' eq duration'PT36H'", True),
+        ("Empty add duration'P1D' eq null", True),
+        ("maxdatetime() add duration'P2D' eq null", True),  # beyond the range: null
+    ])
+
+
+def test_request_time_constants() -> None:
+    before = datetime.now(UTC)
+    tree = parse_filter("When lt now() and now() sub duration'PT1M' lt now()")
+    moment = datetime.fromisoformat(tree.left.right.val.replace("Z", "+00:00"))
+    assert before <= moment <= datetime.now(UTC)
+    check([
+        ("When gt mindatetime() and When lt maxdatetime()", True),
+        ("When gt now()", False),
+        ("mindatetime() lt 1000-01-01T00:00:00Z", True),
+        ("maxdatetime() eq 9999-12-30T23:59:59.999999Z", True),
+    ])
+
+
+def test_fractional_seconds_and_offsets() -> None:
+    entity = {**ENTITY, "When": datetime(2024, 5, 1, 3, 12, 5, 250000, tzinfo=UTC),
+              "At": time(9, 30, 1, 500000),
+              "Local": datetime(2024, 5, 1, 12, tzinfo=timezone(timedelta(hours=9)))}
+    cases = [
+        ("fractionalseconds(When) eq 0.25", True), ("fractionalseconds(At) eq 0.5", True),
+        ("fractionalseconds(2024-05-01T00:00:00Z) eq 0", True),
+        ("totaloffsetminutes(When) eq 0", True), ("totaloffsetminutes(Local) eq 540", True),
+        ("totaloffsetminutes(2024-05-01T00:00:00-05:30) eq -330", True),
+        ("fractionalseconds(Empty) eq null", True),
+    ]
+    wrong = [(t, w) for t, w in cases if matches(parse_filter(t), entity) != w]
+    assert not wrong, wrong
+
+
+def test_cast_to_primitive_types() -> None:
+    check([
+        ("cast(Price, Edm.String) eq '12.50'", True),
+        ("cast(Qty, Edm.String) eq '3'", True),
+        ("cast(Flag, Edm.String) eq 'true'", True),
+        ("cast(Due, Edm.String) eq '2024-05-01'", True),
+        ("cast(When, Edm.String) eq '2024-05-01T03:12:00Z'", True),
+        ("cast(When, Edm.Date) eq 2024-05-01", True),
+        ("cast(Due, Edm.DateTimeOffset) eq 2024-05-01T00:00:00Z", True),
+        ("cast(When, Edm.TimeOfDay) eq 03:12:00", True),
+        ("cast(Price, Edm.Int32) eq null", True),  # 12.5 is no integer
+        ("cast(Qty, Edm.Decimal) eq 3", True),
+        ("cast('42', Edm.Int64) eq 42", True),
+        ("cast('4x', Edm.Int64) eq null", True),
+        ("cast('300', Edm.Byte) eq null", True),
+        ("cast('TRUE', Edm.Boolean) eq true", True),
+        ("cast('2024-05-01', Edm.Date) eq Due", True),
+        ("cast(Empty, Edm.String) eq null", True),
+        ("cast(Title, Edm.String) eq Title", True),
+    ])
+
+
+def test_collection_counts() -> None:
+    check([
+        ("Items/$count eq 2", True), ("Tags/$count gt 1", True), ("NoTags/$count eq 0", True),
+        ("Items/$count add Tags/$count eq 4", True),
+        ("Items/any(i: i/Qty eq Items/$count)", True),
+    ])

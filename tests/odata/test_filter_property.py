@@ -228,6 +228,28 @@ atoms = st.one_of(
         "price eq null", "due ne null", "stage eq null", "tags/any()", "users/any()",
         "items/any()", "items/all(i: i/qty gt 1)", "true", "false", "price gt Id",
     ]),
+    # Folded literals (pushed), property arithmetic and functions (residual).
+    _comparison("due", st.sampled_from(["2024-05-01 add duration'P1D'",
+                                        "2024-05-02 sub duration'P2D'",
+                                        "2024-05-01 add duration'PT1H'"])),
+    _comparison("when", st.sampled_from(["2024-05-01T09:30:00Z sub duration'PT30M'",
+                                         "2024-05-01T00:30:00Z add duration'PT0.5S'",
+                                         "now() sub duration'P1000D'", "mindatetime()",
+                                         "maxdatetime()"])),
+    _comparison("due add duration'P1D'", date_lits),
+    _comparison("when sub duration'PT9H'", moment_lits),
+    _comparison("when sub cast(due, Edm.DateTimeOffset)",
+                st.sampled_from(["duration'PT0S'", "duration'PT9H'", "duration'-P1D'"])),
+    _comparison("fractionalseconds(when)", st.sampled_from(["0", "0.5"])),
+    _comparison("totaloffsetminutes(when)", st.sampled_from(["0", "540"])),
+    _comparison("cast(price, Edm.String)", st.sampled_from(["'10'", "'2.5'", "'-3'"])),
+    _comparison("cast(price, Edm.Int32)", number_lits),
+    _comparison("cast(when, Edm.Date)", date_lits),
+    _comparison("cast(due, Edm.DateTimeOffset)", moment_lits),
+    _comparison("items/$count", st.sampled_from(["0", "1", "2"])),
+    _comparison("tags/$count", st.sampled_from(["0", "1", "3"])),
+    st.sampled_from(["price gt items/$count", "Id add price gt 5", "due sub due eq duration'P0D'",
+                     "cast(title, Edm.String) eq title"]),
 )
 
 

@@ -362,11 +362,39 @@ def test_static_sets_are_filtered_by_the_gateway() -> None:
         ("due eq 2024-02-30", 400, "$filter"),
         ("totalseconds(at) eq 1", 501, "$filter"),
         ("matchesPattern(title, 'a.*')", 501, "$filter"),
-        ("due add duration'P1D' eq 2024-05-01", 501, "$filter"),
-        ("price eq 1 and 2024-05-01 eq due sub 1", 501, "$filter"),
+        ("due add duration'P1M' eq 2024-05-01", 400, "$filter"),
+        ("price eq 1 and 2024-05-01 eq due sub 1", 400, "$filter"),
+        ("due add when eq due", 400, "$filter"),
+        ("due mul duration'P1D' eq due", 400, "$filter"),
+        ("when sub due eq duration'P1D'", 400, "$filter"),
+        ("cast(title, Edm.Guid) eq null", 501, "$filter"),
+        ("cast(title, Kintone.Entity) eq null", 501, "$filter"),
+        ("cast(title) eq null", 501, "$filter"),
+        ("cast(tags, Edm.String) eq 'x'", 400, "$filter"),
+        ("title/$count eq 1", 400, "$filter"),
     ],
 )
 def test_errors(text: str, status: int, target: str) -> None:
     with pytest.raises(ODataError) as info:
         plan(text)
     assert (info.value.status, info.value.target) == (status, target), info.value.message
+
+
+@pytest.mark.parametrize(("text", "condition", "exact"), [
+    ("due ge 2024-05-01 sub duration'P1D'", 'due >= "2024-04-30"', True),
+    ("when lt 2024-05-01T09:00:00Z add duration'PT30M'", 'when < "2024-05-01T09:30:00Z"', True),
+    ("due add duration'P1D' gt 2024-05-01", "", False),  # property arithmetic: residual
+    ("when sub Created_at gt duration'P30D'", "", False),  # property against property
+    ("items/$count gt 1", "", False),
+    ("cast(price, Edm.String) eq '1'", "", False),
+    ("fractionalseconds(when) eq 0 and totaloffsetminutes(when) eq 0", "", False),
+])
+def test_folded_literals_are_pushed_and_property_arithmetic_is_residual(text, condition, exact):
+    planned = plan_filter(parse_filter(text), DEALS)
+    assert planned.condition.startswith(condition)
+    assert (planned.residual is None) == exact
+
+
+def test_now_is_pushed_as_the_requests_moment():
+    planned = plan_filter(parse_filter("Created_at ge now() sub duration'P30D'"), DEALS)
+    assert planned.condition.startswith('Created_at >= "') and planned.residual is not None

@@ -188,7 +188,8 @@ def _temporal_literal(vtype: str, value: Any) -> tuple[str, bool]:
     if moment is None:
         raise _out_of_range(value)
     cut = bool(moment.second or moment.microsecond)
-    return quote(moment.strftime("%Y-%m-%dT%H:%M:00Z")), cut
+    # isoformat, not strftime's %Y: that drops the zeros of a year before 1000 (mindatetime()).
+    return quote(moment.replace(second=0, microsecond=0, tzinfo=None).isoformat() + "Z"), cut
 
 
 def _out_of_range(value: Any) -> ODataError:

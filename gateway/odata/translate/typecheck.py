@@ -10,7 +10,7 @@ from odata_query import ast
 from gateway.model import edm
 
 from ..errors import bad_request, not_implemented
-from ..evaluate import FUNCTIONS, literal_value
+from ..evaluate import CAST, CAST_TYPES, COUNT, FUNCTIONS, literal_value, type_name
 from .paths import _NULL, _NUMERIC, _resolve, _Scope, _Type
 
 _LITERAL_TYPES: Mapping[type, str] = {
@@ -44,13 +44,28 @@ _SIGNATURES: Mapping[str, _Signature] = {
     "date": _Signature((_INSTANT,), edm.DATE),
     "time": _Signature((_INSTANT,), edm.TIME_OF_DAY),
     **{name: _Signature((_NUMERIC,), edm.DECIMAL) for name in ("round", "floor", "ceiling")},
+    "fractionalseconds": _Signature((_CLOCK,), edm.DECIMAL),
+    "totaloffsetminutes": _Signature((_INSTANT,), "Edm.Int32"),
 }
-assert _SIGNATURES.keys() == FUNCTIONS.keys()
-# Functions OData defines that the gateway does not evaluate (501, not 400).
+assert _SIGNATURES.keys() | {CAST, COUNT} == FUNCTIONS.keys()
+# Functions OData defines that the gateway does not evaluate (501, not 400). now(),
+# mindatetime() and maxdatetime() never get here: parsing made them literals.
 _UNSUPPORTED_FUNCTIONS = frozenset({
-    "matchespattern", "fractionalseconds", "totalseconds", "totaloffsetminutes", "now",
-    "maxdatetime", "mindatetime", "cast", "isof", "case", "hassubset", "hassubsequence",
+    "matchespattern", "totalseconds", "isof", "case", "hassubset", "hassubsequence",
 })
+_DURATION = "Edm.Duration"
+# add and sub beyond numbers: (left, right) -> result, for add and for sub.
+_TEMPORAL_ADD: Mapping[tuple[str, str], str] = {
+    (edm.DATETIME_OFFSET, _DURATION): edm.DATETIME_OFFSET,
+    (_DURATION, edm.DATETIME_OFFSET): edm.DATETIME_OFFSET,
+    (edm.DATE, _DURATION): edm.DATE, (_DURATION, edm.DATE): edm.DATE,
+    (_DURATION, _DURATION): _DURATION,
+}
+_TEMPORAL_SUB: Mapping[tuple[str, str], str] = {
+    (edm.DATETIME_OFFSET, _DURATION): edm.DATETIME_OFFSET, (edm.DATE, _DURATION): edm.DATE,
+    (_DURATION, _DURATION): _DURATION, (edm.DATETIME_OFFSET, edm.DATETIME_OFFSET): _DURATION,
+    (edm.DATE, edm.DATE): _DURATION,
+}
 
 
 def _require_boolean(node: ast._Node, scope: _Scope) -> None:
@@ -80,8 +95,7 @@ def _type_of(node: ast._Node, scope: _Scope) -> _Type:
             return _Type(edm.BOOLEAN)
         return _numeric(node.operand, scope)
     if isinstance(node, ast.BinOp):
-        _numeric(node.left, scope)
-        return _numeric(node.right, scope)
+        return _arithmetic_type(node, scope)
     if isinstance(node, ast.Call):
         return _call_type(node, scope)
     if isinstance(node, ast.CollectionLambda):
@@ -103,6 +117,27 @@ def _numeric(node: ast._Node, scope: _Scope) -> _Type:
     if found.primitive and found.name in (edm.DATE, edm.DATETIME_OFFSET, "Edm.Duration"):
         raise not_implemented("Date and duration arithmetic is not supported.", "$filter")
     raise bad_request(f"Arithmetic needs numbers, not {found}.", "$filter")
+
+
+def _arithmetic_type(node: ast.BinOp, scope: _Scope) -> _Type:
+    """Numbers with every operator; date-times, dates and durations with add and sub."""
+    left, right = _type_of(node.left, scope), _type_of(node.right, scope)
+    table = {ast.Add: _TEMPORAL_ADD, ast.Sub: _TEMPORAL_SUB}.get(type(node.op), {})
+    names = (left.name, right.name)
+    if left.primitive and right.primitive and names in table:
+        return _Type(table[names])
+    if _NULL in names:  # null propagates (the result is null) but keeps a type to compare
+        other = right if left.name == _NULL else left
+        if other.name == _NULL or (other.primitive and other.name in _NUMERIC):
+            return _Type(edm.DECIMAL)
+        if other.primitive and any(other.name in pair for pair in table):
+            return other
+    if not (left.primitive and right.primitive):
+        raise bad_request(f"Arithmetic needs primitive values, not {left} and {right}.",
+                          "$filter")
+    if left.name in _NUMERIC and right.name in _NUMERIC:
+        return _Type(edm.DECIMAL)
+    raise bad_request(f"Cannot {type(node.op).__name__.lower()} {left} and {right}.", "$filter")
 
 
 def _compare_type(node: ast.Compare, scope: _Scope) -> _Type:
@@ -129,6 +164,12 @@ def _comparable(left: _Type, right: _Type, equality: bool) -> bool:
 
 def _call_type(node: ast.Call, scope: _Scope) -> _Type:
     name = node.func.name.lower()
+    if name == COUNT:
+        if _type_of(node.args[0], scope).collection:
+            return _Type(edm.INT64)
+        raise bad_request("/$count needs a collection-valued property.", "$filter")
+    if name == CAST:
+        return _cast_type(node, scope)
     if name in _UNSUPPORTED_FUNCTIONS:
         raise not_implemented(f"The function {node.func.name} is not supported.", "$filter")
     signature = _SIGNATURES.get(name)
@@ -142,6 +183,19 @@ def _call_type(node: ast.Call, scope: _Scope) -> _Type:
         if found.name != _NULL and not (found.primitive and found.name in allowed):
             raise bad_request(f"{node.func.name} does not accept {found}.", "$filter")
     return _Type(signature.result)
+
+
+def _cast_type(node: ast.Call, scope: _Scope) -> _Type:
+    if len(node.args) != 2:
+        raise not_implemented("cast needs a value and a type (cast($it, T) is not supported).",
+                              "$filter")
+    target = type_name(node.args[1])
+    if target not in CAST_TYPES:
+        raise not_implemented(f"cast to {target} is not supported.", "$filter")
+    found = _type_of(node.args[0], scope)
+    if not (found.primitive or found.name == _NULL):
+        raise bad_request(f"cast needs a primitive value, not {found}.", "$filter")
+    return _Type(CAST_TYPES[target])
 
 
 def _lambda_type(node: ast.CollectionLambda, scope: _Scope) -> _Type:
