@@ -25,6 +25,7 @@ UNSUPPORTED: tuple[tuple[re.Pattern, str], ...] = tuple(
     (re.compile(pattern), description)
     for pattern, description in (
         (r"(?<!/)\$count", "$count outside a path"),
+        (r"/\$count\s*\(", "/$count with options"),
         (r"\$filter\(", "$filter path segments"),
         (r"\$(it|this|root)\b", "$it, $this and $root"),
         (r"@", "parameter aliases and instance annotations"),
@@ -83,13 +84,21 @@ def parse_filter(text: str) -> ast._Node:
     if text[0].isspace():
         raise bad_request("The $filter expression must not start with whitespace.", "$filter")
     try:
-        tree = _parser().parse(_Lexer().tokenize(_widen_single_item_lists(text)))
+        tree = _parser().parse(_Lexer().tokenize(_widen_single_item_lists(_no_blank_calls(text))))
     except (ODataException, TypeError, ValueError, IndexError, AttributeError):
         raise _unparsable(text, "$filter") from None
     tree = _Counts().visit(tree)
     _check_size(tree)
     _check_lists(tree)
     return fold(tree)
+
+
+def _no_blank_calls(text: str) -> str:
+    """``now( )`` as ``now()``: the ABNF allows the blank, the library's grammar does not."""
+    return _BLANK_CALL.sub(lambda m: m[0] if m[0].startswith("'") else "()", text)
+
+
+_BLANK_CALL = re.compile(r"'(?:[^']|'')*'|\(\s+\)")
 
 
 def _parser() -> ODataParser:
