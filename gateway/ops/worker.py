@@ -13,6 +13,10 @@ of them without a thread; the thread that serves the request gets it whole. A he
 ``KeepAlive`` seconds between bytes, gunicorn's own limit for a waiting connection). The body
 must then arrive within ``body_timeout`` seconds; past it, reading it fails (400).
 
+A request line or header gunicorn cannot read (raw UTF-8 in the URL, as ``curl`` sends ``優先度``;
+a broken header) is refused before the app sees it: here with an OData JSON error and
+``OData-Version``, not gunicorn's HTML page (limits keep their statuses, 414 and 431).
+
 Under TLS the handshake reads the socket itself: a TLS connection is served as by ``gthread``,
 one thread from its first bytes, which is why TLS belongs on the reverse proxy in front
 (docs/security.md).
@@ -20,15 +24,26 @@ one thread from its first bytes, which is why TLS belongs on the reverse proxy i
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from gunicorn import http, util
 from gunicorn.workers import gthread
 from werkzeug.exceptions import ClientDisconnected
 
 HEAD_END = b"\r\n\r\n"
+_CLIENT_ERRORS: tuple[type[Exception], ...] = (
+    http.errors.InvalidRequestLine, http.errors.InvalidRequestMethod,
+    http.errors.InvalidHTTPVersion, http.errors.InvalidHeader, http.errors.InvalidHeaderName,
+    http.errors.LimitRequestLine, http.errors.LimitRequestHeaders,
+)
+_LIMITS: dict[type[Exception], tuple[int, str]] = {
+    http.errors.LimitRequestLine: (414, "URI Too Long"),
+    http.errors.LimitRequestHeaders: (431, "Request Header Fields Too Large"),
+}
 _READ = 65536
 
 
@@ -69,6 +84,31 @@ class DeadlineWorker(gthread.ThreadWorker):
         conn.parser.unreader.unread(bytes(head.data))
         _limit_body(conn.parser.unreader, conn.sock, time.monotonic() + self.body_timeout)
         return super().handle(conn)
+
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        if not isinstance(exc, _CLIENT_ERRORS):
+            super().handle_error(req, client, addr, exc)
+            return
+        status, reason = _LIMITS.get(type(exc), (400, "Bad Request"))
+        self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
+        try:
+            util.write_nonblock(client, error_response(status, reason))
+        except Exception:  # the client went away: nothing to answer
+            self.log.debug("Failed to send error message.")
+
+
+def error_response(status: int, reason: str) -> bytes:
+    """An OData JSON error as raw HTTP, for a request the app never saw."""
+    body = json.dumps({"error": {
+        "code": reason.replace(" ", ""),
+        "message": "The request line or a header could not be read: percent-encode every "
+                   "byte outside ASCII in the URL (UTF-8), and send well-formed headers.",
+    }}).encode()
+    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/json;charset=utf-8\r\nOData-Version: 4.0\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    return head.encode("latin-1") + body
 
 
 def with_deadlines(header_timeout: float, body_timeout: float) -> type[DeadlineWorker]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -167,6 +168,21 @@ def test_request_ids_are_returned_and_logged(served: Served):
     assert served.token not in served.log.read_text()
 
 
+def test_a_request_gunicorn_cannot_read_gets_an_odata_json_error(served: Served):
+    """Raw UTF-8 in the request line (as curl sends it) never reaches the app under gunicorn."""
+    host, port = served.origin.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall("GET /api.rsc/App?$filter=優先度%20eq%20'高' HTTP/1.1\r\nHost: x\r\n"
+                     "Connection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"OData-Version: 4.0" in head and b"Content-Type: application/json" in head
+    assert json.loads(body)["error"]["code"] == "BadRequest"
+
+
 def test_sigterm_lets_a_long_export_finish(served: Served, sandbox: Sandbox, export_app):
     """Last in this module: the server stops."""
     sandbox.faults = Faults(latency_ms=250)  # each Kintone page of 500 records takes a while
@@ -191,3 +207,4 @@ def _entity_set(served: Served) -> str:
                      if item.get("kind", "EntitySet") == "EntitySet" and
                      item["url"] not in ("Apps", "Comments", "Fields")]
     return entity_set
+
