@@ -103,13 +103,13 @@ def _metadata_accept(formats: list[str]) -> str | None:
     return request.headers.get("Accept")
 
 
-def _conditional(response: Response, etag: str | None = None) -> Response:
-    """The response with an ETag (``etag``, else a hash of the body) and, when the client's
+def _conditional(response: Response, tag: str | None = None) -> Response:
+    """The response with an ETag (``tag``, else a hash of the body) and, when the client's
     ``If-None-Match`` has it, as 304 Not Modified."""
-    if etag is None:
+    if tag is None:
         response.add_etag()
     else:
-        response.headers["ETag"] = etag
+        response.headers["ETag"] = tag
     response.headers.add("Vary", "Accept")
     return response.make_conditional(request)
 
