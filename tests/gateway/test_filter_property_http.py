@@ -78,6 +78,17 @@ leaf = st.one_of(
                      "stage eq null", "not tags/any()"]),
     st.builds(lambda vs: f"title in ({','.join(map(_quote, vs))})",
               st.lists(texts, min_size=1, max_size=3)),
+    # Folded date arithmetic (pushed), arithmetic on properties, casts and counts (residual).
+    st.builds(lambda op, v, d: f"due {op} {v} add duration'{d}'", comparisons, dates,
+              st.sampled_from(["P1D", "-P1D", "PT12H"])),
+    st.builds(lambda op, v: f"due sub duration'P1D' {op} {v}", comparisons, dates),
+    st.builds(lambda op, v: f"cast(price, Edm.String) {op} {_quote(v)}",
+              st.sampled_from(["eq", "ne"]), st.sampled_from(["10", "10.5", "-3", "x"])),
+    st.builds(lambda op, n: f"tags/$count {op} {n}", comparisons, st.sampled_from("0123")),
+    st.sampled_from(["cast(due, Edm.DateTimeOffset) lt now()",
+                     "cast(due, Edm.DateTimeOffset) gt mindatetime() add duration'P1D'",
+                     "cast(due, Edm.DateTimeOffset) lt maxdatetime()", "price gt tags/$count",
+                     "cast(now(), Edm.Date) gt due"]),
 )
 filters = st.recursive(
     leaf,
