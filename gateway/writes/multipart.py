@@ -78,6 +78,9 @@ def _request(part: Message, position: str, group: str | None) -> dict[str, Any]:
         if not colon:
             raise bad_request(f"Batch part {position} has a malformed header line.")
         headers[name.strip()] = value.strip()
+    if group is not None and line.group(1).upper() == "GET":
+        raise bad_request(f"Batch part {position}: a changeset holds only writes; send the GET "
+                          f"outside it.")
     content_id = part.get("Content-ID")
     request: dict[str, Any] = {
         "id": str(content_id).strip() if content_id else f"#{position}",

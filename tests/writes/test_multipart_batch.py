@@ -144,6 +144,7 @@ def test_a_failing_changeset_writes_nothing_and_answers_once(gw, admin, app):
      "multipart/mixed; boundary=x"),
     ("anything", "multipart/mixed"),
     ("", "multipart/mixed; boundary=x"),
+    (multipart("x", [changeset("cs", [http_part("GET", SET)])]), "multipart/mixed; boundary=x"),
 ])
 def test_malformed_multipart_batches_are_400(gw, body, content_type):
     response = requests.post(gw.url("$batch"), data=body.encode(), timeout=30,
