@@ -48,6 +48,10 @@ def test_the_demo_support_app_reads_a_japanese_property_by_key(demo):
     assert prop["value"] == first["件名"]
     raw = demo.get(f"SUPPORT({first['Id']})/件名/$value")
     assert raw.status_code == 200 and raw.text == first["件名"]
+    as_json = demo.get(f"SUPPORT({first['Id']})/件名/$value",
+                       headers={"Accept": "application/json"})
+    assert as_json.text == first["件名"]
+    assert as_json.headers["Content-Type"].startswith("text/plain")
 
 
 def test_mixed_codes_are_names_verbatim_in_every_option(mixed):
