@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..model import ComplexType, EntitySet, EntityType, Model, Property
+from ..odata.evaluate import COUNT, FUNCTIONS
 from ..odata.metadata import Annotation, Capabilities, PropertyPaths
 from ..service.reads import COMMENT_ORDER
 from ..service.records import sortable
@@ -26,9 +27,13 @@ _COMPUTED = Annotation("Core.Computed", True)
 _IMMUTABLE = Annotation("Core.Immutable", True)
 
 PropertyKey = tuple[str, str]
+# The canonical functions $filter evaluates: those of the evaluator and the request-time
+# constants folded before it (``Path/$count`` is a path, not a function).
+FILTER_FUNCTIONS = tuple(sorted({*FUNCTIONS, "now", "mindatetime", "maxdatetime"} - {COUNT}))
 
 
-def capabilities(model: Model, filter_functions: tuple[str, ...] = ()) -> Capabilities:
+def capabilities(model: Model, filter_functions: tuple[str, ...] = FILTER_FUNCTIONS
+                 ) -> Capabilities:
     sets = {s.name: tuple(_set_annotations(s)) for s in model.entity_sets.values()}
     props: dict[PropertyKey, tuple[Annotation, ...]] = {}
     for entity_set in model.entity_sets.values():

@@ -108,6 +108,17 @@ def test_the_declared_sort_restrictions_are_what_the_demo_does(demo):
     assert {"内容", "回答", "添付ファイル", "対応者"} <= set(support)
 
 
+def test_the_filter_functions_are_declared(demo):
+    document = ET.fromstring(demo.get("$metadata").content)
+    container = next(document.iter(f"{EDM}EntityContainer"))
+    functions = [s.text for s in annotations(container)["Capabilities.FilterFunctions"].iter(
+        f"{EDM}String")]
+    assert {"contains", "now", "cast", "fractionalseconds", "totaloffsetminutes"} <= set(
+        functions) and "$count" not in functions
+    assert demo.get("CUSTOMERS", params={"$filter": " or ".join(
+        f"{name}() eq null" for name in ("now", "mindatetime", "maxdatetime"))}).status_code == 200
+
+
 def test_comments_declare_their_required_filter_and_fixed_order(demo):
     document = ET.fromstring(demo.get("$metadata").content)
     comments = annotations(entity_set(document, "Comments"))
