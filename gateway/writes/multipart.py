@@ -18,6 +18,7 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
 from http import HTTPStatus
+from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 from ..odata import payload
@@ -66,7 +67,24 @@ def _message(body: bytes, content_type: str) -> Message:
 def _request(part: Message, position: str, group: str | None) -> dict[str, Any]:
     if part.get_content_type() != "application/http" or part.is_multipart():
         raise bad_request(f"Batch part {position} must be application/http (or a changeset).")
-    raw = part.get_payload(decode=True) or b""
+    method, url, headers, body = _http_request(part.get_payload(decode=True) or b"", position)
+    if group is not None and method.upper() == "GET":
+        raise bad_request(f"Batch part {position}: a changeset holds only writes; send the GET "
+                          f"outside it.")
+    content_id = part.get("Content-ID")
+    request: dict[str, Any] = {
+        "id": str(content_id).strip() if content_id else f"#{position}",
+        "method": method, "url": url, "headers": headers,
+    }
+    if body:
+        request["body"] = body
+    if group is not None:
+        request["atomicityGroup"] = group
+    return request
+
+
+def _http_request(raw: bytes, position: str) -> tuple[str, str, dict[str, str], str]:
+    """The method, URL, headers and body (text) of a part's embedded HTTP request."""
     head, body = [*_HEAD_END.split(raw.lstrip(b"\r\n"), maxsplit=1), b""][:2]
     first, *lines = _text(head, position).splitlines() or [""]
     line = _REQUEST_LINE.fullmatch(first.strip())
@@ -78,20 +96,7 @@ def _request(part: Message, position: str, group: str | None) -> dict[str, Any]:
         if not colon:
             raise bad_request(f"Batch part {position} has a malformed header line.")
         headers[name.strip()] = value.strip()
-    if group is not None and line.group(1).upper() == "GET":
-        raise bad_request(f"Batch part {position}: a changeset holds only writes; send the GET "
-                          f"outside it.")
-    content_id = part.get("Content-ID")
-    request: dict[str, Any] = {
-        "id": str(content_id).strip() if content_id else f"#{position}",
-        "method": line.group(1), "url": line.group(2), "headers": headers,
-    }
-    text = _text(body, position).strip("\r\n")
-    if text:
-        request["body"] = text
-    if group is not None:
-        request["atomicityGroup"] = group
-    return request
+    return line.group(1), line.group(2), headers, _text(body, position).strip("\r\n")
 
 
 def _text(data: bytes, position: str) -> str:
@@ -103,21 +108,16 @@ def _text(data: bytes, position: str) -> str:
 
 def reply(answers: Sequence[tuple[Entry, Reply]]) -> Reply:
     """The multipart/mixed answer to the batch."""
-    boundary = f"batchresponse_{uuid.uuid4()}"
+    boundary = f"batchresponse_{uuid.uuid4()}".encode()
     parts: list[bytes] = []
-    index = 0
-    while index < len(answers):
-        group = answers[index][0].group
+    for group, members in groupby(answers, key=lambda answer: answer[0].group):
         if group is None:
-            parts.append(_http_part(*answers[index]))
-            index += 1
-            continue
-        members = [a for a in answers[index:] if a[0].group == group]
-        index += len(members)
-        parts.append(_changeset(members))
-    body = b"".join(b"--" + boundary.encode() + b"\r\n" + part + b"\r\n" for part in parts)
-    return Reply(200, body + b"--" + boundary.encode() + b"--\r\n",
-                 content_type=f"{MULTIPART}; boundary={boundary}")
+            parts.extend(_http_part(*answer) for answer in members)
+        else:
+            parts.append(_changeset(list(members)))
+    body = b"".join(b"--" + boundary + b"\r\n" + part + b"\r\n" for part in parts)
+    return Reply(200, body + b"--" + boundary + b"--\r\n",
+                 content_type=f"{MULTIPART}; boundary={boundary.decode()}")
 
 
 def _changeset(members: list[tuple[Entry, Reply]]) -> bytes:
