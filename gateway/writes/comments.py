@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from werkzeug.urls import iri_to_uri
+
 from ..kintone import KintoneError
 from ..model import EntitySet, UnknownName
 from ..odata import payload
@@ -40,7 +42,7 @@ def create(ctx: Writes, req: WriteRequest, entity_set: EntitySet) -> Reply:
     except KintoneError as error:
         raise write_error(None, error) from error
     entity = {"AppId": app, "RecordId": record, "Id": comment_id}
-    url = payload.entity_url(req.root, entity_set, entity)
+    url = iri_to_uri(payload.entity_url(req.root, entity_set, entity))
     headers = {"Location": url, "OData-EntityId": url}
     if req.prefers(MINIMAL):
         return Reply(204, headers={**headers, "Preference-Applied": MINIMAL})

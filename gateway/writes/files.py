@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 from flask import Response, stream_with_context
 from werkzeug.http import parse_options_header
+from werkzeug.urls import iri_to_uri
 
 from ..kintone import FileDownload, KintoneConflict, KintoneError
 from ..kintone.models import RecordRef
@@ -50,7 +51,8 @@ def upload(ctx: Writes, req: WriteRequest, entity_set: EntitySet, key: str,
     index = len(files) - 1
     base = f"{req.root}/{entity_set.name}({record_id})/{prop.name}"
     body = {"@odata.context": f"{req.root}/$metadata#{prop.edm_type}", **files[index]}
-    return Reply(201, body, {"Location": f"{base}/{index}/$value", "ETag": etag(ref.revision)})
+    return Reply(201, body, {"Location": iri_to_uri(f"{base}/{index}/$value"),
+                             "ETag": etag(ref.revision)})
 
 
 def download(ctx: Writes, entity_set: EntitySet, key: str, name: str, index: int) -> Response:

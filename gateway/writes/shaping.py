@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 
+from werkzeug.urls import iri_to_uri
+
 from ..kintone import KintoneClient, KintoneError
 from ..kintone.models import RecordRef
 from ..model import EntitySet
@@ -26,7 +28,8 @@ REPRESENTATION = "return=representation"
 
 def written(client: KintoneClient, req: WriteRequest, entity_set: EntitySet, ref: RecordRef, *,
             created: bool, fmt: media.JsonFormat, truncated: tuple[str, ...] = ()) -> Reply:
-    url = payload.entity_url(req.root, entity_set, {"Id": ref.id})
+    # A header holds ASCII only: a Japanese set name is percent-encoded (RFC 3987).
+    url = iri_to_uri(payload.entity_url(req.root, entity_set, {"Id": ref.id}))
     headers = {"ETag": etag(ref.revision)}
     if created:
         headers |= {"Location": url, "OData-EntityId": url}

@@ -4,6 +4,7 @@ demo's SUPPORT app, and an app whose field codes mix kanji, kana, ASCII, digits 
 from __future__ import annotations
 
 import pytest
+import requests
 
 from gateway.sandbox.demo import PRIORITIES
 from tests.gateway.conftest import values
@@ -74,3 +75,12 @@ def test_a_name_longer_than_128_characters_is_refused(mixed):
     response = gw.get("混在アプリ_1", params={"$filter": f"{'名' * 129} eq 1"})
     assert response.status_code == 400
     assert response.json()["error"]["target"] == "$filter"
+
+
+def test_an_alternate_key_with_a_japanese_name(mixed):
+    gw, _ = mixed
+    url = gw.url(f"混在アプリ_1({CODES[0]}='C-9')")
+    created = requests.patch(url, json={CODES[3]: "担当9"}, headers=gw.auth, timeout=30)
+    assert created.status_code in (200, 201, 204), created.text
+    found = gw.json("混在アプリ_1", params={"$filter": f"{CODES[0]} eq 'C-9'"})["value"]
+    assert [row[CODES[3]] for row in found] == ["担当9"]
