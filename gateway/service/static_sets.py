@@ -6,9 +6,10 @@ Kintone reads comments per record only, so a ``Comments`` query must name its ap
 Power Automate flows built on it do. The rest of the filter is checked in the gateway.
 
 Without any ``$filter`` (Power BI's navigator previews every set of the service document so),
-``Comments`` is a bounded preview: the comments of the ``PREVIEW_RECORDS`` newest records (highest
-ids) of the first exposed app (lowest app id), one Kintone call for the ids and one per record
-and ten comments. A ``$filter`` that does not name the app is still a 400.
+``Comments`` is a bounded preview: the comments of the ``PREVIEW_RECORDS`` newest records
+(highest ids) of the first exposed app the caller may read (lowest app id), one Kintone call for
+the ids and one per record and ten comments. A ``$filter`` that does not name the app is still
+a 400.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ..odata.errors import bad_request
 from ..odata.evaluate import matches
 from ..odata.options import OrderItem
 from ..odata.translate import FilterPlan
-from ..security import require
+from ..security import can, require
 from .entities import ID, orderable, project, static_entity
 from .pages import Item, Position, Window, count_all
 
@@ -109,8 +110,8 @@ class CommentSource:
     @classmethod
     def _preview(cls, client: KintoneClient, model: Model, entity_set: EntitySet,
                  names: tuple[str, ...]) -> CommentSource:
-        apps = sorted(s.app_id for s in model.entity_sets.values()
-                      if s.kind == "records" and s.app_id is not None)
+        apps = sorted(s.app_id for s in model.entity_sets.values()  # those the caller may read
+                      if s.kind == "records" and s.app_id is not None and can("GET", s.name))
         if not apps:
             return cls(client, entity_set, FilterPlan("", None), names, 0, ())
         newest = client.get_records(apps[0], f"order by {ID} desc limit {PREVIEW_RECORDS}",
