@@ -87,8 +87,8 @@ def parse_filter(text: str) -> ast._Node:
         tree = _parser().parse(_Lexer().tokenize(_widen_single_item_lists(_no_blank_calls(text))))
     except (ODataException, TypeError, ValueError, IndexError, AttributeError):
         raise _unparsable(text, "$filter") from None
+    _check_size(tree)  # first: what follows walks the tree recursively
     tree = _Counts().visit(tree)
-    _check_size(tree)
     _check_lists(tree)
     return fold(tree)
 
