@@ -17,7 +17,8 @@ import requests
 from flask import Flask
 
 from gateway.kintone import KintoneClient, RetryPolicy
-from gateway.sandbox import SandboxServer
+from gateway.sandbox import Sandbox, SandboxServer
+from gateway.sandbox.demo import DEMO_LOGIN, DEMO_PASSWORD, seed_demo
 from gateway.security import add_user
 from gateway.settings import (
     AuthScheme,
@@ -121,6 +122,20 @@ def start_gateway(server: SandboxServer) -> Iterator[Callable[..., Gateway]]:
     yield start
     for gw in running:
         gw.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_gateway(start_gateway: Callable[..., Gateway]) -> Iterator[Gateway]:
+    """A gateway in front of a sandbox of its own holding the demo data (seeded once per
+    session: it takes seconds), for read-only tests with independent clients."""
+    sandbox = Sandbox()
+    seed_demo(sandbox)
+    server = SandboxServer(sandbox).start()
+    settings = replace(kintone_settings(server.url), user=DEMO_LOGIN,
+                       password=Secret(DEMO_PASSWORD))
+    # The tests' oracle counts every comment of an app in one request: 800 records' calls.
+    yield start_gateway([], kintone=settings, max_calls_per_request=5000)
+    server.stop()
 
 
 @pytest.fixture(scope="session")
