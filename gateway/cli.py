@@ -13,6 +13,7 @@ then the process serves until Ctrl-C (or SIGTERM).
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 import threading
@@ -32,6 +33,7 @@ from .sandbox.config import (
 from .sandbox.demo import DemoInfo, demo_info, seed_demo
 from .security import add_user
 from .security.cli import add_users_command
+from .security.ipallow import AddressList
 from .settings import (
     AuthScheme,
     GatewaySettings,
@@ -47,6 +49,11 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8090
 GATEWAY_PORT = 8080
 SERVICE_PATH = "/api.rsc/"
+DEMO_USER = "demo"
+DEMO_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,256}")
+# Requests per hour of the demo user: exploring a service (Power BI's navigator previews every
+# set) soon passes the default of 1,000.
+DEMO_REQUESTS_PER_HOUR = 100_000
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -109,6 +116,18 @@ def _parser() -> argparse.ArgumentParser:
         "--sandbox-port", type=int, default=0,
         help="port of the demo sandbox (default: 0, a free port)",
     )
+    demo.add_argument(
+        "--token", type=_demo_token, metavar="AUTHTOKEN",
+        help="the demo user's authtoken, to keep the one printed by an earlier start (Power BI "
+             "and Excel remember it); at least 32 letters, digits, '-' or '_' (default: a new "
+             "one at every start)",
+    )
+    demo.add_argument(
+        "--allowed-ips", metavar="LIST", type=_allowed_ips, default=None,
+        help="client addresses that may call the gateway, as [Security] AllowedIPs: addresses "
+             "and CIDR ranges, comma-separated, or * (default: this machine only); use with "
+             "--host 0.0.0.0 to serve other machines",
+    )
     demo.set_defaults(run=_run_demo)
 
     serve = commands.add_parser(
@@ -148,6 +167,22 @@ def _add_listen_options(parser: argparse.ArgumentParser, *,
     )
 
 
+def _demo_token(text: str) -> str:
+    """A chosen authtoken, as hard to guess as a generated one (no lockout protects it)."""
+    if not DEMO_TOKEN.fullmatch(text):
+        raise argparse.ArgumentTypeError("the token needs at least 32 characters, each a "
+                                         "letter, a digit, '-' or '_'")
+    return text
+
+
+def _allowed_ips(text: str) -> str:
+    try:
+        AddressList.parse([part.strip() for part in text.split(",") if part.strip()])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _timezone(name: str) -> str:
     try:
         ZoneInfo(name)
@@ -174,25 +209,32 @@ def _run_demo(args: argparse.Namespace) -> int:
     sandbox_server = _listen(lambda: SandboxServer(sandbox, DEFAULT_HOST, args.sandbox_port,
                                                    quiet=not args.log_requests),
                              DEFAULT_HOST, args.sandbox_port)
-    settings, authtoken = add_user(_demo_settings(sandbox_server.url, info), "demo")
+    settings, authtoken = demo_settings(sandbox_server.url, info, token=args.token,
+                                        allowed_ips=args.allowed_ips)
     gateway = _listen(lambda: WebServer(create_app(settings), args.host, args.port,
                                         quiet=not args.log_requests), args.host, args.port)
     return _serve([sandbox_server, gateway], [
         f"service: {gateway.url}{SERVICE_PATH}",
         f"sandbox: {sandbox_server.url}",
         *_credential_lines(info),
-        f"authtoken: demo {authtoken}",
+        f"authtoken: {DEMO_USER} {authtoken}",
     ])
 
 
-def _demo_settings(sandbox_url: str, info: DemoInfo) -> Settings:
-    """The gateway reads the demo sandbox as its demo user, exposing every app."""
-    return Settings(
+def demo_settings(sandbox_url: str, info: DemoInfo, *, token: str | None = None,
+                  allowed_ips: str | None = None) -> tuple[Settings, str]:
+    """The demo gateway's settings and the demo user's authtoken: the gateway reads the demo
+    sandbox as its demo user, exposing every app; the demo user may do anything, often."""
+    sections = {"triggers": Section("triggers", {"database": ":memory:"})}
+    if allowed_ips is not None:
+        sections["security"] = Section("security", {"allowedips": allowed_ips})
+    settings = Settings(
         kintone=KintoneSettings(url=sandbox_url, auth_scheme=AuthScheme.PASSWORD,
                                 user=info.login, password=Secret(info.password)),
         gateway=GatewaySettings(),
-        sections={"triggers": Section("triggers", {"database": ":memory:"})},
+        sections=sections,
     )
+    return add_user(settings, DEMO_USER, token=token, per_hour=DEMO_REQUESTS_PER_HOUR)
 
 
 def _run_serve(args: argparse.Namespace) -> int:

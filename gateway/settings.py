@@ -179,6 +179,9 @@ class GatewaySettings:
     # evaluate alone, comments, subtable rows), and that one request may make at all.
     calls_per_page: int = 50
     max_calls_per_request: int = 250
+    # Records per page when $expand asks for related entities: bounds its Kintone calls per page
+    # (comments cost one call per record, see service/expand.py).
+    expand_page_size: int = 100
     schema_cache_ttl: int = 300  # seconds an app's form is trusted before it is re-read
     public_url: str | None = None  # base URL clients see, when behind a reverse proxy
     host: str = "127.0.0.1"
@@ -337,6 +340,8 @@ def _gateway(s: Section) -> GatewaySettings:
         max_calls_per_request=s.get_int("MaxCallsPerRequest",
                                         GatewaySettings.max_calls_per_request, minimum=10,
                                         maximum=100_000),
+        expand_page_size=s.get_int("ExpandPageSize", GatewaySettings.expand_page_size,
+                                   minimum=1, maximum=500),
         schema_cache_ttl=s.get_int("SchemaCacheTTL", 300, minimum=0, maximum=86_400),
         public_url=s.get_url("PublicURL"),
         host=s.get("Host", "127.0.0.1") or "127.0.0.1",

@@ -35,6 +35,15 @@ def test_the_example_file_is_valid_and_documents_the_defaults():
     g = settings.gateway
     assert (g.page_size, g.schema_cache_ttl, g.host, g.port, g.public_url) == (
         2000, 300, "127.0.0.1", 8080, None)
+    assert g.expand_page_size == 100
+
+
+@pytest.mark.parametrize("value", ["0", "501", "many"])
+def test_the_expand_page_size_is_bounded(tmp_path, value):
+    settings = load(tmp_path, f"{PASSWORD}[gateway]\nExpandPageSize = 7\n")
+    assert settings.gateway.expand_page_size == 7
+    with pytest.raises(SettingsError, match="ExpandPageSize"):
+        load(tmp_path, f"{PASSWORD}[gateway]\nExpandPageSize = {value}\n")
 
 
 def test_environment_variables_override_the_file(tmp_path):

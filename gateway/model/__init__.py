@@ -14,6 +14,7 @@ from .schema import (
     EntityType,
     FormField,
     Model,
+    NavigationProperty,
     Property,
     UnknownName,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "Model",
     "ModelCache",
     "ModelUnavailable",
+    "NavigationProperty",
     "Property",
     "UnknownName",
     "build_model",

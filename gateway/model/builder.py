@@ -30,7 +30,16 @@ from .naming import (
     from_label,
     is_identifier,
 )
-from .schema import ComplexType, EntitySet, EntityType, FormField, Model, Property
+from .navigation import lookup_link, record_navigation, reference_link, subtable_link
+from .schema import (
+    ComplexType,
+    EntitySet,
+    EntityType,
+    FormField,
+    Model,
+    NavigationProperty,
+    Property,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +84,9 @@ def build_model(
     sets: dict[str, EntitySet] = {s.name: s for s in _static_sets()}
     complex_types = {t.name: t for t in _STATIC_COMPLEX_TYPES}
     form_fields: list[FormField] = []
+    app_codes = {app.code: app.id for app in exposed if app.code}
     for app in exposed:
-        built = _AppBuilder(app, set_names[app.id], aliases, names).build()
+        built = _AppBuilder(app, set_names, app_codes, aliases, names).build()
         sets.update((s.name, s) for s in built.sets)
         complex_types.update((t.name, t) for t in built.row_types)
         form_fields.extend(built.form_fields)
@@ -153,9 +163,12 @@ class _BuiltApp:
 class _AppBuilder:
     """The record set, subtable sets and row types of one app."""
 
-    def __init__(self, app: _App, set_name: str, aliases: Aliases, names: NameRegistry):
+    def __init__(self, app: _App, set_names: Mapping[int, str], app_codes: Mapping[str, int],
+                 aliases: Aliases, names: NameRegistry):
         self.app = app
-        self.set_name = set_name
+        self.set_name = set_names[app.id]
+        self.set_names = set_names
+        self.app_codes = app_codes
         self.aliases = aliases
         self.names = names
 
@@ -173,13 +186,30 @@ class _AppBuilder:
             else _field_property(prop_names[code], code, props)
             for code, props in top.items()
         ]
-        record_type = EntityType(self.set_name, (_ID, _REVISION, *properties), key=("Id",))
+        navigation = self._navigation(top, prop_names, subtables)
+        record_type = EntityType(self.set_name, (_ID, _REVISION, *properties), key=("Id",),
+                                 navigation=navigation)
         record_set = EntitySet(self.set_name, record_type, "records", **self._app_info())
         return _BuiltApp(
             sets=(record_set, *(sub.entity_set for sub in subtables.values())),
             row_types=tuple(sub.row_type for sub in subtables.values()),
             form_fields=tuple(self._form_fields(prop_names, subtables)),
         )
+
+    def _navigation(self, top: Mapping[str, Mapping[str, Any]], prop_names: Mapping[str, str],
+                    subtables: Mapping[str, _Subtable]) -> tuple[NavigationProperty, ...]:
+        links = []
+        for code, props in top.items():
+            if code in subtables:
+                links.append(subtable_link(prop_names[code], code, subtables[code].entity_set.name))
+            elif "lookup" in props:
+                link = lookup_link(prop_names[code], code, props, self.set_names, self.app_codes)
+                links.extend([link] if link else [])
+        for code, props in self.app.fields.items():
+            if props.get("type") == edm.REFERENCE_TABLE:
+                link = reference_link(code, props, prop_names, self.set_names, self.app_codes)
+                links.extend([link] if link else [])
+        return record_navigation([*_RECORD_KEYS, *prop_names.values()], links)
 
     def _app_info(self) -> dict[str, Any]:
         return {"app_id": self.app.id, "app_code": self.app.code or None,

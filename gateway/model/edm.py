@@ -32,6 +32,7 @@ REVISION = "__REVISION__"
 ROW_ID = "__ROW_ID__"
 
 SUBTABLE = "SUBTABLE"
+REFERENCE_TABLE = "REFERENCE_TABLE"
 # Returned by fields.json even when the feature is off (`"enabled": false`); then not in records.
 FEATURE_TYPES = frozenset({"STATUS", "STATUS_ASSIGNEE", "CATEGORY"})
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from . import edm
 
 EntitySetKind = Literal["records", "subtable", "apps", "comments", "fields"]
+NavigationKind = Literal["comments", "rows", "lookup", "reference"]
 
 _NO_PROPS: Mapping[str, Any] = MappingProxyType({})
 
@@ -124,14 +125,44 @@ def _cell(prop: Property, row: Mapping[str, Any], cells: Mapping[str, Any]) -> A
 
 
 @dataclass(frozen=True)
+class NavigationProperty:
+    """A way from a record to related entities, for ``$expand`` and ``Set(Id)/Comments``.
+
+    ``target`` is the entity set it leads to. ``source`` names what links them: the subtable's
+    field code (``rows``), the lookup field's code (``lookup``; ``related_key`` is the field
+    of the target app its value is looked up in), the field whose value a reference table
+    matches in the target app's ``related_key`` field (``reference``, with ``condition``, the
+    table's own Kintone filter); nothing for ``comments``.
+    """
+
+    name: str
+    kind: NavigationKind
+    target: str
+    collection: bool
+    source: str | None = None
+    related_key: str | None = None
+    condition: str | None = None
+
+
+@dataclass(frozen=True)
 class EntityType(_Structured):
     key: tuple[str, ...] = ()
+    navigation: tuple[NavigationProperty, ...] = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()
         missing = [name for name in self.key if not self.has_property(name)]
         if not self.key or missing:
             raise ValueError(f"bad key {self.key!r} for {self.name!r}")
+        clash = {nav.name for nav in self.navigation} & set(self._by_name)
+        if clash:
+            raise ValueError(f"navigation properties named as properties: {sorted(clash)}")
+
+    def navigation_property(self, name: str) -> NavigationProperty:
+        for nav in self.navigation:
+            if nav.name == name:
+                return nav
+        raise UnknownName(f"{self.name} has no navigation property {name!r}")
 
 
 @dataclass(frozen=True)

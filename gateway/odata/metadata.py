@@ -17,7 +17,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from gateway.model import ComplexType, EntitySet, EntityType, Model, Property, edm
+from gateway.model import (
+    ComplexType,
+    EntitySet,
+    EntityType,
+    Model,
+    NavigationProperty,
+    Property,
+    edm,
+)
 
 from .media import MetadataLevel
 
@@ -121,7 +129,6 @@ _SET_CAPABILITIES = (
     Annotation("Capabilities.TopSupported", True),
     Annotation("Capabilities.SkipSupported", True),
     Annotation("Capabilities.SelectSupport", {"Supported": True}),
-    Annotation("Capabilities.ExpandRestrictions", {"Expandable": False}),
     Annotation("Capabilities.SearchRestrictions", {"Searchable": False}),
 )
 
@@ -148,7 +155,7 @@ def entity_set_annotations(model: Model, entity_set: EntitySet) -> list[Annotati
         annotations.append(Annotation(f"{ns}.AppCode", entity_set.app_code))
     if entity_set.subtable_code is not None:
         annotations.append(Annotation(f"{ns}.SubtableCode", entity_set.subtable_code))
-    return [*annotations, *_SET_CAPABILITIES]
+    return [*annotations, *_SET_CAPABILITIES, _expand_restrictions(model, entity_set)]
 
 
 def container_annotations(capabilities: Capabilities) -> list[Annotation]:
@@ -184,6 +191,56 @@ def _facets(prop: Property) -> dict[str, Any]:
     return {}
 
 
+# --- Navigation properties (shared by the XML and JSON forms) ------------------------------
+
+def _navigation(model: Model, entity_type: EntityType) -> list[NavigationProperty]:
+    """The navigation properties of a type that lead to a set of ``model`` (a model narrowed
+    to one caller's sets keeps its types whole)."""
+    return [nav for nav in entity_type.navigation if nav.target in model.entity_sets]
+
+
+def _expand_restrictions(model: Model, entity_set: EntitySet) -> Annotation:
+    expandable = bool(_navigation(model, entity_set.entity_type))
+    return Annotation("Capabilities.ExpandRestrictions", {"Expandable": expandable})
+
+
+def _navigation_type(model: Model, nav: NavigationProperty) -> str:
+    target = model.entity_set(nav.target).entity_type.qualified_name
+    return f"Collection({target})" if nav.collection else target
+
+
+def _xml_navigation(element: ET.Element, model: Model, entity_type: EntityType) -> None:
+    for nav in _navigation(model, entity_type):
+        attributes = {"Name": nav.name, "Type": _navigation_type(model, nav)}
+        if not nav.collection:
+            attributes["Nullable"] = "true"
+        ET.SubElement(element, "NavigationProperty", attributes)
+
+
+def _xml_bindings(element: ET.Element, model: Model, entity_set: EntitySet) -> None:
+    for nav in _navigation(model, entity_set.entity_type):
+        ET.SubElement(element, "NavigationPropertyBinding",
+                      {"Path": nav.name, "Target": nav.target})
+
+
+def _json_navigation(model: Model, entity_type: EntityType) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for nav in _navigation(model, entity_type):
+        body: dict[str, Any] = {"$Kind": "NavigationProperty"}
+        if nav.collection:
+            body["$Collection"] = True
+        else:
+            body["$Nullable"] = True
+        body["$Type"] = model.entity_set(nav.target).entity_type.qualified_name
+        properties[nav.name] = body
+    return properties
+
+
+def _json_bindings(model: Model, entity_set: EntitySet) -> dict[str, Any]:
+    bindings = {nav.name: nav.target for nav in _navigation(model, entity_set.entity_type)}
+    return {"$NavigationPropertyBinding": bindings} if bindings else {}
+
+
 # --- CSDL XML --------------------------------------------------------------------------------
 
 def csdl_xml(model: Model, capabilities: Capabilities = Capabilities()) -> str:
@@ -201,6 +258,7 @@ def csdl_xml(model: Model, capabilities: Capabilities = Capabilities()) -> str:
         _xml_structured(schema, "ComplexType", complex_type, model.namespace, capabilities)
     for entity_type in _by_name(model.entity_types):
         _xml_structured(schema, "EntityType", entity_type, model.namespace, capabilities)
+        _xml_navigation(schema[-1], model, entity_type)
     _xml_container(schema, model, capabilities)
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, "unicode") + "\n"
@@ -238,6 +296,7 @@ def _xml_container(schema: ET.Element, model: Model, capabilities: Capabilities)
         element = ET.SubElement(container, "EntitySet", {
             "Name": entity_set.name, "EntityType": entity_set.entity_type.qualified_name,
         })
+        _xml_bindings(element, model, entity_set)
         _xml_annotations(element, [*entity_set_annotations(model, entity_set),
                                    *capabilities.of_set(entity_set)])
     _xml_annotations(container, container_annotations(capabilities))
@@ -295,6 +354,7 @@ def csdl_json(model: Model, capabilities: Capabilities = Capabilities()) -> dict
         schema[entity_type.name] = {
             "$Kind": "EntityType", "$Key": list(entity_type.key),
             **_json_properties(entity_type, ns, capabilities),
+            **_json_navigation(model, entity_type),
         }
     container: dict[str, Any] = {
         "$Kind": "EntityContainer", **_json_annotations(container_annotations(capabilities))
@@ -302,6 +362,7 @@ def csdl_json(model: Model, capabilities: Capabilities = Capabilities()) -> dict
     for entity_set in _by_name(model.entity_sets.values()):
         container[entity_set.name] = {
             "$Collection": True, "$Type": entity_set.entity_type.qualified_name,
+            **_json_bindings(model, entity_set),
             **_json_annotations([*entity_set_annotations(model, entity_set),
                                  *capabilities.of_set(entity_set)]),
         }

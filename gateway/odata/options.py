@@ -25,14 +25,19 @@ from .syntax import (
     split_top_level,
 )
 
-SUPPORTED = {"$filter", "$select", "$orderby", "$top", "$skip", "$count", "$skiptoken", "$format"}
-UNSUPPORTED = {"$expand", "$search", "$apply", "$compute", "$levels", "$index", "$schemaversion",
+SUPPORTED = {"$filter", "$select", "$orderby", "$top", "$skip", "$count", "$skiptoken", "$format",
+             "$expand"}
+UNSUPPORTED = {"$search", "$apply", "$compute", "$levels", "$index", "$schemaversion",
                "$deltatoken", "$id"}
 _RAW_SEARCH_INVALID = re.compile(r"[#;]")
 _BROKEN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _BEFORE_OFFSET = re.compile(r"\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?$")
 _OFFSET = re.compile(r"\d\d:\d\d")
 _ORDER_ITEM = re.compile(rf"\s*({IDENTIFIER}(?:/{IDENTIFIER})*)(?:\s+(asc|desc))?\s*", re.I)
+_EXPAND_ITEM = re.compile(rf"({IDENTIFIER})(?:\((.*)\))?", re.S)
+# The options an expanded navigation property takes (OData Part 2, 5.1.3).
+_NESTED = {"$select", "$filter", "$orderby", "$top", "$skip", "$count"}
+_NESTED_UNSUPPORTED = {"$expand", "$levels", "$search", "$apply", "$compute"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,17 @@ class QueryOptions:
     count: bool = False
     skiptoken: str | None = None
     format: str | None = None
+    expand: tuple[ExpandItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExpandItem:
+    """One navigation property of ``$expand``, with its own options; ``raw`` keeps them as
+    given (percent-decoded), for the next link of an expanded collection."""
+
+    name: str
+    options: QueryOptions = QueryOptions()
+    raw: tuple[tuple[str, str], ...] = ()
 
 
 def split_query(raw: str) -> list[tuple[str, str]]:
@@ -122,7 +138,55 @@ def parse_options(args: Iterable[tuple[str, str]]) -> QueryOptions:
         count=_boolean(seen.get("$count")),
         skiptoken=seen.get("$skiptoken"),
         format=_format(seen.get("$format")),
+        expand=_expand(seen["$expand"]) if "$expand" in seen else (),
     )
+
+
+def _expand(text: str) -> tuple[ExpandItem, ...]:
+    if not balanced(text):
+        raise bad_request("Unbalanced parentheses in $expand.", "$expand")
+    items = [_expand_item(item) for item in _split_outside_quotes(text, ",")]
+    names = [item.name for item in items]
+    if len(set(names)) != len(names):
+        raise bad_request("$expand names a navigation property more than once.", "$expand")
+    return tuple(items)
+
+
+def _expand_item(text: str) -> ExpandItem:
+    match = _EXPAND_ITEM.fullmatch(text.strip())
+    if match is None:
+        if text.strip() and ("*" in text or "/" in text or "$" in text):
+            raise not_implemented(f"$expand item '{text.strip()}' is not supported (only "
+                                  "navigation properties of the set, with options).", "$expand")
+        raise bad_request(f"Invalid $expand item '{text.strip()}'.", "$expand")
+    name, nested = match.groups()
+    if nested is None:
+        return ExpandItem(name)
+    pairs = []
+    for part in _split_outside_quotes(nested, ";"):
+        option, equals, value = part.strip().partition("=")
+        key = option.lower() if option.startswith("$") else f"${option.lower()}"
+        if key in _NESTED_UNSUPPORTED:
+            raise not_implemented(f"'{option}' inside $expand is not supported.", "$expand")
+        if not equals or key not in _NESTED:
+            raise bad_request(f"Invalid option '{part.strip()}' in $expand({name}).", "$expand")
+        pairs.append((option, value))
+    return ExpandItem(name, parse_options(pairs), tuple(pairs))
+
+
+def _split_outside_quotes(text: str, separator: str) -> list[str]:
+    """``text`` split at ``separator``s outside parentheses and quoted strings."""
+    items, depth, start, quoted = [], 0, 0, False
+    for position, char in enumerate(text):
+        if char == "'":
+            quoted = not quoted  # a doubled quote flips twice
+        elif not quoted:
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if char == separator and depth == 0:
+                items.append(text[start:position])
+                start = position + 1
+    items.append(text[start:])
+    return items
 
 
 def _select(text: str) -> tuple[str, ...]:
@@ -178,5 +242,3 @@ def _check_unsupported_syntax(key: str, value: str) -> None:
         check_search(value)
     elif key == "$index" and not value.lstrip("-").isdigit():
         raise bad_request("$index must be an integer.", key)
-    elif key == "$expand" and not balanced(value):
-        raise bad_request("Unbalanced parentheses in $expand.", key)

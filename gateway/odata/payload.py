@@ -220,6 +220,40 @@ def _ieee754_value(value: Any) -> Any:
     return None if value is None else json_value(value, ieee754=True)
 
 
+@dataclass(frozen=True)
+class ExpandedCollection:
+    """The value of an expanded collection-valued navigation property: its entities, their
+    count when ``$count=true`` asked for it, and where the rest starts when it was cut short."""
+
+    entities: list[dict]
+    count: int | None = None
+    next_state: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ExpandedShape:
+    """How an expanded navigation property is written: ``shape`` makes each related entity's
+    JSON, ``next_link(entity, next_state)`` the link to the rest of a collection cut short."""
+
+    name: str
+    collection: bool
+    shape: Callable[[Mapping[str, Any]], dict[str, Any]]
+    next_link: Callable[[Mapping[str, Any], Mapping[str, Any]], str] | None = None
+    ieee754: bool = False
+
+    def write(self, out: dict[str, Any], entity: Mapping[str, Any]) -> None:
+        value = entity.get(self.name)
+        if not self.collection:
+            out[self.name] = None if value is None else self.shape(value)
+            return
+        assert isinstance(value, ExpandedCollection)
+        if value.count is not None:
+            out[f"{self.name}@odata.count"] = json_value(value.count, ieee754=self.ieee754)
+        out[self.name] = [self.shape(related) for related in value.entities]
+        if value.next_state is not None and self.next_link is not None:
+            out[f"{self.name}@odata.nextLink"] = self.next_link(entity, value.next_state)
+
+
 def entity_shaper(
     entity_set: EntitySet,
     *,
@@ -227,8 +261,10 @@ def entity_shaper(
     base_url: str = "",
     select: Sequence[str] | None = None,
     ieee754: bool = False,
+    expand: Sequence[ExpandedShape] = (),
 ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    """``entity_json`` for many entities of one set, planned once (see ``entity_json``)."""
+    """``entity_json`` for many entities of one set, planned once (see ``entity_json``);
+    ``expand`` writes the expanded navigation properties after the structural ones."""
     shaper = _Shaper(metadata, ieee754)
     write = shaper.properties(entity_set.entity_type.properties, select_tree(select))
     revision = (entity_set.name_for_code("$revision")
@@ -236,6 +272,8 @@ def entity_shaper(
     full_type = f"#{entity_set.entity_type.qualified_name}"
 
     full = shaper.full
+    # Full metadata links each navigation property, so clients can follow it unexpanded.
+    navigation = [nav.name for nav in entity_set.entity_type.navigation]
 
     def shape(entity: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -248,6 +286,10 @@ def entity_shaper(
         if full:
             out["@odata.editLink"] = url
         write(out, entity)
+        if full:
+            out.update((f"{name}@odata.navigationLink", f"{url}/{name}") for name in navigation)
+        for expanded in expand:
+            expanded.write(out, entity)
         return out
 
     return shape
@@ -261,6 +303,7 @@ def entity_json(
     base_url: str = "",
     select: Sequence[str] | None = None,
     ieee754: bool = False,
+    expand: Sequence[ExpandedShape] = (),
 ) -> dict[str, Any]:
     """One entity as it appears in a collection: control information, then its properties.
 
@@ -270,7 +313,7 @@ def entity_json(
     selects everything.
     """
     return entity_shaper(entity_set, metadata=metadata, base_url=base_url, select=select,
-                         ieee754=ieee754)(entity)
+                         ieee754=ieee754, expand=expand)(entity)
 
 
 def entity_document(
@@ -281,10 +324,11 @@ def entity_document(
     base_url: str = "",
     select: Sequence[str] | None = None,
     ieee754: bool = False,
+    expand: Sequence[ExpandedShape] = (),
 ) -> dict[str, Any]:
     """A single entity as a response body (``GET /Customers(42)``): with its context URL."""
     body = entity_json(entity_set, entity, metadata=metadata, base_url=base_url, select=select,
-                       ieee754=ieee754)
+                       ieee754=ieee754, expand=expand)
     if metadata == "none":
         return body
     context = context_url(base_url, entity_set.name, select, entity=True)

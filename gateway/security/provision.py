@@ -14,8 +14,11 @@ from .users import SECTION, User, check_name
 
 
 def issue(key: TokenKey, name: str, rights: Rights, *, per_hour: int | None = None,
-          concurrent: int | None = None, expires: datetime | None = None) -> tuple[User, str]:
-    token = generate_token()
+          concurrent: int | None = None, expires: datetime | None = None,
+          token: str | None = None) -> tuple[User, str]:
+    """A user and its authtoken: ``token`` when given (the demo's ``--token``, checked by its
+    caller to be as strong as a generated one), else a new one."""
+    token = token or generate_token()
     return User(check_name(name), key.hash(token), rights, per_hour, concurrent, expires), token
 
 

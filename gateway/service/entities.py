@@ -24,11 +24,14 @@ _STATIC_KINDS = {edm.INT64: edm.ID, edm.DATETIME_OFFSET: "DATETIME", edm.STRING:
 def selected(entity_set: EntitySet, select: Sequence[str] | None) -> tuple[str, ...]:
     """The properties each entity needs: those ``$select`` names (all when absent), plus the key
     and a record's revision, which the payload needs for ids and ETags whatever is selected.
-    ``A/B`` selects part of ``A``: ``A`` is read. Unknown names are a 400."""
+    ``A/B`` selects part of ``A``: ``A`` is read. Unknown names are a 400; a navigation
+    property is written when expanded, whether selected or not."""
     entity_type = entity_set.entity_type
     if not select:
         return tuple(prop.name for prop in entity_type.properties)
-    roots = [_select_root(entity_type, path) for path in select]
+    navigation = {nav.name for nav in entity_type.navigation}
+    # A navigation property in $select (as Power Query writes beside $expand) reads nothing.
+    roots = [_select_root(entity_type, path) for path in select if path not in navigation]
     revision = [entity_set.name_for_code(REVISION)] if entity_set.kind == "records" else []
     always = [*entity_type.key, *revision]
     return tuple(dict.fromkeys([*always, *roots]))

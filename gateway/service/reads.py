@@ -8,17 +8,19 @@ page size. Nothing holds more than one Kintone page of records at a time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
 
-from ..kintone import KintoneClient
-from ..model import ComplexType, EntitySet, Model
+from ..kintone import KintoneClient, KintoneNotFound
+from ..model import ComplexType, EntitySet, Model, NavigationProperty
+from ..odata.errors import not_found
 from ..odata.options import QueryOptions
 from ..odata.translate import FilterPlan, plan_filter
 from ..settings import KintoneSettings
 from .entities import selected
+from .expand import Expander, Expansion, lookup_records, reference_source
 from .pages import CallBudget, Item, Page, Position, Window
 from .records import RecordSource, Scan, SubtableSource, check_natural_order, kintone_order
 from .schema import list_apps
@@ -49,6 +51,8 @@ class CollectionQuery:
     # The entities are only written out in JSON without IEEE754Compatible: record values may
     # come in their JSON form (see ``entities.record_converter``).
     json_ready: bool = False
+    # Properties read beyond the selection (what ``$expand`` reads: a subtable, a lookup field).
+    extra: tuple[str, ...] = ()
 
 
 class Reader:
@@ -61,11 +65,77 @@ class Reader:
 
     def page(self, model: Model, query: CollectionQuery) -> Page:
         """One page of a collection, lazily read; ``Page.next_token`` after it is consumed."""
+        source = self._source(model, query.entity_set, query.options,
+                              json_ready=query.json_ready, extra=query.extra)
+        return self._page(source, query)
+
+    def navigation_page(self, model: Model, entity_set: EntitySet, record_id: int,
+                        nav: NavigationProperty, query: CollectionQuery) -> Page:
+        """One page of a record's comments (``Set(Id)/Comments``) or of the records a
+        reference table lists for it (``Set(Id)/<table>``); ``query.entity_set`` is the
+        navigation's target. A 404 when the record does not exist."""
+        source = self._navigation_source(model, entity_set, record_id, nav, query.options,
+                                         query.extra)
+        return self._page(source, query)
+
+    def navigation_count(self, model: Model, entity_set: EntitySet, record_id: int,
+                         nav: NavigationProperty, options: QueryOptions) -> int:
+        return self._navigation_source(model, entity_set, record_id, nav, options).count()
+
+    def navigation_entity(self, model: Model, entity_set: EntitySet, record_id: int,
+                          nav: NavigationProperty, options: QueryOptions) -> dict | None:
+        """The record a lookup of one record points at (``Set(Id)/<lookup>_Record``), None
+        when the lookup is empty or finds nothing; a 404 when the record does not exist."""
+        assert entity_set.app_id is not None
+        target = model.entity_set(nav.target)
+        names = selected(target, options.select)
+        try:
+            record = self._client.get_record(entity_set.app_id, record_id)
+        except KintoneNotFound:
+            raise not_found(f"{entity_set.name}({record_id}) does not exist.") from None
+        value = str((record.get(nav.source or "") or {}).get("value") or "")
+        if not value:
+            return None
+        found = lookup_records(self._client, nav, target, [value], names)
+        return found.get(value)
+
+    def _navigation_source(self, model: Model, entity_set: EntitySet, record_id: int,
+                           nav: NavigationProperty, options: QueryOptions,
+                           extra: tuple[str, ...] = ()) -> Source:
+        assert entity_set.app_id is not None
+        target = model.entity_set(nav.target)
+        names = tuple(dict.fromkeys([*selected(target, options.select), *extra]))
+        try:
+            record = self._client.get_record(entity_set.app_id, record_id)
+        except KintoneNotFound:
+            raise not_found(f"{entity_set.name}({record_id}) does not exist.") from None
+        plan = (plan_filter(options.filter, target) if options.filter is not None
+                else FilterPlan("", None))
+        if nav.kind == "comments":
+            check_natural_order(target, options.orderby, COMMENT_ORDER)
+            return CommentSource(self._client, target, plan, names, entity_set.app_id, record_id)
+        if nav.kind == "rows":
+            check_natural_order(target, options.orderby, ("RecordId",))
+            condition = " and ".join(filter(None, [f"$id = {record_id}", plan.condition]))
+            return SubtableSource(self._client, target, _row_type(model, target),
+                                  FilterPlan(condition, plan.residual), names)
+        value = str((record.get(nav.source or "") or {}).get("value") or "")
+        if not value:  # nothing to match: no related records
+            return ListSource(target, list, FilterPlan("", None), ())
+        return reference_source(self._client, nav, target, value, options, names, self._budget)
+
+    def token(self, state: Position, fingerprint: str) -> str:
+        """A skiptoken resuming at ``state`` a request with this fingerprint."""
+        return self._tokens.encode(state, fingerprint)
+
+    def expander(self, entity_set: EntitySet, expansions: Sequence[Expansion]) -> Expander:
+        return Expander(self._client, entity_set, expansions, self._budget)
+
+    def _page(self, source: Source, query: CollectionQuery) -> Page:
         options = query.options
         spent = self._budget.page()
         state = (self._tokens.decode(options.skiptoken, query.fingerprint)
                  if options.skiptoken else None)
-        source = self._source(model, query.entity_set, options, json_ready=query.json_ready)
         served = state["n"] if state else 0
         window = Window(
             size=query.page_size,
@@ -83,20 +153,21 @@ class Reader:
         return self._source(model, entity_set, options).count()
 
     def entity(self, model: Model, entity_set: EntitySet, key: Mapping[str, Any],
-               options: QueryOptions) -> dict | None:
+               options: QueryOptions, extra: tuple[str, ...] = ()) -> dict | None:
         """The entity with ``key`` (checked by the caller against the key's names and types),
-        None when there is none."""
+        None when there is none; ``extra``: properties read beyond the selection."""
         names = selected(entity_set, options.select)
         if entity_set.kind == "comments":
             source: Source = CommentSource.for_app(self._client, model, entity_set, names,
                                                    key["AppId"])
         else:
-            source = self._source(model, entity_set, QueryOptions(select=options.select))
+            source = self._source(model, entity_set, QueryOptions(select=options.select),
+                                  extra=extra)
         return source.entity(key)
 
     def _source(self, model: Model, entity_set: EntitySet, options: QueryOptions, *,
-                json_ready: bool = False) -> Source:
-        names = selected(entity_set, options.select)
+                json_ready: bool = False, extra: tuple[str, ...] = ()) -> Source:
+        names = tuple(dict.fromkeys([*selected(entity_set, options.select), *extra]))
         plan = (plan_filter(options.filter, entity_set) if options.filter is not None
                 else FilterPlan("", None))
         kind = entity_set.kind

@@ -64,12 +64,12 @@ class ListSource:
         entities = [e for e in self.load() if residual is None or matches(residual, e)]
         for item in reversed(self.orderby):  # stable sorts, least significant key first
             orderable(self.entity_set, item.path)
-            entities.sort(key=lambda e, name=item.path: _null_first(e[name]),
+            entities.sort(key=lambda e, name=item.path: null_first(e[name]),
                           reverse=item.descending)
         return entities
 
 
-def _null_first(value: Any) -> tuple[bool, Any]:
+def null_first(value: Any) -> tuple[bool, Any]:
     return (value is not None, value)  # OData: null sorts before every value
 
 

@@ -1,7 +1,8 @@
 """The resource path after ``/api.rsc/``: which resource a URL names, with its key predicate.
 
 Supported: the service root, ``$metadata``, ``Set``, ``Set/$count``, ``Set(key)``,
-``Set(key)/Property`` and ``Set(key)/Property/$value``. An ``@<authtoken>`` first segment is
+``Set(key)/Property``, ``Set(key)/Property/$value`` and, for navigation properties,
+``Set(key)/Navigation`` and ``Set(key)/Navigation/$count``. An ``@<authtoken>`` first segment is
 accepted (CData-style token in the URL) and kept so that generated links keep it too.
 """
 
@@ -65,6 +66,8 @@ def parse_path(path: str) -> ResourcePath:
         raise not_implemented("Only /$count may follow an entity set (no navigation or casts).")
     if not rest:
         return ResourcePath("entity", token, name, key)
+    if len(rest) == 2 and rest[1] == "$count":
+        return ResourcePath("count", token, name, key, rest[0])
     if len(rest) == 2 and rest[1] != "$value":
         raise not_found(f"No resource at '{path}'.")
     return ResourcePath("value" if len(rest) == 2 else "property", token, name, key, rest[0])

@@ -7,19 +7,20 @@ Query options are read from the raw query string with ``split_query``, never fro
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, request, stream_with_context
 
-from ..model import EntitySet, Model
+from ..model import EntitySet, Model, NavigationProperty
 from ..odata import media, metadata, payload
-from ..odata.errors import bad_request, not_found
+from ..odata.errors import bad_request, not_found, not_implemented
 from ..odata.options import QueryOptions, parse_options, split_query
 from ..security import require
 from ..service import CollectionQuery, Page
+from ..service.expand import Expansion, records_per_page, source_names
 from ..writes.exchange import etag
-from . import links
+from . import expansion, links
 from .capabilities import capabilities
 from .context import Gateway, gateway
 from .cost import ClientGone
@@ -116,37 +117,107 @@ def _conditional(response: Response, tag: str | None = None) -> Response:
 
 def _collection(req: ODataRequest, gw: Gateway) -> Response:
     options = req.options
-    fmt = req.json_format(options)
     model = gw.models.get()
     entity_set = req.entity_set(model)
     model = _as_listed(gw, entity_set, model)
+    planned = expansion.expansions(model, entity_set, options)
+    return _page_response(req, gw, entity_set.name, planned, lambda page_size, fmt: (
+        gw.reader.page(model, CollectionQuery(
+            entity_set, options, page_size, links.fingerprint(entity_set.name, req.pairs),
+            json_ready=not fmt.ieee754 and not planned,
+            extra=source_names(entity_set, planned)))))
+
+
+def _navigation(req: ODataRequest, gw: Gateway, entity_set: EntitySet,
+                nav: NavigationProperty) -> Response:
+    """``Set(Id)/Comments``, ``Set(Id)/<subtable>_Rows``, ``Set(Id)/<reference table>``: a
+    record's comments, its subtable rows, the records a reference table lists for it;
+    collections with the usual options. ``Set(Id)/<lookup>_Record``: one record, or 204."""
+    record_id = _navigable(req, entity_set, nav)
+    if not nav.collection:
+        return _navigation_entity(req, gw, entity_set, record_id, nav)
+    model = gw.models.get()
+    target = model.entity_set(nav.target)
+    options = req.options
+    path = expansion.navigation_path(entity_set, record_id, nav.name)
+    planned = expansion.expansions(model, target, options)
+
+    def read(page_size: int, fmt: media.JsonFormat) -> Page:
+        query = CollectionQuery(target, options, page_size, links.fingerprint(path, req.pairs),
+                                json_ready=not fmt.ieee754 and not planned,
+                                extra=source_names(target, planned))
+        return gw.reader.navigation_page(model, entity_set, record_id, nav, query)
+
+    return _page_response(req, gw, path, planned, read, context_set=target.name,
+                          shaped_set=target)
+
+
+def _navigation_entity(req: ODataRequest, gw: Gateway, entity_set: EntitySet, record_id: int,
+                       nav: NavigationProperty) -> Response:
+    options = req.options
+    fmt = req.json_format(options)
+    model = gw.models.get()
+    target = model.entity_set(nav.target)
+    entity = gw.reader.navigation_entity(model, entity_set, record_id, nav, options)
+    if entity is None:
+        return Response(status=204)
+    body = payload.entity_document(target, entity, metadata=fmt.metadata, base_url=req.root,
+                                   select=options.select, ieee754=fmt.ieee754)
+    return _json(body, fmt)
+
+
+def _navigable(req: ODataRequest, entity_set: EntitySet, nav: NavigationProperty) -> int:
+    """The id of the record whose ``nav`` the request reads, once the caller is known to be
+    allowed to read its target."""
+    require("GET", nav.target)
+    return parse_key(req.resource.key or "", entity_set.entity_type)["Id"]
+
+
+def _page_response(req: ODataRequest, gw: Gateway, path: str,
+                   planned: tuple[Expansion, ...],
+                   read: Callable[[int, media.JsonFormat], Page], *,
+                   context_set: str | None = None,
+                   shaped_set: EntitySet | None = None) -> Response:
+    """A collection page at ``path`` (a set, or a record's navigation property) read by
+    ``read(page size, format)``, streamed, with its next link. With ``$expand`` a page holds
+    fewer records (``ExpandPageSize``): each may cost a Kintone call."""
+    options = req.options
+    limits = gw.settings.gateway
+    # The records' own reads stop after CallsPerPage calls; the expansions get the rest.
+    limit = (records_per_page(planned, limits.expand_page_size,
+                              limits.max_calls_per_request - limits.calls_per_page)
+             if planned else limits.page_size)
+    fmt = req.json_format(options)
+    model = gw.models.get()
+    entity_set = shaped_set or req.entity_set(model)
     wanted = links.max_page_size(request.headers.get("Prefer"))
-    page_size = min(wanted or gw.settings.gateway.page_size, gw.settings.gateway.page_size)
-    query = CollectionQuery(entity_set, options, page_size,
-                            links.fingerprint(entity_set.name, req.pairs),
-                            json_ready=not fmt.ieee754)
-    page = gw.reader.page(model, query).prime()
+    page = read(min(wanted or limit, limit), fmt).prime()
     context = (None if fmt.metadata == "none"
-               else payload.context_url(req.root, entity_set.name, options.select))
+               else payload.context_url(req.root, context_set or path, options.select))
 
     def next_link() -> str | None:
         token = page.next_token
-        return token and links.next_link(req.root, entity_set.name, req.raw_query, token)
+        return token and links.next_link(req.root, path, req.raw_query, token)
 
+    entities: Iterable[dict] = page
+    if planned:
+        entities = gw.reader.expander(entity_set, planned).expand(page)
+    shapes = expansion.shapes(gw.reader, entity_set, planned, fmt, req.root)
     chunks = payload.stream_collection(
-        context, _shaped(page, entity_set, options, fmt, req.root), count=page.count,
-        next_link_factory=next_link, ieee754=fmt.ieee754)
+        context, _shaped(entities, entity_set, options, fmt, req.root, shapes),
+        count=page.count, next_link_factory=next_link, ieee754=fmt.ieee754)
     response = Response(_body(chunks, page), content_type=fmt.content_type)
     if wanted is not None:
         response.headers["Preference-Applied"] = f"odata.maxpagesize={wanted}"
     return response
 
 
-def _shaped(page: Page, entity_set: EntitySet, options: QueryOptions, fmt: media.JsonFormat,
-            root: str) -> Iterator[dict]:
+def _shaped(entities: Iterable[dict], entity_set: EntitySet, options: QueryOptions,
+            fmt: media.JsonFormat, root: str, shapes: list[payload.ExpandedShape]
+            ) -> Iterator[dict]:
     shape = payload.entity_shaper(entity_set, metadata=fmt.metadata, base_url=root,
-                                  select=options.select, ieee754=fmt.ieee754)
-    return map(shape, page)
+                                  select=options.select, ieee754=fmt.ieee754, expand=shapes)
+    return map(shape, entities)
 
 
 def _body(chunks: Iterator[str], page: Page) -> str | Iterator[str]:
@@ -187,7 +258,17 @@ def _streamed(head: tuple[str, ...], chunks: Iterator[str], page: Page) -> Itera
 def _count(req: ODataRequest, gw: Gateway) -> Response:
     model = gw.models.get()
     entity_set = req.entity_set(model)
-    count = gw.reader.count(_as_listed(gw, entity_set, model), entity_set, req.options)
+    name = req.resource.property_name
+    if name is None:
+        count = gw.reader.count(_as_listed(gw, entity_set, model), entity_set,
+                                 req.options)
+    elif any(nav.name == name for nav in entity_set.entity_type.navigation):
+        nav = entity_set.entity_type.navigation_property(name)
+        count = gw.reader.navigation_count(model, entity_set, _navigable(req, entity_set, nav),
+                                           nav, req.options)
+    else:
+        raise not_implemented(f"/$count is only available for entity sets and navigation "
+                              f"properties, not for '{name}'.")
     content_type = media.negotiate_text(request.headers.get("Accept"))
     return Response(str(count), content_type=content_type)
 
@@ -197,9 +278,14 @@ def _entity(req: ODataRequest, gw: Gateway) -> Response:
     fmt = req.json_format(options)
     model = gw.models.get()
     entity_set = req.entity_set(model)
-    entity = _find(req, gw, model, entity_set, options)
+    planned = expansion.expansions(model, entity_set, options)
+    entity = _find(req, gw, model, entity_set, options, source_names(entity_set, planned))
+    if planned:
+        entity = next(gw.reader.expander(entity_set, planned).expand([entity]))
     body = payload.entity_document(entity_set, entity, metadata=fmt.metadata, base_url=req.root,
-                                   select=options.select, ieee754=fmt.ieee754)
+                                   select=options.select, ieee754=fmt.ieee754,
+                                   expand=expansion.shapes(gw.reader, entity_set, planned, fmt,
+                                                           req.root))
     return _conditional(_json(body, fmt), _revision_etag(entity_set, entity))
 
 
@@ -212,6 +298,11 @@ def _revision_etag(entity_set: EntitySet, entity: dict) -> str | None:
 
 
 def _property(req: ODataRequest, gw: Gateway) -> Response:
+    entity_set = req.entity_set(gw.models.get())
+    name = req.resource.property_name or ""
+    if any(nav.name == name for nav in entity_set.entity_type.navigation):
+        return _navigation(req, gw, entity_set,
+                           entity_set.entity_type.navigation_property(name))
     fmt = req.json_format(req.options)
     entity_set, entity, name = _property_of(req, gw)
     if entity[name] is None:
@@ -246,9 +337,10 @@ def _as_listed(gw: Gateway, entity_set: EntitySet, model: Model) -> Model:
 
 
 def _find(req: ODataRequest, gw: Gateway, model: Model, entity_set: EntitySet,
-          options: QueryOptions) -> dict:
+          options: QueryOptions, extra: tuple[str, ...] = ()) -> dict:
     key = parse_key(req.resource.key or "", entity_set.entity_type)
-    entity = gw.reader.entity(_as_listed(gw, entity_set, model), entity_set, key, options)
+    entity = gw.reader.entity(_as_listed(gw, entity_set, model), entity_set, key, options,
+                              extra)
     if entity is None:
         raise not_found(f"{entity_set.name}({req.resource.key}) does not exist.")
     return entity

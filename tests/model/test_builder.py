@@ -597,3 +597,32 @@ def test_helpers_for_the_static_sets(model):
     names = [t.name for t in model.entity_types]
     assert names[:4] == ["App", "Comment", "Field", "SupportTickets"]
     assert len(names) == len(set(names)) == len(model.entity_sets)
+
+
+def test_navigation_properties_never_rename_a_field():
+    customers = {"code": field("SINGLE_LINE_TEXT", "code"),
+                 "Comments": field("SINGLE_LINE_TEXT", "Comments"),
+                 "lines": field("SUBTABLE", "lines", fields={
+                     "item": field("SINGLE_LINE_TEXT", "item")}),
+                 "lines_Rows": field("NUMBER", "lines_Rows")}
+    orders = {"cust": field("SINGLE_LINE_TEXT", "cust", lookup={
+        "relatedApp": {"app": "", "code": "CUST"}, "relatedKeyField": "code",
+        "fieldMappings": [], "lookupPickerFields": [], "filterCond": "", "sort": ""}),
+              "hidden": field("SINGLE_LINE_TEXT", "hidden", lookup={**LOOKUP}),
+              "by code": field("REFERENCE_TABLE", "by code", referenceTable={
+                  "relatedApp": {"app": "1"}, "condition": {"field": "cust",
+                                                            "relatedField": "code"},
+                  "filterCond": "code != \"\"", "displayFields": [], "sort": "", "size": "5"})}
+    model = build_model([app(1, "Customers", "CUST"), app(2, "Orders", "ORD")],
+                        {1: customers, 2: orders})
+    cust = model.entity_set("CUST").entity_type
+    assert {"Comments", "lines_Rows"} <= {p.name for p in cust.properties}
+    assert [(n.name, n.kind, n.target) for n in cust.navigation] == [
+        ("Comments_2", "comments", "Comments"), ("lines_Rows_2", "rows", "CUST_lines")]
+    order = model.entity_set("ORD").entity_type
+    # The lookup into app 7, which is not exposed, leads nowhere.
+    assert [(n.name, n.kind, n.target, n.source, n.related_key, n.condition)
+            for n in order.navigation] == [
+        ("Comments", "comments", "Comments", None, None, None),
+        ("cust_Record", "lookup", "CUST", "cust", "code", None),
+        ("by_code", "reference", "CUST", "cust", "code", 'code != ""')]

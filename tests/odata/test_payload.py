@@ -119,6 +119,8 @@ def test_full_metadata_adds_ids_links_and_types(sales, entity):
     assert list(body)[:4] == ["@odata.type", "@odata.id", "@odata.etag", "@odata.editLink"]
     assert body["@odata.type"] == "#Kintone.SALES"
     assert body["@odata.id"] == body["@odata.editLink"] == "https://gw.example/odata/SALES(42)"
+    assert body["Comments@odata.navigationLink"] == "https://gw.example/odata/SALES(42)/Comments"
+    assert "Comments@odata.navigationLink" not in entity_json(sales, entity, base_url=BASE)
     annotations = {k: v for k, v in body.items() if "@odata.type" in k and k != "@odata.type"}
     assert annotations == {
         "Id@odata.type": "#Int64", "Revision@odata.type": "#Int64",
