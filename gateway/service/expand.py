@@ -238,7 +238,9 @@ class Expander:
             if options.filter is None or matches(options.filter, entity):
                 served.append(project(entity, expansion.names))
         more = page.newer and (top is None or len(served) < top)
-        state = {"id": record_id, "c": len(page.comments), "n": len(served)} if more else None
+        # A skiptoken's state: the comment source's position under "at", as pages write it.
+        state = ({"at": {"id": record_id, "c": len(page.comments)}, "n": len(served)}
+                 if more else None)
         return ExpandedCollection(served, next_state=state)
 
 

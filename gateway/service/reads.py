@@ -113,7 +113,8 @@ class Reader:
                 else FilterPlan("", None))
         if nav.kind == "comments":
             check_natural_order(target, options.orderby, COMMENT_ORDER)
-            return CommentSource(self._client, target, plan, names, entity_set.app_id, record_id)
+            return CommentSource(self._client, target, plan, names, entity_set.app_id,
+                                 (record_id,))
         if nav.kind == "rows":
             check_natural_order(target, options.orderby, ("RecordId",))
             condition = " and ".join(filter(None, [f"$id = {record_id}", plan.condition]))
