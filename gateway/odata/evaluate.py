@@ -23,6 +23,7 @@ from typing import Any
 from odata_query import ast
 
 from .errors import bad_request, not_implemented
+from .numbers import INT64_MAX, int64
 
 # Double literals that the parser reads as names.
 SPECIAL_NUMBERS: Mapping[str, float] = {"INF": math.inf, "NaN": math.nan}
@@ -41,9 +42,19 @@ def literal_value(node: ast._Literal) -> Any:
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     if isinstance(node, ast.List):
         return [literal_value(item) for item in node.val]
+    if isinstance(node, ast.Integer):
+        return _int64(node.val)
     if isinstance(node, ast.Null | ast.Integer | ast.String | ast.Boolean | ast.Date | ast.Time):
         return node.py_val
     raise not_implemented(f"{type(node).__name__} literals are not supported.", "$filter")
+
+
+def _int64(text: str) -> int:
+    # Kintone holds no wider integer, and would answer one with an error of its own.
+    value = int64(text)
+    if value is None:
+        raise ValueError(f"{text} is not an Edm.Int64 (ASCII digits, at most {INT64_MAX})")
+    return value
 
 
 Env = Mapping[str, Any]  # lambda variables in scope

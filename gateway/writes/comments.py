@@ -13,6 +13,7 @@ from ..kintone import KintoneError
 from ..model import EntitySet, UnknownName
 from ..odata import payload
 from ..odata.errors import bad_request
+from ..odata.numbers import json_int64
 from ..security import require
 from ..service.entities import static_entity
 from ..web.resource import parse_key
@@ -84,10 +85,11 @@ def _read_back(ctx: Writes, entity_set: EntitySet, entity: dict[str, Any]) -> di
 
 
 def _id(body: Mapping[str, Any], name: str) -> int:
-    value = body.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-        raise bad_request(f"{name} is required (an integer).", name)
-    return int(value)
+    value = json_int64(body.get(name))
+    if value is None or value < 1:
+        raise bad_request(f"{name} is required: a positive integer, not {body.get(name)!r}.",
+                          name)
+    return value
 
 
 def _mention(item: Any, index: int) -> dict[str, str]:
