@@ -12,6 +12,9 @@ from decimal import Decimal
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+# Every integer key (record, row, app, comment) is a Kintone id, and Kintone counts them from 1:
+# a smaller one names nothing, and Kintone would refuse it with an error of its own.
+FIRST_ID = 1
 # 19 significant digits hold every Int64; the bound keeps int() off a 5,000-digit string.
 _INTEGER = re.compile(r"([-+]?)0*([0-9]{1,19})", re.ASCII)
 

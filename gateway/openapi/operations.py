@@ -2,8 +2,9 @@
 
 The contract (shared with the write path): per record set ``List<Set>`` ``GET /<Set>``,
 ``Get<Set>`` ``GET /<Set>({Id})``, ``Create<Set>`` ``POST /<Set>`` (201), ``Update<Set>``
-``PATCH /<Set>({Id})`` (optional ``If-Match``), ``Upsert<Set>`` ``PATCH /<Set>(<Field>='{Key}')``
-for each alternate key of the write path (``Upsert<Set>By2`` ... for more), ``Delete<Set>``
+``PATCH /<Set>({Id})`` (optional ``If-Match``), ``Replace<Set>`` ``PUT /<Set>({Id})``,
+``Upsert<Set>`` ``PATCH /<Set>(<Field>='{Key}')`` for each alternate key of the write path
+(``Upsert<Set>By2`` ... for more), ``Delete<Set>``
 ``DELETE /<Set>({Id})`` (204), ``GetCount<Set>`` ``GET /<Set>/$count`` (text/plain). Subtable
 sets are read-only; ``Apps`` and ``Fields`` have list and get; ``Comments`` list, create and
 delete.
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model import EntitySet, Property, edm
+from ..odata.numbers import FIRST_ID, INT64_MAX
 from ..writes.upsert import alternate_keys
 from .naming import OperationIds, SetNames
 from .schemas import ERROR, Resolve, Schema, property_schema, ref, source
@@ -24,7 +26,7 @@ PARAMETERS = "#/parameters/"
 RESPONSES = "#/responses/"
 
 _OPERATIONS: Mapping[str, tuple[str, ...]] = {
-    "records": ("list", "count", "create", "get", "update", "delete", "upsert"),
+    "records": ("list", "count", "create", "get", "update", "replace", "delete", "upsert"),
     "subtable": ("list", "count", "get"),
     "apps": ("list", "get"),
     "fields": ("list", "get"),
@@ -42,22 +44,25 @@ def _option(name: str, summary: str, description: str, visibility: str, **schema
 # The OData query options, shared by every list through ``#/parameters/``.
 QUERY_OPTIONS: Mapping[str, Schema] = {
     "filter": _option("$filter", "Filter query", "An OData filter, e.g. "
-                      "Status eq 'Open' and Amount gt 100.", "important", type="string"),
+                      "Status eq 'Open' and Amount gt 100.", "important", type="string",
+                      minLength=1),
     "select": _option("$select", "Select query", "The properties to return, separated by "
-                      "commas (all when empty).", "advanced", type="string"),
+                      "commas, or * for all (all when left out).", "advanced", type="string",
+                      minLength=1),
     "orderby": _option("$orderby", "Order by", "The properties to sort by, each optionally "
                        "followed by asc or desc, separated by commas.", "advanced",
-                       type="string"),
+                       type="string", minLength=1),
+    # ASCII digits within Int64 (gateway.odata.numbers): a larger count is a 400.
     "top": _option("$top", "Top count", "The most entities to return.", "important",
-                   type="integer", format="int32", minimum=0),
+                   type="integer", format="int64", minimum=0, maximum=INT64_MAX),
     "skip": _option("$skip", "Skip count", "How many entities to skip.", "advanced",
-                    type="integer", format="int32", minimum=0),
+                    type="integer", format="int64", minimum=0, maximum=INT64_MAX),
     "count": _option("$count", "Include count", "Whether to return the total number of "
                      "matching entities as @odata.count.", "advanced", type="boolean"),
     "comment_filter": {**_option(
         "$filter", "Filter query", "Which record's comments: AppId eq <app id> and RecordId eq "
         "<record id> (both are required), optionally with a condition on Id.", "important",
-        type="string"), "required": True},
+        type="string", minLength=1), "required": True},
     "if_match": {"name": "If-Match", "in": "header", "required": False, "type": "string",
                  "description": "The @odata.etag read before; the change fails with 412 if the "
                  "record changed since.", "x-ms-summary": "ETag", "x-ms-visibility": "advanced"},
@@ -202,6 +207,19 @@ def _update(s: Subject) -> Built:
     return [(_key_path(s), "patch", operation)]
 
 
+def _replace(s: Subject) -> Built:
+    operation = {
+        "operationId": f"Replace{s.names.singular}",
+        "summary": f"Replace {s.noun}",
+        "description": f"Sets every writable property of an entity of {s.source}: those the "
+                       f"body leaves out are emptied.",
+        "parameters": [*_key_parameters(s), _option_ref("if_match"),
+                       _body(f"{s.names.singular}_New", "The entity's new values.")],
+        "responses": _responses(_changed(s), _NOT_FOUND, _PRECONDITION),
+    }
+    return [(_key_path(s), "put", operation)]
+
+
 def _changed(s: Subject, *, created: bool = False) -> Schema:
     entity = ref(s.names.singular)
     out = {"200": {"description": "The changed entity (with Prefer: return=representation).",
@@ -234,8 +252,9 @@ def _upsert(s: Subject) -> Built:
         operation = {
             "operationId": f"Upsert{s.names.singular}{suffix}",
             "summary": f"Upsert {s.noun} by {prop.name}",
-            "description": f"Changes the entity of {s.source} whose {prop.name} has the given "
-                           f"value, or creates it if there is none.",
+            "description": f"An upsert: changes the entity of {s.source} whose {prop.name} "
+                           f"has the given value (200 or 204), or, if there is none, creates "
+                           f"one with that {prop.name} and the body's values (201).",
             "parameters": [_unique_key_parameter(prop, s.resolve),
                            _body(f"{s.names.singular}_Changes", "The properties to set.")],
             "responses": _responses(_changed(s, created=True)),
@@ -247,7 +266,7 @@ def _upsert(s: Subject) -> Built:
 
 _BUILDERS: Mapping[str, Callable[[Subject], Built]] = {
     "list": _list, "count": _count, "get": _get, "create": _create, "update": _update,
-    "delete": _delete, "upsert": _upsert,
+    "replace": _replace, "delete": _delete, "upsert": _upsert,
 }
 
 
@@ -287,12 +306,13 @@ def _unique_key_parameter(prop: Property, resolve: Resolve) -> Schema:
 
 def _path_parameter(prop: Property, name: str, resolve: Resolve) -> Schema:
     schema = property_schema(prop, resolve)
-    bounds = _INT64_BOUNDS if schema["type"] == "integer" else {}
+    bounds = _ID_BOUNDS if schema["type"] == "integer" else {}
     return {"name": name, "in": "path", "required": True, "type": schema["type"],
             **({"format": schema["format"]} if "format" in schema else {}), **bounds,
             "description": schema.get("description") or f"The {prop.name} of the entity.",
             "x-ms-summary": schema["x-ms-summary"]}
 
 
-# Spelled out: clients generating values (schemathesis) do not derive them from "int64".
-_INT64_BOUNDS = {"minimum": -(2**63), "maximum": 2**63 - 1}
+# Spelled out: clients generating values (schemathesis) do not derive them from "int64". Every
+# integer key is a Kintone id, counted from 1 (a smaller one is a 404 without a Kintone call).
+_ID_BOUNDS = {"minimum": FIRST_ID, "maximum": INT64_MAX}

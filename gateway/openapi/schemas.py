@@ -124,8 +124,43 @@ def input_definition(entity_set: EntitySet, resolve: Resolve, *, new: bool) -> S
         props = entity_set.entity_type.properties
         required = tuple(p.name for p in props if new and keep(p) and _required_on_create(p))
     schema = object_schema(props, resolve, required=required, keep=keep)
+    _close(schema, [p for p in props if keep(p)], comment=entity_set.kind == "comments")
     text = "The values of the new entity." if new else "The values to change."
     return {**schema, "description": text}
+
+
+# What each item of a list of references must name (the write refuses an empty one); any other
+# property of the item (a user's Name, a file's Size) is ignored, so those items stay open.
+_REFERENCE_CODES = {edm.ENTITY: "Code", edm.MENTION: "Code", edm.FILE: "FileKey"}
+
+
+def _close(schema: Schema, props: list[Property], *, comment: bool) -> None:
+    """A write body as strict as the write: no property it refuses as unknown (rows included),
+    no null or empty value where Kintone says "required", no reference without its code."""
+    schema["additionalProperties"] = False
+    for prop in props:
+        value = schema["properties"][prop.name]
+        if prop.required or (comment and prop.name in _COMMENT_INPUT[:3]):
+            _refuse_empty(value)
+        if prop.row_type is not None:
+            row_props = [p for p in prop.row_type.properties if p.name in value["items"]
+                         ["properties"]]
+            _close(value["items"], row_props, comment=False)
+        code = _REFERENCE_CODES.get(prop.edm_type)
+        if code is not None:
+            item = value["items"]
+            item["required"] = [code]
+            _refuse_empty(item["properties"][code])
+        if prop.edm_type in (edm.INT64,) and comment:
+            value["minimum"] = 1  # an app or record id
+
+
+def _refuse_empty(value: Schema) -> None:
+    value.pop("x-nullable", None)
+    if value["type"] == "string":
+        value["minLength"] = 1
+    elif value["type"] == "array":
+        value["minItems"] = 1
 
 
 def writable(entity_set: EntitySet) -> Keep:

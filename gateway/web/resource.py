@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from ..model import EntityType, edm
 from ..odata.errors import bad_request, not_found, not_implemented
-from ..odata.numbers import int64
+from ..odata.numbers import FIRST_ID, int64
 
 Kind = Literal["service", "metadata", "collection", "count", "entity", "property", "value"]
 
@@ -95,6 +95,9 @@ def parse_key(text: str, entity_type: EntityType) -> dict[str, Any]:
 def _key_value(text: str, entity_type: EntityType, name: str) -> Any:
     edm_type = entity_type.property(name).edm_type
     if edm_type == edm.INT64 and (number := int64(text)) is not None:
+        if number < FIRST_ID:
+            raise not_found(f"There is no {entity_type.name} with {name} {number}: Kintone's "
+                            f"ids start at {FIRST_ID}.", name)
         return number
     if edm_type == edm.STRING and len(text) >= 2 and text[0] == text[-1] == "'":
         return text[1:-1].replace("''", "'")
