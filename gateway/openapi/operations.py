@@ -6,8 +6,8 @@ The contract (shared with the write path): per record set ``List<Set>`` ``GET /<
 ``Upsert<Set>`` ``PATCH /<Set>(<Field>='{Key}')`` for each alternate key of the write path
 (``Upsert<Set>By2`` ... for more), ``Delete<Set>``
 ``DELETE /<Set>({Id})`` (204), ``GetCount<Set>`` ``GET /<Set>/$count`` (text/plain). Subtable
-sets are read-only; ``Apps`` and ``Fields`` have list and get; ``Comments`` list, create and
-delete.
+sets are read-only; ``Apps`` and ``Fields`` have list and get; ``Comments`` list, get, create
+and delete. The methods listed per path are exactly those ``web.methods`` allows there.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ _OPERATIONS: Mapping[str, tuple[str, ...]] = {
     "subtable": ("list", "count", "get"),
     "apps": ("list", "get"),
     "fields": ("list", "get"),
-    "comments": ("list", "create", "delete"),
+    "comments": ("list", "get", "create", "delete"),
 }
 _NOUNS = {"records": "record", "subtable": "row", "apps": "app", "fields": "field",
           "comments": "comment"}
@@ -249,19 +249,35 @@ def _upsert(s: Subject) -> Built:
     for number, prop in enumerate(alternate_keys(s.entity_set.entity_type), 1):
         suffix = "" if number == 1 else f"By{number}"
         quote = "'" if prop.edm_type == edm.STRING else ""
-        operation = {
-            "operationId": f"Upsert{s.names.singular}{suffix}",
-            "summary": f"Upsert {s.noun} by {prop.name}",
-            "description": f"An upsert: changes the entity of {s.source} whose {prop.name} "
-                           f"has the given value (200 or 204), or, if there is none, creates "
-                           f"one with that {prop.name} and the body's values (201).",
-            "parameters": [_unique_key_parameter(prop, s.resolve),
-                           _body(f"{s.names.singular}_Changes", "The properties to set.")],
-            "responses": _responses(_changed(s, created=True)),
-        }
         path = f"/{s.entity_set.name}({prop.name}={quote}{{Key}}{quote})"
-        built.append((path, "patch", operation))
+        built.append((path, "patch", _upsert_operation(s, prop, suffix)))
+        built.append((path, "put", _upsert_replace_operation(s, prop, suffix)))
     return built
+
+
+def _upsert_operation(s: Subject, prop: Property, suffix: str) -> Schema:
+    return {
+        "operationId": f"Upsert{s.names.singular}{suffix}",
+        "summary": f"Upsert {s.noun} by {prop.name}",
+        "description": f"An upsert: changes the entity of {s.source} whose {prop.name} has "
+                       f"the given value (200 or 204), or, if there is none, creates one with "
+                       f"that {prop.name} and the body's values (201).",
+        "parameters": [_unique_key_parameter(prop, s.resolve),
+                       _body(f"{s.names.singular}_Changes", "The properties to set.")],
+        "responses": _responses(_changed(s, created=True)),
+    }
+
+
+def _upsert_replace_operation(s: Subject, prop: Property, suffix: str) -> Schema:
+    return {
+        "operationId": f"UpsertReplace{s.names.singular}{suffix}",
+        "summary": f"Upsert {s.noun} by {prop.name}, replacing it",
+        "description": f"As Upsert{s.names.singular}{suffix}, but the writable properties the "
+                       f"body leaves out are emptied.",
+        "parameters": [_unique_key_parameter(prop, s.resolve),
+                       _body(f"{s.names.singular}_Changes", "The entity's new values.")],
+        "responses": _responses(_changed(s, created=True)),
+    }
 
 
 _BUILDERS: Mapping[str, Callable[[Subject], Built]] = {

@@ -8,7 +8,7 @@ from .. import openapi, ops, security, triggers, writes
 from ..kintone import KintoneClient
 from ..service import CallBudget, Reader, SkipTokens, model_cache
 from ..settings import Settings
-from . import cost, errors, routes
+from . import cost, errors, methods, routes
 from .context import EXTENSION, Gateway
 from .described import DescribedModels
 
@@ -39,6 +39,7 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     app.register_blueprint(routes.blueprint)
     errors.register(app)
     security.register(app, settings)  # its address check goes before every other hook
+    methods.register(app)  # after authentication, before the views
     writes.register(app, settings, client, gateway.models.get)
     openapi.register(app, settings, gateway.described.get)
     triggers.register(app, settings, client, gateway.models.get)
