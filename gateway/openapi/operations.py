@@ -19,8 +19,9 @@ from typing import Any
 from ..model import EntitySet, Property, edm
 from ..odata.numbers import FIRST_ID, INT64_MAX
 from ..writes.upsert import alternate_keys
+from .links import link_set
 from .naming import OperationIds, SetNames
-from .schemas import ERROR, Resolve, Schema, property_schema, ref, source
+from .schemas import ERROR, Resolve, Schema, property_schema, ref, source, upsert_definition
 
 PARAMETERS = "#/parameters/"
 RESPONSES = "#/responses/"
@@ -141,6 +142,13 @@ def set_paths(subject: Subject, ids: OperationIds) -> dict[str, dict[str, Schema
 Built = list[tuple[str, str, Schema]]
 
 
+def link_paths(subject: Subject, paths: Mapping[str, Mapping[str, Schema]]) -> None:
+    """Links between the operations of ``subject`` in ``paths`` (the whole document's)."""
+    entity_set = subject.entity_set
+    link_set(paths, f"/{entity_set.name}", _key_path(subject), entity_set.entity_type.key,
+             entity_set.app_id if subject.kind == "records" else None)
+
+
 def _list(s: Subject) -> Built:
     comments = s.kind == "comments"
     options = ("comment_filter", *_LIST_OPTIONS[1:]) if comments else _LIST_OPTIONS
@@ -250,12 +258,13 @@ def _upsert(s: Subject) -> Built:
         suffix = "" if number == 1 else f"By{number}"
         quote = "'" if prop.edm_type == edm.STRING else ""
         path = f"/{s.entity_set.name}({prop.name}={quote}{{Key}}{quote})"
-        built.append((path, "patch", _upsert_operation(s, prop, suffix)))
-        built.append((path, "put", _upsert_replace_operation(s, prop, suffix)))
+        body = upsert_definition(s.names.singular, number)
+        built.append((path, "patch", _upsert_operation(s, prop, suffix, body)))
+        built.append((path, "put", _upsert_replace_operation(s, prop, suffix, body)))
     return built
 
 
-def _upsert_operation(s: Subject, prop: Property, suffix: str) -> Schema:
+def _upsert_operation(s: Subject, prop: Property, suffix: str, body: str) -> Schema:
     return {
         "operationId": f"Upsert{s.names.singular}{suffix}",
         "summary": f"Upsert {s.noun} by {prop.name}",
@@ -263,19 +272,19 @@ def _upsert_operation(s: Subject, prop: Property, suffix: str) -> Schema:
                        f"the given value (200 or 204), or, if there is none, creates one with "
                        f"that {prop.name} and the body's values (201).",
         "parameters": [_unique_key_parameter(prop, s.resolve),
-                       _body(f"{s.names.singular}_Changes", "The properties to set.")],
+                       _body(body, "The properties to set.")],
         "responses": _responses(_changed(s, created=True)),
     }
 
 
-def _upsert_replace_operation(s: Subject, prop: Property, suffix: str) -> Schema:
+def _upsert_replace_operation(s: Subject, prop: Property, suffix: str, body: str) -> Schema:
     return {
         "operationId": f"UpsertReplace{s.names.singular}{suffix}",
         "summary": f"Upsert {s.noun} by {prop.name}, replacing it",
         "description": f"As Upsert{s.names.singular}{suffix}, but the writable properties the "
                        f"body leaves out are emptied.",
         "parameters": [_unique_key_parameter(prop, s.resolve),
-                       _body(f"{s.names.singular}_Changes", "The entity's new values.")],
+                       _body(body, "The entity's new values.")],
         "responses": _responses(_changed(s, created=True)),
     }
 

@@ -23,12 +23,18 @@ from .exchange import Reply, WriteRequest
 from .ops import send
 from .shaping import MINIMAL
 
-_MENTION_TYPES = frozenset({"USER", "GROUP", "ORGANIZATION"})
+MENTION_TYPES = ("USER", "GROUP", "ORGANIZATION")
+# What a new comment is made of; the first three are required.
+COMMENT_INPUT = ("AppId", "RecordId", "Text", "Mentions")
 
 
 def create(ctx: Writes, req: WriteRequest, entity_set: EntitySet) -> Reply:
     fmt = req.json_format
     body = req.json_object()
+    unknown = [name for name in body if name not in COMMENT_INPUT and "@" not in name]
+    if unknown:
+        raise bad_request(f"A new comment has no property '{unknown[0]}' (it has "
+                          f"{', '.join(COMMENT_INPUT)}).", unknown[0])
     app, record = _id(body, "AppId"), _id(body, "RecordId")
     _require_on_app(ctx, app, "POST")
     text = body.get("Text")
@@ -96,7 +102,7 @@ def _mention(item: Any, index: int) -> dict[str, str]:
     target = f"Mentions[{index}]"
     if not isinstance(item, Mapping) or not isinstance(item.get("Code"), str):
         raise bad_request(f'{target} must be {{"Code": ..., "Type": ...}}.', target)
-    kind = item.get("Type") or "USER"
-    if kind not in _MENTION_TYPES:
+    kind = item.get("Type", "USER")  # as documented: left out means a user
+    if kind not in MENTION_TYPES:
         raise bad_request(f"{target}: Type must be USER, GROUP or ORGANIZATION.", target)
     return {"code": item["Code"], "type": kind}
