@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .schemas import Schema
+from .schemas import ETAG, Schema
 
 LINKS = "x-links"
 COMMENTS = "/Comments"
 _ENTITY, _FIRST = "$response.body#/", "$response.body#/value/0/"
 _NEXT = ("get", "patch", "put", "delete")  # what can follow, on the entity's path
+IF_MATCH = {"$ref": "#/parameters/if_match"}
 
 
 def link_set(paths: Mapping[str, Mapping[str, Schema]], collection: str, entity: str,
@@ -42,5 +43,8 @@ def link_set(paths: Mapping[str, Mapping[str, Schema]], collection: str, entity:
 
 
 def _link(target: Schema, key: tuple[str, ...], where: str) -> Schema:
-    return {"operationId": target["operationId"],
-            "parameters": {name: f"{where}{name}" for name in key}}
+    parameters = {name: f"{where}{name}" for name in key}
+    if IF_MATCH in target.get("parameters", ()):
+        # The record's ETag as read, so that the change applies (and proves If-Match works).
+        parameters["header.If-Match"] = f"{where}{ETAG}"
+    return {"operationId": target["operationId"], "parameters": parameters}

@@ -12,6 +12,7 @@ and delete. The methods listed per path are exactly those ``web.methods`` allows
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -157,7 +158,8 @@ def _list(s: Subject) -> Built:
         "summary": f"Return {s.entity_set.name}",
         "description": f"Lists the entities of {s.source}, one page at a time (follow "
                        f"@odata.nextLink for more).",
-        "parameters": [_option_ref(name) for name in options],
+        "parameters": [_select(s) if name == "select" else _option_ref(name)
+                       for name in options],
         "responses": _responses({"200": {"description": f"A page of {s.entity_set.name}.",
                                          "schema": ref(f"{s.names.singular}_Page")}}),
         "x-ms-pageable": {"nextLinkName": "@odata.nextLink"},
@@ -183,7 +185,7 @@ def _get(s: Subject) -> Built:
         "operationId": f"Get{s.names.singular}",
         "summary": f"Get {s.noun}",
         "description": f"Returns one entity of {s.source} by its key.",
-        "parameters": [*_key_parameters(s), _option_ref("select")],
+        "parameters": [*_key_parameters(s), _select(s)],
         "responses": _responses({"200": {"description": "The entity.",
                                          "schema": ref(s.names.singular)}}, _NOT_FOUND),
     }
@@ -293,6 +295,12 @@ _BUILDERS: Mapping[str, Callable[[Subject], Built]] = {
     "list": _list, "count": _count, "get": _get, "create": _create, "update": _update,
     "replace": _replace, "delete": _delete, "upsert": _upsert,
 }
+
+
+def _select(s: Subject) -> Schema:
+    """``$select`` with the set's own property names: ``*`` or a list of them."""
+    names = "|".join(re.escape(p.name) for p in s.entity_set.entity_type.properties)
+    return {**QUERY_OPTIONS["select"], "pattern": rf"^(\*|({names})(,({names}))*)$"}
 
 
 def _option_ref(name: str) -> Schema:

@@ -145,8 +145,8 @@ def _close(schema: Schema, props: list[Property], *, comment: bool) -> None:
         value = schema["properties"][prop.name]
         if prop.required or (comment and prop.name in COMMENT_INPUT[:3]):
             _refuse_empty(value)
-        elif prop.kintone_type != edm.ROW_ID:
-            value["x-nullable"] = True  # null empties the field (a list too)
+        else:
+            value["x-nullable"] = True  # null empties the field (a list too); a row: new
         if prop.row_type is not None:
             row_props = [p for p in prop.row_type.properties if p.name in value["items"]
                          ["properties"]]

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..model import EntitySet, Model
 from ..security.authn import TOKEN_HEADERS
+from .examples import add_examples
 from .naming import OperationIds, set_names
 from .operations import (
     ERROR_RESPONSES,
@@ -92,10 +93,14 @@ def build_swagger2(model: Model, origin: Origin, own: OwnSpec,
     paths = own.merged_paths()
     definitions: dict[str, Schema] = dict(own.definitions)
     subjects = [Subject(s, names[s.name], model.complex_type) for s in chosen]
+    first_app = next((s.app_id for s in chosen if s.kind == "records"), None)
     for subject in subjects:
         paths.update(set_paths(subject, ids))
-        definitions.update(set_definitions(subject.entity_set, subject.names.singular,
-                                           model.complex_type))
+        defined = set_definitions(subject.entity_set, subject.names.singular,
+                                  model.complex_type)
+        add_examples(defined, subject.entity_set, subject.names.singular, model.complex_type,
+                     first_app)
+        definitions.update(defined)
     for subject in subjects:
         link_paths(subject, paths)
     paths.update(trigger_paths(model, chosen, names, ids))

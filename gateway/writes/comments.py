@@ -40,7 +40,10 @@ def create(ctx: Writes, req: WriteRequest, entity_set: EntitySet) -> Reply:
     text = body.get("Text")
     if not isinstance(text, str) or not text:
         raise bad_request("Text is required.", "Text")
-    mentions = [_mention(item, i) for i, item in enumerate(body.get("Mentions") or [])]
+    listed = body.get("Mentions")
+    if not isinstance(listed, list | None):
+        raise bad_request("Mentions must be a list.", "Mentions")
+    mentions = [_mention(item, i) for i, item in enumerate(listed or [])]
     try:
         comment_id = send(lambda: ctx.client.add_comment(app, record, text, mentions),
                           ctx.retry, repeatable=False)
