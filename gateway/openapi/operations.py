@@ -205,29 +205,26 @@ def _create(s: Subject) -> Built:
 
 
 def _update(s: Subject) -> Built:
-    operation = {
-        "operationId": f"Update{s.names.singular}",
-        "summary": f"Update {s.noun}",
-        "description": f"Changes the given properties of an entity of {s.source}; the others "
-                       f"keep their values.",
-        "parameters": [*_key_parameters(s), _option_ref("if_match"),
-                       _body(f"{s.names.singular}_Changes", "The properties to change.")],
-        "responses": _responses(_changed(s), _NOT_FOUND, _PRECONDITION),
-    }
-    return [(_key_path(s), "patch", operation)]
+    return _change(s, "patch", "Update", f"Changes the given properties of an entity of "
+                   f"{s.source}; the others keep their values.",
+                   _body(f"{s.names.singular}_Changes", "The properties to change."))
 
 
 def _replace(s: Subject) -> Built:
+    return _change(s, "put", "Replace", f"Sets every writable property of an entity of "
+                   f"{s.source}: those the body leaves out are emptied.",
+                   _body(f"{s.names.singular}_New", "The entity's new values."))
+
+
+def _change(s: Subject, method: str, verb: str, description: str, body: Schema) -> Built:
     operation = {
-        "operationId": f"Replace{s.names.singular}",
-        "summary": f"Replace {s.noun}",
-        "description": f"Sets every writable property of an entity of {s.source}: those the "
-                       f"body leaves out are emptied.",
-        "parameters": [*_key_parameters(s), _option_ref("if_match"),
-                       _body(f"{s.names.singular}_New", "The entity's new values.")],
+        "operationId": f"{verb}{s.names.singular}",
+        "summary": f"{verb} {s.noun}",
+        "description": description,
+        "parameters": [*_key_parameters(s), _option_ref("if_match"), body],
         "responses": _responses(_changed(s), _NOT_FOUND, _PRECONDITION),
     }
-    return [(_key_path(s), "put", operation)]
+    return [(_key_path(s), method, operation)]
 
 
 def _changed(s: Subject, *, created: bool = False) -> Schema:
