@@ -51,9 +51,11 @@ DECLARED: Declared = {
         "not a type, and a random string is seldom a sentence of it (400 naming the option); "
         "an If-Match of a revision the record no longer has (412); values Kintone checks "
         "against its data: a unique value taken, a user or lookup key that does not exist, a "
-        "subtable row id of another record (Kintone's own 400, passed on with its code).",
+        "subtable row id of another record (Kintone's own 400, passed on with its code), "
+        "an app id of a comment that names no app the service exposes (400 naming AppId).",
         lambda x: (x.status == 400 and _about_an_expression(x)) or x.status == 412
-        or (x.status == 400 and bool(x.error.get("details")))),
+        or (x.status == 400 and (bool(x.error.get("details"))
+                                 or x.error.get("target") == "AppId"))),
     "content_type_conformance": (
         "A 204 has no body and so, rightly, no Content-Type; on a Swagger 2.0 document "
         "schemathesis still expects one of the operation's `produces`.",
