@@ -16,6 +16,7 @@ from odata_query import ast
 
 from .errors import bad_request, not_acceptable, not_implemented
 from .identifiers import IDENTIFIER
+from .numbers import INT64_MAX, non_negative_int64
 from .syntax import (
     balanced,
     check_orderby_item,
@@ -213,9 +214,11 @@ def _non_negative(seen: dict[str, str], name: str) -> int | None:
     value = seen.get(name)
     if value is None:
         return None
-    if not value.isdigit():
-        raise bad_request(f"{name} must be a non-negative integer.", name)
-    return int(value)
+    number = non_negative_int64(value)
+    if number is None:
+        raise bad_request(f"{name} must be a non-negative integer of ASCII digits, at most "
+                          f"{INT64_MAX}.", name)
+    return number
 
 
 def _boolean(value: str | None) -> bool:

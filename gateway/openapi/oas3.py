@@ -5,7 +5,7 @@ parameters, responses and security definitions move under ``components``; body p
 become ``requestBody`` and response schemas ``content`` for each media type the operation
 produces; non-body parameters and response headers get their type in a ``schema``;
 ``x-nullable`` becomes a ``null`` in ``type``, which is how JSON Schema 2020-12 (OpenAPI 3.1)
-says it.
+says it; ``x-links`` become ``links``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 Doc = dict[str, Any]
+LINKS = "x-links"  # Swagger 2.0's stand-in for links (``links.LINKS``)
 
 VERSION = "3.1.0"
 _REFS = {
@@ -126,7 +127,9 @@ def _request_body(body: Doc, consumes: list[str]) -> Doc:
 def _response(response: Doc, produces: list[str]) -> Doc:
     if "$ref" in response:
         return response
-    out = {key: value for key, value in response.items() if key != "schema"}
+    out = {key: value for key, value in response.items() if key not in ("schema", LINKS)}
+    if LINKS in response:
+        out["links"] = response[LINKS]
     if "schema" in response:
         out["content"] = {media: {"schema": response["schema"]} for media in produces}
     if "headers" in response:

@@ -2,33 +2,37 @@
 
 The contract (shared with the write path): per record set ``List<Set>`` ``GET /<Set>``,
 ``Get<Set>`` ``GET /<Set>({Id})``, ``Create<Set>`` ``POST /<Set>`` (201), ``Update<Set>``
-``PATCH /<Set>({Id})`` (optional ``If-Match``), ``Upsert<Set>`` ``PATCH /<Set>(<Field>='{Key}')``
-for each alternate key of the write path (``Upsert<Set>By2`` ... for more), ``Delete<Set>``
+``PATCH /<Set>({Id})`` (optional ``If-Match``), ``Replace<Set>`` ``PUT /<Set>({Id})``,
+``Upsert<Set>`` ``PATCH /<Set>(<Field>='{Key}')`` for each alternate key of the write path
+(``Upsert<Set>By2`` ... for more), ``Delete<Set>``
 ``DELETE /<Set>({Id})`` (204), ``GetCount<Set>`` ``GET /<Set>/$count`` (text/plain). Subtable
-sets are read-only; ``Apps`` and ``Fields`` have list and get; ``Comments`` list, create and
-delete.
+sets are read-only; ``Apps`` and ``Fields`` have list and get; ``Comments`` list, get, create
+and delete. The methods listed per path are exactly those ``web.methods`` allows there.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..model import EntitySet, Property, edm
+from ..odata.numbers import FIRST_ID, INT64_MAX
 from ..writes.upsert import alternate_keys
+from .links import link_set
 from .naming import OperationIds, SetNames
-from .schemas import ERROR, Resolve, Schema, property_schema, ref, source
+from .schemas import ERROR, Resolve, Schema, property_schema, ref, source, upsert_definition
 
 PARAMETERS = "#/parameters/"
 RESPONSES = "#/responses/"
 
 _OPERATIONS: Mapping[str, tuple[str, ...]] = {
-    "records": ("list", "count", "create", "get", "update", "delete", "upsert"),
+    "records": ("list", "count", "create", "get", "update", "replace", "delete", "upsert"),
     "subtable": ("list", "count", "get"),
     "apps": ("list", "get"),
     "fields": ("list", "get"),
-    "comments": ("list", "create", "delete"),
+    "comments": ("list", "get", "create", "delete"),
 }
 _NOUNS = {"records": "record", "subtable": "row", "apps": "app", "fields": "field",
           "comments": "comment"}
@@ -42,22 +46,25 @@ def _option(name: str, summary: str, description: str, visibility: str, **schema
 # The OData query options, shared by every list through ``#/parameters/``.
 QUERY_OPTIONS: Mapping[str, Schema] = {
     "filter": _option("$filter", "Filter query", "An OData filter, e.g. "
-                      "Status eq 'Open' and Amount gt 100.", "important", type="string"),
+                      "Status eq 'Open' and Amount gt 100.", "important", type="string",
+                      minLength=1),
     "select": _option("$select", "Select query", "The properties to return, separated by "
-                      "commas (all when empty).", "advanced", type="string"),
+                      "commas, or * for all (all when left out).", "advanced", type="string",
+                      minLength=1),
     "orderby": _option("$orderby", "Order by", "The properties to sort by, each optionally "
                        "followed by asc or desc, separated by commas.", "advanced",
-                       type="string"),
+                       type="string", minLength=1),
+    # ASCII digits within Int64 (gateway.odata.numbers): a larger count is a 400.
     "top": _option("$top", "Top count", "The most entities to return.", "important",
-                   type="integer", format="int32", minimum=0),
+                   type="integer", format="int64", minimum=0, maximum=INT64_MAX),
     "skip": _option("$skip", "Skip count", "How many entities to skip.", "advanced",
-                    type="integer", format="int32", minimum=0),
+                    type="integer", format="int64", minimum=0, maximum=INT64_MAX),
     "count": _option("$count", "Include count", "Whether to return the total number of "
                      "matching entities as @odata.count.", "advanced", type="boolean"),
     "comment_filter": {**_option(
         "$filter", "Filter query", "Which record's comments: AppId eq <app id> and RecordId eq "
         "<record id> (both are required), optionally with a condition on Id.", "important",
-        type="string"), "required": True},
+        type="string", minLength=1), "required": True},
     "if_match": {"name": "If-Match", "in": "header", "required": False, "type": "string",
                  "description": "The @odata.etag read before; the change fails with 412 if the "
                  "record changed since.", "x-ms-summary": "ETag", "x-ms-visibility": "advanced"},
@@ -136,6 +143,13 @@ def set_paths(subject: Subject, ids: OperationIds) -> dict[str, dict[str, Schema
 Built = list[tuple[str, str, Schema]]
 
 
+def link_paths(subject: Subject, paths: Mapping[str, Mapping[str, Schema]]) -> None:
+    """Links between the operations of ``subject`` in ``paths`` (the whole document's)."""
+    entity_set = subject.entity_set
+    link_set(paths, f"/{entity_set.name}", _key_path(subject), entity_set.entity_type.key,
+             entity_set.app_id if subject.kind == "records" else None)
+
+
 def _list(s: Subject) -> Built:
     comments = s.kind == "comments"
     options = ("comment_filter", *_LIST_OPTIONS[1:]) if comments else _LIST_OPTIONS
@@ -144,7 +158,8 @@ def _list(s: Subject) -> Built:
         "summary": f"Return {s.entity_set.name}",
         "description": f"Lists the entities of {s.source}, one page at a time (follow "
                        f"@odata.nextLink for more).",
-        "parameters": [_option_ref(name) for name in options],
+        "parameters": [_select(s) if name == "select" else _option_ref(name)
+                       for name in options],
         "responses": _responses({"200": {"description": f"A page of {s.entity_set.name}.",
                                          "schema": ref(f"{s.names.singular}_Page")}}),
         "x-ms-pageable": {"nextLinkName": "@odata.nextLink"},
@@ -170,7 +185,7 @@ def _get(s: Subject) -> Built:
         "operationId": f"Get{s.names.singular}",
         "summary": f"Get {s.noun}",
         "description": f"Returns one entity of {s.source} by its key.",
-        "parameters": [*_key_parameters(s), _option_ref("select")],
+        "parameters": [*_key_parameters(s), _select(s)],
         "responses": _responses({"200": {"description": "The entity.",
                                          "schema": ref(s.names.singular)}}, _NOT_FOUND),
     }
@@ -190,16 +205,26 @@ def _create(s: Subject) -> Built:
 
 
 def _update(s: Subject) -> Built:
+    return _change(s, "patch", "Update", f"Changes the given properties of an entity of "
+                   f"{s.source}; the others keep their values.",
+                   _body(f"{s.names.singular}_Changes", "The properties to change."))
+
+
+def _replace(s: Subject) -> Built:
+    return _change(s, "put", "Replace", f"Sets every writable property of an entity of "
+                   f"{s.source}: those the body leaves out are emptied.",
+                   _body(f"{s.names.singular}_New", "The entity's new values."))
+
+
+def _change(s: Subject, method: str, verb: str, description: str, body: Schema) -> Built:
     operation = {
-        "operationId": f"Update{s.names.singular}",
-        "summary": f"Update {s.noun}",
-        "description": f"Changes the given properties of an entity of {s.source}; the others "
-                       f"keep their values.",
-        "parameters": [*_key_parameters(s), _option_ref("if_match"),
-                       _body(f"{s.names.singular}_Changes", "The properties to change.")],
+        "operationId": f"{verb}{s.names.singular}",
+        "summary": f"{verb} {s.noun}",
+        "description": description,
+        "parameters": [*_key_parameters(s), _option_ref("if_match"), body],
         "responses": _responses(_changed(s), _NOT_FOUND, _PRECONDITION),
     }
-    return [(_key_path(s), "patch", operation)]
+    return [(_key_path(s), method, operation)]
 
 
 def _changed(s: Subject, *, created: bool = False) -> Schema:
@@ -231,24 +256,48 @@ def _upsert(s: Subject) -> Built:
     for number, prop in enumerate(alternate_keys(s.entity_set.entity_type), 1):
         suffix = "" if number == 1 else f"By{number}"
         quote = "'" if prop.edm_type == edm.STRING else ""
-        operation = {
-            "operationId": f"Upsert{s.names.singular}{suffix}",
-            "summary": f"Upsert {s.noun} by {prop.name}",
-            "description": f"Changes the entity of {s.source} whose {prop.name} has the given "
-                           f"value, or creates it if there is none.",
-            "parameters": [_unique_key_parameter(prop, s.resolve),
-                           _body(f"{s.names.singular}_Changes", "The properties to set.")],
-            "responses": _responses(_changed(s, created=True)),
-        }
         path = f"/{s.entity_set.name}({prop.name}={quote}{{Key}}{quote})"
-        built.append((path, "patch", operation))
+        body = upsert_definition(s.names.singular, number)
+        built.append((path, "patch", _upsert_operation(s, prop, suffix, body)))
+        built.append((path, "put", _upsert_replace_operation(s, prop, suffix, body)))
     return built
+
+
+def _upsert_operation(s: Subject, prop: Property, suffix: str, body: str) -> Schema:
+    return {
+        "operationId": f"Upsert{s.names.singular}{suffix}",
+        "summary": f"Upsert {s.noun} by {prop.name}",
+        "description": f"An upsert: changes the entity of {s.source} whose {prop.name} has "
+                       f"the given value (200 or 204), or, if there is none, creates one with "
+                       f"that {prop.name} and the body's values (201).",
+        "parameters": [_unique_key_parameter(prop, s.resolve),
+                       _body(body, "The properties to set.")],
+        "responses": _responses(_changed(s, created=True)),
+    }
+
+
+def _upsert_replace_operation(s: Subject, prop: Property, suffix: str, body: str) -> Schema:
+    return {
+        "operationId": f"UpsertReplace{s.names.singular}{suffix}",
+        "summary": f"Upsert {s.noun} by {prop.name}, replacing it",
+        "description": f"As Upsert{s.names.singular}{suffix}, but the writable properties the "
+                       f"body leaves out are emptied.",
+        "parameters": [_unique_key_parameter(prop, s.resolve),
+                       _body(body, "The entity's new values.")],
+        "responses": _responses(_changed(s, created=True)),
+    }
 
 
 _BUILDERS: Mapping[str, Callable[[Subject], Built]] = {
     "list": _list, "count": _count, "get": _get, "create": _create, "update": _update,
-    "delete": _delete, "upsert": _upsert,
+    "replace": _replace, "delete": _delete, "upsert": _upsert,
 }
+
+
+def _select(s: Subject) -> Schema:
+    """``$select`` with the set's own property names: ``*`` or a list of them."""
+    names = "|".join(re.escape(p.name) for p in s.entity_set.entity_type.properties)
+    return {**QUERY_OPTIONS["select"], "pattern": rf"^(\*|({names})(,({names}))*)$"}
 
 
 def _option_ref(name: str) -> Schema:
@@ -287,12 +336,13 @@ def _unique_key_parameter(prop: Property, resolve: Resolve) -> Schema:
 
 def _path_parameter(prop: Property, name: str, resolve: Resolve) -> Schema:
     schema = property_schema(prop, resolve)
-    bounds = _INT64_BOUNDS if schema["type"] == "integer" else {}
+    bounds = _ID_BOUNDS if schema["type"] == "integer" else {}
     return {"name": name, "in": "path", "required": True, "type": schema["type"],
             **({"format": schema["format"]} if "format" in schema else {}), **bounds,
             "description": schema.get("description") or f"The {prop.name} of the entity.",
             "x-ms-summary": schema["x-ms-summary"]}
 
 
-# Spelled out: clients generating values (schemathesis) do not derive them from "int64".
-_INT64_BOUNDS = {"minimum": -(2**63), "maximum": 2**63 - 1}
+# Spelled out: clients generating values (schemathesis) do not derive them from "int64". Every
+# integer key is a Kintone id, counted from 1 (a smaller one is a 404 without a Kintone call).
+_ID_BOUNDS = {"minimum": FIRST_ID, "maximum": INT64_MAX}

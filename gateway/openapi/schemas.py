@@ -19,6 +19,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..model import ComplexType, EntitySet, Property, edm
+from ..odata.numbers import FIRST_ID
+from ..writes.comments import COMMENT_INPUT, MENTION_TYPES
+from ..writes.upsert import alternate_keys
 from ..writes.values import lookup_copies, read_only_reason
 
 Schema = dict[str, Any]
@@ -42,8 +45,6 @@ _PRIMITIVES: Mapping[str, Schema] = {
 
 # Keys and the revision: no Kintone field a user would recognise.
 _PSEUDO_FIELDS = frozenset({edm.ID, edm.REVISION, edm.ROW_ID})
-# What a new comment is made of; the first three are required.
-_COMMENT_INPUT = ("AppId", "RecordId", "Text", "Mentions")
 
 
 def ref(name: str) -> Schema:
@@ -118,14 +119,59 @@ def input_definition(entity_set: EntitySet, resolve: Resolve, *, new: bool) -> S
     """The body of a create (``new``) or of an update/upsert of ``entity_set``."""
     keep = writable(entity_set)
     if entity_set.kind == "comments":
-        props = tuple(entity_set.property(name) for name in _COMMENT_INPUT)
-        required = _COMMENT_INPUT[:3] if new else ()
+        props = tuple(entity_set.property(name) for name in COMMENT_INPUT)
+        required = COMMENT_INPUT[:3] if new else ()
     else:
         props = entity_set.entity_type.properties
         required = tuple(p.name for p in props if new and keep(p) and _required_on_create(p))
     schema = object_schema(props, resolve, required=required, keep=keep)
+    _close(schema, [p for p in props if keep(p)], comment=entity_set.kind == "comments")
     text = "The values of the new entity." if new else "The values to change."
     return {**schema, "description": text}
+
+
+# What the write reads as a time of day (``time.fromisoformat``, without a zone).
+TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
+# What each item of a list of references must name (the write refuses an empty one); any other
+# property of the item (a user's Name, a file's Size) is ignored, so those items stay open.
+_REFERENCE_CODES = {edm.ENTITY: "Code", edm.MENTION: "Code", edm.FILE: "FileKey"}
+
+
+def _close(schema: Schema, props: list[Property], *, comment: bool) -> None:
+    """A write body as strict as the write: no property it refuses as unknown (rows included),
+    no null or empty value where Kintone says "required", no reference without its code."""
+    schema["additionalProperties"] = False
+    for prop in props:
+        value = schema["properties"][prop.name]
+        if prop.required or (comment and prop.name in COMMENT_INPUT[:3]):
+            _refuse_empty(value)
+        else:
+            value["x-nullable"] = True  # null empties the field (a list too); a row: new
+        if prop.row_type is not None:
+            row_props = [p for p in prop.row_type.properties if p.name in value["items"]
+                         ["properties"]]
+            _close(value["items"], row_props, comment=False)
+        code = _REFERENCE_CODES.get(prop.edm_type)
+        if code is not None:
+            item = value["items"]
+            item["required"] = [code]
+            _refuse_empty(item["properties"][code])
+        if prop.edm_type == edm.MENTION:
+            mention_type = value["items"]["properties"]["Type"]
+            mention_type.pop("x-nullable", None)
+            mention_type["enum"] = list(MENTION_TYPES)
+        if prop.edm_type == edm.INT64 and (comment or prop.kintone_type == edm.ROW_ID):
+            value["minimum"] = FIRST_ID  # an app, record or row id
+        if prop.edm_type == edm.TIME_OF_DAY:
+            value["pattern"] = TIME_PATTERN
+
+
+def _refuse_empty(value: Schema) -> None:
+    value.pop("x-nullable", None)
+    if value["type"] == "string":
+        value["minLength"] = 1
+    elif value["type"] == "array":
+        value["minItems"] = 1
 
 
 def writable(entity_set: EntitySet) -> Keep:
@@ -165,5 +211,21 @@ def set_definitions(entity_set: EntitySet, name: str, resolve: Resolve) -> dict[
     if entity_set.kind in ("records", "comments"):
         definitions[f"{name}_New"] = input_definition(entity_set, resolve, new=True)
     if entity_set.kind == "records":
-        definitions[f"{name}_Changes"] = input_definition(entity_set, resolve, new=False)
+        changes = input_definition(entity_set, resolve, new=False)
+        definitions[f"{name}_Changes"] = changes
+        for number, prop in enumerate(alternate_keys(entity_set.entity_type), 1):
+            definitions[upsert_definition(name, number)] = _without(changes, prop.name)
     return definitions
+
+
+def upsert_definition(name: str, number: int) -> str:
+    """The body of an upsert by the ``number``-th alternate key: ``Customers_Upsert``,
+    ``Customers_Upsert2`` ... (the key's own name may not be ASCII)."""
+    return f"{name}_Upsert{'' if number == 1 else number}"
+
+
+def _without(changes: Schema, key: str) -> Schema:
+    # The key's value comes from the URL; the write refuses a different one in the body.
+    properties = {n: s for n, s in changes["properties"].items() if n != key}
+    return {**changes, "properties": properties,
+            "description": f"The values to set ({key} comes from the URL)."}

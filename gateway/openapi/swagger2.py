@@ -16,8 +16,16 @@ from typing import Any
 
 from ..model import EntitySet, Model
 from ..security.authn import TOKEN_HEADERS
+from .examples import add_examples
 from .naming import OperationIds, set_names
-from .operations import ERROR_RESPONSES, QUERY_OPTIONS, Subject, error_refs, set_paths
+from .operations import (
+    ERROR_RESPONSES,
+    QUERY_OPTIONS,
+    Subject,
+    error_refs,
+    link_paths,
+    set_paths,
+)
 from .origin import Origin
 from .schemas import Schema, set_definitions, source
 from .triggers import trigger_paths
@@ -84,11 +92,17 @@ def build_swagger2(model: Model, origin: Origin, own: OwnSpec,
         ids.claim(operation_id)
     paths = own.merged_paths()
     definitions: dict[str, Schema] = dict(own.definitions)
-    for entity_set in chosen:
-        subject = Subject(entity_set, names[entity_set.name], model.complex_type)
+    subjects = [Subject(s, names[s.name], model.complex_type) for s in chosen]
+    first_app = next((s.app_id for s in chosen if s.kind == "records"), None)
+    for subject in subjects:
         paths.update(set_paths(subject, ids))
-        definitions.update(set_definitions(entity_set, subject.names.singular,
-                                           model.complex_type))
+        defined = set_definitions(subject.entity_set, subject.names.singular,
+                                  model.complex_type)
+        add_examples(defined, subject.entity_set, subject.names.singular, model.complex_type,
+                     first_app)
+        definitions.update(defined)
+    for subject in subjects:
+        link_paths(subject, paths)
     paths.update(trigger_paths(model, chosen, names, ids))
     return {
         "swagger": "2.0",

@@ -53,7 +53,9 @@ def trigger_paths(model: Model, sets: Iterable[EntitySet], names: Mapping[str, S
                 continue  # not the caller's to read
             out[paths.subscribe(entity_set.name, event.name)] = _webhook(
                 model, entity_set, event, plural, singular, ids)
-    out[paths.subscription("{SubscriptionId}")] = {"delete": _unsubscribe(ids)}
+    out[paths.SUBSCRIPTIONS] = {"get": _subscriptions(ids)}
+    out[paths.subscription("{SubscriptionId}")] = {"get": _subscription(ids),
+                                                   "delete": _unsubscribe(ids)}
     out[paths.DEAD_LETTERS] = {"get": _dead_letters(ids)}
     return out
 
@@ -140,6 +142,43 @@ def _notification(model: Model, event: EventKind, singular: str) -> Schema:
             "required": ["EventId", "Event", "EntitySet", "AppId", "RecordId"]}
 
 
+_SUBSCRIPTION = {"type": "object", "properties": {
+    name: {"type": "string", "x-ms-summary": summary} for name, summary in (
+        ("Id", "ID"), ("EntitySet", "Entity set"), ("Event", "Event"), ("Owner", "Owner"),
+        ("Callback", "Callback (without its query)"))}}
+_SUBSCRIPTION_ID = {"name": "SubscriptionId", "in": "path", "required": True, "type": "string",
+                    "x-ms-summary": "Subscription ID", "description": "The subscription's ID."}
+
+
+def _subscriptions(ids: OperationIds) -> Schema:
+    page = {"type": "object", "required": ["value"], "properties": {
+        "value": {"type": "array", "items": _SUBSCRIPTION, "x-ms-summary": "Subscriptions"}}}
+    return {
+        "tags": [_GATEWAY_TAG],
+        "operationId": ids.claim("GetTriggerSubscriptions"),
+        "summary": "Trigger subscriptions",
+        "description": "The caller's webhook trigger subscriptions (every one for an "
+                       "administrator).",
+        "responses": {"200": {"description": "The subscriptions.", "schema": page},
+                      **error_refs()},
+        "x-ms-visibility": "internal",
+    }
+
+
+def _subscription(ids: OperationIds) -> Schema:
+    return {
+        "tags": [_GATEWAY_TAG],
+        "operationId": ids.claim("GetTriggerSubscription"),
+        "summary": "Get a trigger subscription",
+        "description": "One webhook trigger subscription of the caller (any, for an "
+                       "administrator).",
+        "parameters": [dict(_SUBSCRIPTION_ID)],
+        "responses": {"200": {"description": "The subscription.", "schema": _SUBSCRIPTION},
+                      **error_refs(_NOT_FOUND)},
+        "x-ms-visibility": "internal",
+    }
+
+
 def _unsubscribe(ids: OperationIds) -> Schema:
     return {
         "tags": [_GATEWAY_TAG],
@@ -147,9 +186,7 @@ def _unsubscribe(ids: OperationIds) -> Schema:
         "summary": "Delete a trigger subscription",
         "description": "Ends a webhook trigger's subscription (the platform calls it when the "
                        "flow is turned off or deleted).",
-        "parameters": [{"name": "SubscriptionId", "in": "path", "required": True,
-                        "type": "string", "x-ms-summary": "Subscription ID",
-                        "description": "The subscription's ID."}],
+        "parameters": [dict(_SUBSCRIPTION_ID)],
         "responses": {"204": {"description": "Unsubscribed."}, **error_refs(_NOT_FOUND)},
         "x-ms-visibility": "internal",
     }

@@ -17,6 +17,7 @@ from .errors import forbidden, too_many_requests
 from .hardening import add_headers, check_body, max_body
 from .ipallow import IpPolicy
 from .ratelimit import ConcurrencyLimiter, HourlyLimiter, Limits
+from .rights import privilege_of
 from .users import User
 
 _USER = "security_user"
@@ -67,7 +68,8 @@ class Guard:
         user = self.authenticator.authenticate(request)
         setattr(g, _USER, user)
         _note(user=user.name)
-        if not user.rights.allows_anywhere(request.method):
+        # A method no right names (TRACE ...) is left to the method policy: a 405.
+        if privilege_of(request.method) and not user.rights.allows_anywhere(request.method):
             raise forbidden("MethodNotAllowed", f"User {user.name} may not use "
                             f"{request.method}.")
         self._admit_user(user)

@@ -23,7 +23,7 @@ from odata_query import ast
 
 from ..kintone import KintoneClient, KintoneNotFound, iter_comments, iter_records
 from ..model import EntitySet, Model, UnknownName
-from ..odata.errors import bad_request
+from ..odata.errors import ODataError, bad_request, not_found
 from ..odata.evaluate import matches
 from ..odata.options import OrderItem
 from ..odata.translate import FilterPlan
@@ -122,7 +122,7 @@ class CommentSource:
     @classmethod
     def for_app(cls, client: KintoneClient, model: Model, entity_set: EntitySet,
                 names: tuple[str, ...], app: int) -> CommentSource:
-        _check_exposed(model, app)
+        _check_exposed(model, app, missing=not_found)  # the key of a comment names no app
         return cls(client, entity_set, FilterPlan("", None), names, app)
 
     def read(self, state: Position | None, window: Window) -> tuple[Iterator[Item], Window]:
@@ -169,12 +169,13 @@ class CommentSource:
                              {"AppId": self.app, "RecordId": record_id})
 
 
-def _check_exposed(model: Model, app: int) -> None:
+def _check_exposed(model: Model, app: int,
+                   missing: Callable[[str, str], ODataError] = bad_request) -> None:
     """The app is exposed and the caller may read its records (and so its comments)."""
     try:
         records = model.records_set(app)
     except UnknownName:
-        raise bad_request(f"App {app} is not exposed by this service.", "AppId") from None
+        raise missing(f"App {app} is not exposed by this service.", "AppId") from None
     require("GET", records.name, ", which reading its comments needs")
 
 

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, request
 from ..model import EntitySet
 from ..odata import bodies, payload
 from ..odata.errors import bad_request, not_found
+from ..odata.numbers import non_negative_int64
 from ..security import current_user, require
 from ..security.errors import forbidden
 from ..security.rights import PRIVILEGES
@@ -159,9 +160,10 @@ def _dead_letter(letter: DeadLetter) -> dict:
 def _top(text: str | None) -> int:
     if text is None:
         return DEAD_LETTERS_TOP
-    if not text.isdigit() or not 1 <= int(text) <= 1000:
+    top = non_negative_int64(text)
+    if top is None or not 1 <= top <= 1000:
         raise bad_request("$top must be a number from 1 to 1000.", "$top")
-    return int(text)
+    return top
 
 
 @blueprint.post(SERVICE_PATH + paths.INBOUND + "<secret>")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import quote
+
 from flask import Flask, Response, has_app_context
 
 from .. import openapi, ops, security, triggers, writes
 from ..kintone import KintoneClient
 from ..service import CallBudget, Reader, SkipTokens, model_cache
 from ..settings import Settings
-from . import cost, errors, routes
+from . import cost, errors, methods, routes
 from .context import EXTENSION, Gateway
 from .described import DescribedModels
 
@@ -39,11 +42,13 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     app.register_blueprint(routes.blueprint)
     errors.register(app)
     security.register(app, settings)  # its address check goes before every other hook
+    methods.register(app)  # after authentication, before the views
     writes.register(app, settings, client, gateway.models.get)
     openapi.register(app, settings, gateway.described.get)
     triggers.register(app, settings, client, gateway.models.get)
     ops.register(app, settings)  # after security.register: it uses the guard
     app.after_request(_odata_version)
+    app.after_request(_ascii_headers)
     return app
 
 
@@ -51,6 +56,19 @@ def _reader() -> str | None:
     """The gateway user a cursor is read for (None: no request, e.g. trigger polling)."""
     user = security.current_user() if has_app_context() else None
     return user.name if user is not None else None
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _ascii_headers(response: Response) -> Response:
+    """Header values percent-encoded where they are not ASCII (a Location naming a Japanese
+    entity set, Kintone-Truncated naming a Japanese property), as an IRI becomes a URI: HTTP
+    servers send Latin-1 only and fail on anything else, mid-response."""
+    for name, value in list(response.headers.items()):
+        if not value.isascii():
+            response.headers[name] = _NON_ASCII.sub(lambda m: quote(m.group()), value)
+    return response
 
 
 def _odata_version(response: Response) -> Response:

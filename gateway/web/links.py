@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import unquote
 
+from ..odata.numbers import non_negative_int64
 from ..settings import Settings
 from .resource import ResourcePath
 
@@ -13,7 +14,7 @@ SERVICE_PATH = "/api.rsc"
 SKIPTOKEN = "$skiptoken"
 # The options that define a result: a skiptoken is only valid with the same values.
 _RESULT_OPTIONS = ("$filter", "$orderby", "$top", "$skip")
-_MAXPAGESIZE = re.compile(r"(?:odata\.)?maxpagesize\s*=\s*\"?(\d+)\"?", re.I)
+_MAXPAGESIZE = re.compile(r"(?:odata\.)?maxpagesize\s*=\s*\"?([^\"]*)\"?", re.I)
 
 
 def service_root(settings: Settings, host_url: str, resource: ResourcePath) -> str:
@@ -46,6 +47,7 @@ def max_page_size(prefer: str | None) -> int | None:
     """``odata.maxpagesize`` from a ``Prefer`` header (4.01 allows ``maxpagesize``)."""
     for preference in (prefer or "").split(","):
         match = _MAXPAGESIZE.fullmatch(preference.strip())
-        if match and int(match.group(1)) > 0:
-            return int(match.group(1))
+        size = match and non_negative_int64(match.group(1))
+        if size:
+            return size
     return None

@@ -16,13 +16,13 @@ from typing import Any, Literal
 from ..model import EntityType, edm
 from ..odata.errors import bad_request, not_found, not_implemented
 from ..odata.identifiers import IDENTIFIER
+from ..odata.numbers import FIRST_ID, int64
 
 Kind = Literal["service", "metadata", "collection", "count", "entity", "property", "value"]
 
 _SEGMENT = re.compile(r"(?:[^/']|'(?:[^']|'')*')+")
 _SET_AND_KEY = re.compile(rf"({IDENTIFIER})(?:\((.*)\))?", re.S)
 _PART = re.compile(r"(?:[^,']|'(?:[^']|'')*')+")
-_INTEGER = re.compile(r"-?\d+")
 _UNSUPPORTED_SEGMENTS = ("$batch", "$ref", "$entity", "$crossjoin", "$all", "$each", "$filter")
 
 
@@ -73,9 +73,6 @@ def parse_path(path: str) -> ResourcePath:
     return ResourcePath("value" if len(rest) == 2 else "property", token, name, key, rest[0])
 
 
-INT64_MAX = 2**63 - 1
-
-
 def parse_key(text: str, entity_type: EntityType) -> dict[str, Any]:
     """A key predicate (``42`` or ``AppId=1,Code='x'``) as ``{key property: value}``."""
     parts = _PART.findall(text)
@@ -101,8 +98,11 @@ def parse_key(text: str, entity_type: EntityType) -> dict[str, Any]:
 
 def _key_value(text: str, entity_type: EntityType, name: str) -> Any:
     edm_type = entity_type.property(name).edm_type
-    if edm_type == edm.INT64 and _INTEGER.fullmatch(text) and abs(int(text)) <= INT64_MAX:
-        return int(text)
+    if edm_type == edm.INT64 and (number := int64(text)) is not None:
+        if number < FIRST_ID:
+            raise not_found(f"There is no {entity_type.name} with {name} {number}: Kintone's "
+                            f"ids start at {FIRST_ID}.", name)
+        return number
     if edm_type == edm.STRING and len(text) >= 2 and text[0] == text[-1] == "'":
         return text[1:-1].replace("''", "'")
     raise bad_request(f"'{text}' is not a valid {edm_type} value for the key {name}.", name)

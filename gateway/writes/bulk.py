@@ -42,6 +42,7 @@ from ..kintone import (
 from ..kintone.models import RecordRef
 from ..model import EntitySet, Property
 from ..odata.errors import ODataError, bad_request
+from ..odata.numbers import json_int64
 from ..security import require
 from ..web.cost import ClientGone
 from ..web.resource import ResourcePath
@@ -300,6 +301,7 @@ def _check_lookup(key: Property, value: Any) -> None:
 
 
 def _record_id(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    number = json_int64(value)
+    if number is None or number < 1:
         raise bad_request("The row needs its Id (or use key=<alternate key>).", "Id")
-    return int(value)
+    return number

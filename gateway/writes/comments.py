@@ -15,6 +15,7 @@ from ..kintone import KintoneError
 from ..model import EntitySet, UnknownName
 from ..odata import payload
 from ..odata.errors import bad_request
+from ..odata.numbers import json_int64
 from ..security import require
 from ..service.entities import static_entity
 from ..web.resource import parse_key
@@ -24,18 +25,27 @@ from .exchange import Reply, WriteRequest
 from .ops import send
 from .shaping import MINIMAL
 
-_MENTION_TYPES = frozenset({"USER", "GROUP", "ORGANIZATION"})
+MENTION_TYPES = ("USER", "GROUP", "ORGANIZATION")
+# What a new comment is made of; the first three are required.
+COMMENT_INPUT = ("AppId", "RecordId", "Text", "Mentions")
 
 
 def create(ctx: Writes, req: WriteRequest, entity_set: EntitySet) -> Reply:
     fmt = req.json_format
     body = req.json_object()
+    unknown = [name for name in body if name not in COMMENT_INPUT and "@" not in name]
+    if unknown:
+        raise bad_request(f"A new comment has no property '{unknown[0]}' (it has "
+                          f"{', '.join(COMMENT_INPUT)}).", unknown[0])
     app, record = _id(body, "AppId"), _id(body, "RecordId")
     _require_on_app(ctx, app, "POST")
     text = body.get("Text")
     if not isinstance(text, str) or not text:
         raise bad_request("Text is required.", "Text")
-    mentions = [_mention(item, i) for i, item in enumerate(body.get("Mentions") or [])]
+    listed = body.get("Mentions")
+    if not isinstance(listed, list | None):
+        raise bad_request("Mentions must be a list.", "Mentions")
+    mentions = [_mention(item, i) for i, item in enumerate(listed or [])]
     try:
         comment_id = send(lambda: ctx.client.add_comment(app, record, text, mentions),
                           ctx.retry, repeatable=False)
@@ -86,17 +96,18 @@ def _read_back(ctx: Writes, entity_set: EntitySet, entity: dict[str, Any]) -> di
 
 
 def _id(body: Mapping[str, Any], name: str) -> int:
-    value = body.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-        raise bad_request(f"{name} is required (an integer).", name)
-    return int(value)
+    value = json_int64(body.get(name))
+    if value is None or value < 1:
+        raise bad_request(f"{name} is required: a positive integer, not {body.get(name)!r}.",
+                          name)
+    return value
 
 
 def _mention(item: Any, index: int) -> dict[str, str]:
     target = f"Mentions[{index}]"
     if not isinstance(item, Mapping) or not isinstance(item.get("Code"), str):
         raise bad_request(f'{target} must be {{"Code": ..., "Type": ...}}.', target)
-    kind = item.get("Type") or "USER"
-    if kind not in _MENTION_TYPES:
+    kind = item.get("Type", "USER")  # as documented: left out means a user
+    if kind not in MENTION_TYPES:
         raise bad_request(f"{target}: Type must be USER, GROUP or ORGANIZATION.", target)
     return {"code": item["Code"], "type": kind}

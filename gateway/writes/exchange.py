@@ -20,7 +20,7 @@ from ..settings import Settings
 from ..web import links
 from ..web.resource import ResourcePath
 
-_ETAG = re.compile(r'\s*(?:W/)?"(\d+)"\s*')
+_ETAG = re.compile(r'\s*(?:W/)?"([0-9]{1,19})"\s*', re.ASCII)
 TRUNCATED_HEADER = "Kintone-Truncated"
 
 

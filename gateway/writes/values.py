@@ -30,6 +30,7 @@ from typing import Any
 from ..kintone.ranges import RANGE, day_in_range, utc_in_range
 from ..model import ComplexType, EntityType, Property, edm
 from ..odata.errors import bad_request
+from ..odata.numbers import FIRST_ID, json_int64
 
 # Types Kintone computes or manages through other APIs: never in a record write.
 _READ_ONLY_TYPES: Mapping[str, str] = {
@@ -160,10 +161,10 @@ class _Converter:
         row_id = row.get("RowId")
         if row_id is None:
             return {"value": cells}
-        if isinstance(row_id, bool) or not str(row_id).isdigit():
+        if (number := json_int64(row_id)) is None or number < FIRST_ID:
             target = f"{prefix}RowId"
             raise bad_request(f"{target} must be an integer, not {row_id!r}.", target)
-        return {"id": str(row_id), "value": cells}
+        return {"id": str(number), "value": cells}
 
 
 def _empty(prop: Property) -> Any:

@@ -153,7 +153,9 @@ def _id_cond(target: Target, op: str, values: tuple[Value, ...], env: Env) -> Co
     numbers = [_number(v, env) for v in values]
     if None in numbers:
         raise env.error()
-    ids = tuple(int(n) if n is not None and n.is_integer() else n for n in numbers)
+    # A float beyond SQLite's 64 bits stays a float (SQLite compares the two); int() of it fails.
+    ids = tuple(int(n) if n is not None and n.is_integer() and abs(n) < 2**63 else n
+                for n in numbers)
     sql_op = "IN" if op == "in" else op
     return OnRecord(Frag(f"r.id {sql_op} ({placeholders(len(ids))})", ids))
 
