@@ -6,7 +6,8 @@ Run from the repository root after any change to the public contract, and commit
 
 ``tests/openapi/test_drift.py`` fails while the files differ from what the code generates. The
 documents describe a gateway at the default address (``http://127.0.0.1:8080``) in front of a
-fresh demo sandbox (``gateway.sandbox.demo``).
+fresh demo sandbox (``gateway.sandbox.demo``), with the webhook triggers the demo's
+``WebhookSecret`` turns on.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def read_model(settings: KintoneSettings) -> Model:
 
 def documents(model: Model) -> dict[str, str]:
     """File name → the text it must have."""
-    swagger = build_swagger2(model, ORIGIN, own_spec())
+    swagger = build_swagger2(model, ORIGIN, own_spec(), webhooks=True)
     return {name: json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
             for name, doc in zip(FILES, (swagger, to_openapi3(swagger)), strict=True)}
 

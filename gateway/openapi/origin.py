@@ -34,6 +34,12 @@ class Origin:
         """The service root as an absolute URL (relative when the host is unknown)."""
         return f"{self.scheme}://{self.host}{self.base_path}" if self.host else self.base_path
 
+    @property
+    def docs_url(self) -> str | None:
+        """The Swagger UI page, never with a token in it; ``None`` when the host is unknown."""
+        service = self.base_path[:self.base_path.rindex(SERVICE_PATH) + len(SERVICE_PATH)]
+        return f"{self.scheme}://{self.host}{service}/$docs/" if self.host else None
+
 
 def trusted_proxies(settings: Settings) -> AddressList:
     """``[Security] TrustedProxies``, parsed once at start-up so a typo fails early."""

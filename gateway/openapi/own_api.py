@@ -19,7 +19,7 @@ from flask import Flask, Response
 from flask_smorest import Api, Blueprint
 from webargs.fields import DelimitedList
 
-from ..odata.errors import ODataError, bad_request
+from ..odata.errors import bad_request
 from . import service
 from .origin import SERVICE_PATH
 from .schemas import ERROR
@@ -64,8 +64,8 @@ class InfoSchema(ma.Schema):
     class Meta:
         unknown = ma.INCLUDE
 
-    title = ma.fields.String(required=True)
-    version = ma.fields.String(required=True)
+    title = ma.fields.String(required=True, metadata={"x-ms-summary": "Title"})
+    version = ma.fields.String(required=True, metadata={"x-ms-summary": "Version"})
 
 
 class ApiDocumentSchema(ma.Schema):
@@ -74,9 +74,11 @@ class ApiDocumentSchema(ma.Schema):
     class Meta:
         unknown = ma.INCLUDE
 
-    swagger = ma.fields.String(metadata={"description": "2.0 for Swagger 2.0."})
-    openapi = ma.fields.String(metadata={"description": "3.1.0 for OpenAPI 3.1."})
-    info = ma.fields.Nested(InfoSchema, required=True)
+    swagger = ma.fields.String(metadata={"description": "2.0 for Swagger 2.0.",
+                                         "x-ms-summary": "Swagger Version"})
+    openapi = ma.fields.String(metadata={"description": "3.1.0 for OpenAPI 3.1.",
+                                         "x-ms-summary": "OpenAPI Version"})
+    info = ma.fields.Nested(InfoSchema, required=True, metadata={"x-ms-summary": "Info"})
 
 
 def _definition_name(schema: Any) -> str:
@@ -111,10 +113,6 @@ def _invalid_arguments(error: Exception) -> Response:
     return service.error_response(bad_request(f"{target}: {text}" if target else text, target))
 
 
-def _odata_error(error: ODataError) -> Response:
-    return service.error_response(error)
-
-
 def _cors(response: Response) -> Response:
     # Power Automate's designer fetches the document from the browser, anonymously. Assignment,
     # not add: a CORS layer running later must not leave the header twice.
@@ -127,8 +125,9 @@ aliases = flask.Blueprint("openapi_aliases", __name__, url_prefix=SERVICE_PATH)
 for _rule in ("/$swagger", "/@<token>/$oas", "/@<token>/$swagger"):
     aliases.add_url_rule(_rule, view_func=api_definition)
 for _blueprint in (blueprint, aliases):
+    # Only webargs' own 400 needs translating; every ODataError (a 401 with its
+    # WWW-Authenticate included) goes through the application's one error path.
     _blueprint.register_error_handler(400, _invalid_arguments)
-    _blueprint.register_error_handler(ODataError, _odata_error)
     _blueprint.after_request(_cors)
 
 

@@ -19,6 +19,7 @@ from flask import Flask
 
 from ..model import Model
 from ..settings import Settings
+from ..triggers.config import TriggerSettings
 from . import own_api, ui
 from .origin import trusted_proxies
 from .service import EXTENSION, DocumentService
@@ -27,7 +28,8 @@ from .service import EXTENSION, DocumentService
 def register(app: Flask, settings: Settings, models: Callable[[], Model]) -> None:
     """Serve the documents of the model ``models()`` returns (called per request, so it can be
     a cache's ``get`` or a function narrowing the model to what the caller may use)."""
+    webhooks = TriggerSettings.from_settings(settings).webhook_secret is not None
     app.extensions[EXTENSION] = DocumentService(settings, models, trusted_proxies(settings),
-                                                own_api.own_spec())
+                                                own_api.own_spec(), webhooks)
     for blueprint in (own_api.blueprint, own_api.aliases, ui.blueprint):
         app.register_blueprint(blueprint)

@@ -25,11 +25,13 @@ class DocumentService:
     models: Callable[[], Model]  # the current model of what the caller may use
     proxies: AddressList  # [Security] TrustedProxies
     own: OwnSpec
+    webhooks: bool  # [Triggers] WebhookSecret is set: the webhook triggers work
 
     def document(self, version: str, sets: Sequence[str] | None, token: str | None) -> dict:
         where = origin(self.settings.gateway.public_url, self.proxies, _request_view(), token)
         try:
-            doc = build_swagger2(self.models(), where, self.own, _names(sets))
+            doc = build_swagger2(self.models(), where, self.own, _names(sets),
+                                 webhooks=self.webhooks)
         except UnknownName as exc:
             raise bad_request(f"sets: {exc.args[0]}", "sets") from None
         return to_openapi3(doc) if version.startswith("3") else doc
@@ -61,4 +63,4 @@ def current() -> DocumentService:
 
 def error_response(error: ODataError) -> Response:
     return Response(json.dumps(error.body(), ensure_ascii=False), error.status,
-                    mimetype="application/json")
+                    headers=error.headers, mimetype="application/json")

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..model import EntitySet, Model
 from ..security.authn import TOKEN_HEADERS
+from .guidance import polish
 from .naming import OperationIds, set_names
 from .operations import ERROR_RESPONSES, QUERY_OPTIONS, Subject, error_refs, set_paths
 from .origin import Origin
@@ -75,8 +76,9 @@ def select_sets(model: Model, names: Sequence[str] | None) -> list[EntitySet]:
 
 
 def build_swagger2(model: Model, origin: Origin, own: OwnSpec,
-                   sets: Sequence[str] | None = None) -> dict:
-    """The document for the entity sets ``sets`` (see ``select_sets``) of ``model``."""
+                   sets: Sequence[str] | None = None, *, webhooks: bool = False) -> dict:
+    """The document for the entity sets ``sets`` (see ``select_sets``) of ``model``; with the
+    webhook triggers only when they work (``[Triggers] WebhookSecret`` is set)."""
     chosen = select_sets(model, sets)
     names = set_names(model)
     ids = OperationIds()
@@ -89,10 +91,10 @@ def build_swagger2(model: Model, origin: Origin, own: OwnSpec,
         paths.update(set_paths(subject, ids))
         definitions.update(set_definitions(entity_set, subject.names.singular,
                                            model.complex_type))
-    paths.update(trigger_paths(model, chosen, names, ids))
-    return {
+    paths.update(trigger_paths(model, chosen, names, ids, webhooks=webhooks))
+    return polish({
         "swagger": "2.0",
-        "info": {"title": TITLE, "version": package_version(), "description": _DESCRIPTION},
+        "info": info(origin),
         **({"host": origin.host} if origin.host else {}),
         "basePath": origin.base_path,
         "schemes": [origin.scheme],
@@ -105,7 +107,15 @@ def build_swagger2(model: Model, origin: Origin, own: OwnSpec,
         "securityDefinitions": dict(SECURITY_DEFINITIONS),
         "security": [{name: []} for name in SECURITY_DEFINITIONS],
         "tags": [*own.tags, *_tags(chosen)],
-    }
+    })
+
+
+def info(origin: Origin) -> Schema:
+    """The document's ``info``, with the contact Microsoft's guidance asks for: the gateway's
+    own documentation page."""
+    contact = {"name": TITLE, **({"url": origin.docs_url} if origin.docs_url else {})}
+    return {"title": TITLE, "version": package_version(), "description": _DESCRIPTION,
+            "contact": contact}
 
 
 def _tags(sets: Iterable[EntitySet]) -> list[Schema]:
