@@ -35,6 +35,11 @@ class DocumentArgsSchema(ma.Schema):
         load_default="2", validate=ma.validate.OneOf(VERSIONS),
         metadata={"description": "2 for Swagger 2.0 (Power Automate), 3 for OpenAPI 3.1.",
                   "x-ms-summary": "Version"})
+    dynamic = ma.fields.Boolean(
+        load_default=False, metadata={
+            "description": "true for the dynamic connector document: generic record operations "
+                           "with an app picker, for tenants of any size.",
+            "x-ms-summary": "Dynamic"})
     sets = DelimitedList(
         ma.fields.String(), metadata={
             "description": "Only these entity sets, separated by commas (an app's subtables "
@@ -102,7 +107,8 @@ def api_definition(args: Mapping[str, Any], token: str | None = None) -> Respons
     Returns this API as Swagger 2.0 (the default, for Power Automate) or OpenAPI 3.1, for all
     entity sets or the chosen ones.
     """
-    return service.current().respond(args["version"], args.get("sets"), token)
+    return service.current().respond(args["version"], args.get("sets"), token,
+                                     dynamic=args["dynamic"])
 
 
 def _invalid_arguments(error: Exception) -> Response:
@@ -124,6 +130,8 @@ def _cors(response: Response) -> Response:
 aliases = flask.Blueprint("openapi_aliases", __name__, url_prefix=SERVICE_PATH)
 for _rule in ("/$swagger", "/@<token>/$oas", "/@<token>/$swagger"):
     aliases.add_url_rule(_rule, view_func=api_definition)
+# What [Application] PublicApiDocument and document-only capability URLs open.
+ENDPOINTS = ("openapi.api_definition", "openapi_aliases.api_definition")
 for _blueprint in (blueprint, aliases):
     # Only webargs' own 400 needs translating; every ODataError (a 401 with its
     # WWW-Authenticate included) goes through the application's one error path.

@@ -20,7 +20,7 @@ from .guidance import polish
 from .naming import OperationIds, set_names
 from .operations import ERROR_RESPONSES, QUERY_OPTIONS, Subject, error_refs, set_paths
 from .origin import Origin
-from .schemas import Schema, set_definitions, source
+from .schemas import ERROR, Schema, set_definitions, source
 from .triggers import trigger_paths
 
 TITLE = "Kintone Gateway"
@@ -46,6 +46,11 @@ class OwnSpec:
     @property
     def operation_ids(self) -> tuple[str, ...]:
         return tuple(op["operationId"] for item in self.paths.values() for op in item.values())
+
+    def error_definitions(self) -> dict[str, Any]:
+        """The definitions of the OData error (and what it refers to)."""
+        return {name: schema for name, schema in self.definitions.items()
+                if name.startswith(ERROR)}
 
     def merged_paths(self) -> dict[str, dict[str, Schema]]:
         """The paths with the gateway's standard error answers (smorest knows only its own)."""
