@@ -6,6 +6,8 @@ Startup lines go to stdout, flushed, one per line, so scripts can parse them::
     sandbox: http://localhost:8090
     user: demo demo-password
     api-token: 1 0a1b2c...
+    authtoken: demo ...                    (the demo only)
+    swagger: http://localhost:8080/api.rsc/$oas?access=...   (the demo only)
 
 then the process serves until Ctrl-C (or SIGTERM).
 """
@@ -13,12 +15,16 @@ then the process serves until Ctrl-C (or SIGTERM).
 from __future__ import annotations
 
 import argparse
+import secrets
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .openapi import cli as openapi_cli
+from .openapi.cli import document_url
 from .ops.server import serve
 from .sandbox import Sandbox, SandboxServer
 from .sandbox.config import (
@@ -30,8 +36,10 @@ from .sandbox.config import (
     merge,
 )
 from .sandbox.demo import DemoInfo, demo_info, seed_demo
+from .sandbox.webhooks import EVENT_TYPES, add_webhook
 from .security import add_user
 from .security.cli import add_users_command
+from .security.documents import capability
 from .settings import (
     AuthScheme,
     GatewaySettings,
@@ -40,6 +48,7 @@ from .settings import (
     Section,
     Settings,
 )
+from .triggers.paths import INBOUND
 from .web import create_app
 from .web.server import WebServer
 
@@ -47,6 +56,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8090
 GATEWAY_PORT = 8080
 SERVICE_PATH = "/api.rsc/"
+DEMO_DOCUMENT_DAYS = 30  # the demo's swagger: URL stays valid this long
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -129,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="port to listen on (default: [gateway] Port; 0 picks a free port)")
     serve.set_defaults(run=_run_serve)
     add_users_command(commands)
+    openapi_cli.add_commands(commands)
     return parser
 
 
@@ -174,24 +185,39 @@ def _run_demo(args: argparse.Namespace) -> int:
     sandbox_server = _listen(lambda: SandboxServer(sandbox, DEFAULT_HOST, args.sandbox_port,
                                                    quiet=not args.log_requests),
                              DEFAULT_HOST, args.sandbox_port)
-    settings, authtoken = add_user(_demo_settings(sandbox_server.url, info), "demo")
+    secret = secrets.token_urlsafe(24)
+    settings, authtoken = add_user(_demo_settings(sandbox_server.url, info, secret), "demo")
     gateway = _listen(lambda: WebServer(create_app(settings), args.host, args.port,
                                         quiet=not args.log_requests), args.host, args.port)
+    _hook_demo_apps(sandbox, info, f"{gateway.url}{SERVICE_PATH}{INBOUND}{secret}")
+    access = capability(settings, "demo", int(time.time()) + DEMO_DOCUMENT_DAYS * 86_400)
     return _serve([sandbox_server, gateway], [
         f"service: {gateway.url}{SERVICE_PATH}",
         f"sandbox: {sandbox_server.url}",
         *_credential_lines(info),
         f"authtoken: demo {authtoken}",
+        f"swagger: {document_url(gateway.url, access)}",
     ])
 
 
-def _demo_settings(sandbox_url: str, info: DemoInfo) -> Settings:
-    """The gateway reads the demo sandbox as its demo user, exposing every app."""
+def _hook_demo_apps(sandbox: Sandbox, info: DemoInfo, inbound: str) -> None:
+    """Every demo app's webhook calls the gateway, as an app administrator would set it up
+    (gateway/triggers/docs.md), so the documents' webhook triggers work."""
+    with sandbox.db.transaction() as conn:
+        for app in info.apps.values():
+            add_webhook(conn, app, inbound, list(EVENT_TYPES),
+                        description="kintone-gateway demo")
+
+
+def _demo_settings(sandbox_url: str, info: DemoInfo, webhook_secret: str) -> Settings:
+    """The gateway reads the demo sandbox as its demo user, exposing every app, with its
+    webhook triggers on."""
     return Settings(
         kintone=KintoneSettings(url=sandbox_url, auth_scheme=AuthScheme.PASSWORD,
                                 user=info.login, password=Secret(info.password)),
         gateway=GatewaySettings(),
-        sections={"triggers": Section("triggers", {"database": ":memory:"})},
+        sections={"triggers": Section("triggers", {"database": ":memory:",
+                                                   "webhooksecret": webhook_secret})},
     )
 
 

@@ -61,8 +61,7 @@ def origin(public_url: str | None, proxies: AddressList, request: RequestView,
            token: str | None = None) -> Origin:
     suffix = SERVICE_PATH + (f"/@{quote(token, safe='')}" if token is not None else "")
     if public_url:
-        parts = urlsplit(public_url)
-        return Origin(parts.scheme, _valid_host(parts.netloc), parts.path.rstrip("/") + suffix)
+        return public_origin(public_url, suffix)
     scheme, host = request.scheme, request.host
     if parse_address(request.remote_addr or "") in proxies:
         scheme = _first(request.forwarded_proto) or scheme
@@ -70,6 +69,13 @@ def origin(public_url: str | None, proxies: AddressList, request: RequestView,
     if scheme not in ("http", "https"):
         scheme = request.scheme
     return Origin(scheme, _valid_host(host), suffix)
+
+
+def public_origin(public_url: str, suffix: str = SERVICE_PATH) -> Origin:
+    """Where ``[gateway] PublicURL`` (e.g. ``https://gw.example.com/kintone``) puts the
+    service: for documents made outside a request too."""
+    parts = urlsplit(public_url)
+    return Origin(parts.scheme, _valid_host(parts.netloc), parts.path.rstrip("/") + suffix)
 
 
 def _first(header: str | None) -> str | None:
