@@ -136,7 +136,8 @@ def api_properties(pageable: list[str]) -> dict:
             # Next links point at the gateway; the platform must route them through the
             # connector (Microsoft's note on x-ms-pageable).
             "templateId": "updatenextlink", "title": "Route @odata.nextLink",
-            "parameters": {"x-ms-apimTemplate-operationName": pageable},
+            "parameters": {"x-ms-apimTemplate-operationName": pageable,
+                           "x-ms-apimTemplateParameter.nextLinkPropertyName": "@odata.nextLink"},
         }],
     }}
 

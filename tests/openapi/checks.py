@@ -21,11 +21,23 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 MAX_SIZE = 1_000_000  # bytes: the custom-connector import limit
 
 
+# A // comment running to the end of the line, with no quote after it (so not in a string).
+_COMMENT = re.compile(r'//[^"\n]*$', re.M)
+
+
+def read_jsonc(path: Path) -> Any:
+    """JSON with ``//`` comments, as Microsoft's schemas are written."""
+    return json.loads(_COMMENT.sub("", path.read_text(encoding="utf-8")))
+
+
 @cache
 def ms_validator() -> jsonschema.Draft4Validator:
-    lines = MS_SCHEMA.read_text(encoding="utf-8").splitlines()
-    schema = json.loads("\n".join(line for line in lines if not line.lstrip().startswith("//")))
-    return jsonschema.Draft4Validator(schema)
+    return jsonschema.Draft4Validator(read_jsonc(MS_SCHEMA))
+
+
+@cache
+def paconn_properties_validator() -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(read_jsonc(REFERENCE / "paconn-apiProperties.schema.jsonc"))
 
 
 def ms_errors(doc: dict) -> list[str]:
