@@ -6,6 +6,7 @@ dynamic connector document and the record schemas behind it, and `connector expo
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from tests.openapi.checks import (
     ms_errors,
     paconn_properties_validator,
 )
+from tests.openapi.test_swagger_client import swagger_client  # noqa: F401 (a fixture)
 
 APPS = 200
 DYNAMIC_LIMIT = 100_000
@@ -273,3 +275,23 @@ def test_connector_export_writes_a_valid_paconn_folder(options: list[str], tenan
     paconn_properties_validator().validate(properties)
     assert set(properties["properties"]["connectionParameters"]) == {"username", "password"}
     assert "paconn create" in (out / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None,
+                    reason="Node.js and npm are needed to run swagger-client")
+def test_swagger_client_runs_the_dynamic_path(swagger_client: Callable[..., dict],  # noqa: F811
+                                              big: Gateway):
+    """List apps → schema of one → add a record with a drop-down value → read it back, as a
+    custom connector imported from the dynamic document does, on the 200-app tenant."""
+    record = {"code": "PA-1", "name": "O'Brien & Co."}
+    steps = swagger_client(big.url("$oas?dynamic=true"), "dynamic",
+                           json.dumps({"app": "Tenant app 137 ", "record": record}),
+                           "test", big.token)["steps"]
+    assert steps["tables"]["status"] == 200 and len(steps["tables"]["body"]["value"]) == APPS
+    schema = steps["schema"]["body"]["schema"]
+    assert schema["properties"]["kind"]["enum"] == list(KINDS)
+    assert steps["add"]["status"] == 201, steps["add"]
+    assert steps["sent"]["kind"] == KINDS[-1]
+    got = steps["get"]["body"]
+    assert (got["code"], got["name"], got["kind"]) == ("PA-1", "O'Brien & Co.", KINDS[-1])
+    assert got["Id"] == steps["add"]["body"]["Id"]

@@ -5,6 +5,9 @@
 // Usage: node swagger_check.mjs SPEC_URL MODE ARG [USER TOKEN]
 //   MODE "read":  ARG is a SUPPORT record id with comments; lists, counts, gets and lists comments
 //   MODE "write": ARG is a unique customer code; creates, finds, updates and deletes a customer
+//   MODE "dynamic": ARG is a JSON object {app, record}; on the dynamic connector document, lists
+//                 the apps, gets the schema of the one whose Title starts with ARG.app, adds
+//                 ARG.record with the first choice of every enum field, reads it back
 //   USER TOKEN:   fetch the document with Basic authentication and call the operations with the
 //                 document's "basic" security definition (a custom connector); without them the
 //                 authtoken is in SPEC_URL's path and so in every call's (HTTP + Swagger).
@@ -54,6 +57,24 @@ async function write(client, code) {
   return steps;
 }
 
+async function dynamic(client, { app, record }) {
+  const steps = { tables: await call(client, "GetTables") };
+  const table = steps.tables.body.value.find((t) => t.Title.startsWith(app));
+  steps.schema = await call(client, "GetRecordSchema", { EntitySet: table.Name, for: "create" });
+  const body = { ...record };
+  for (const [name, property] of Object.entries(steps.schema.body.schema.properties)) {
+    if (property.enum && property.type === "string") body[name] = property.enum.at(-1);
+  }
+  steps.add = await call(client, "AddRecord", { EntitySet: table.Name, body });
+  if (steps.add.status !== 201) return steps;
+  steps.get = await call(client, "GetRecord", { EntitySet: table.Name, Id: steps.add.body.Id });
+  steps.sent = body;
+  return steps;
+}
+
+const MODES = { read: (c, arg) => read(c, Number(arg)), write, dynamic: (c, arg) =>
+  dynamic(c, JSON.parse(arg)) };
+
 function basicAuth(url, username, password) {
   const header = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
   return {
@@ -72,7 +93,7 @@ async function main() {
   const operations = Object.values(client.spec.paths).flatMap((item) =>
     Object.values(item).map((operation) => operation.operationId),
   );
-  const steps = mode === "write" ? await write(client, arg) : await read(client, Number(arg));
+  const steps = await MODES[mode](client, arg);
   process.stdout.write(JSON.stringify({ operations, steps }));
 }
 
