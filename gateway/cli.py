@@ -189,7 +189,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     settings, authtoken = add_user(_demo_settings(sandbox_server.url, info, secret), "demo")
     gateway = _listen(lambda: WebServer(create_app(settings), args.host, args.port,
                                         quiet=not args.log_requests), args.host, args.port)
-    _hook_demo_apps(sandbox, info, f"{gateway.url}{SERVICE_PATH}{INBOUND}{secret}")
+    _hook_demo_apps(sandbox, info, f"{gateway.url}{SERVICE_PATH.rstrip('/')}{INBOUND}{secret}")
     access = capability(settings, "demo", int(time.time()) + DEMO_DOCUMENT_DAYS * 86_400)
     return _serve([sandbox_server, gateway], [
         f"service: {gateway.url}{SERVICE_PATH}",
