@@ -289,7 +289,7 @@ def _key_parameters(s: Subject) -> list[Schema]:
 
 def _unique_key_parameter(prop: Property, resolve: Resolve) -> Schema:
     parameter = _path_parameter(prop, "Key", resolve)
-    parameter["description"] = f"The {prop.name} of the entity; write a ' in it as ''."
+    parameter["description"] = f"The {prop.name} of the entity, as is (quotes need no escaping)."
     return parameter
 
 

@@ -295,3 +295,25 @@ def test_swagger_client_runs_the_dynamic_path(swagger_client: Callable[..., dict
     got = steps["get"]["body"]
     assert (got["code"], got["name"], got["kind"]) == ("PA-1", "O'Brien & Co.", KINDS[-1])
     assert got["Id"] == steps["add"]["body"]["Id"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None,
+                    reason="Node.js and npm are needed to run swagger-client")
+def test_a_key_with_quotes_goes_through_the_key_template(
+        swagger_client: Callable[..., dict], demo_gateway: Gateway):  # noqa: F811
+    """swagger-client puts O'Brien into ``CUSTOMERS(customer_code='{Key}')`` as is."""
+    steps = swagger_client(demo_gateway.url("$oas"), "upsert", "O'Brien-1", "test",
+                           demo_gateway.token)["steps"]
+    assert steps["created"]["status"] == 201, steps["created"]
+    assert steps["changed"]["status"] in (200, 204), steps["changed"]
+    (found,) = steps["listed"]["body"]["value"]
+    assert (found["customer_code"], found["company_name"]) == ("O'Brien-1", "Q2")
+    # A valid OData literal keeps its meaning: the same record.
+    escaped = requests.patch(demo_gateway.url("CUSTOMERS(customer_code='O''Brien-1')"),
+                             json={"company_name": "Q3"}, headers=demo_gateway.auth, timeout=30)
+    assert escaped.status_code in (200, 204), escaped.text
+    record = demo_gateway.json(f"CUSTOMERS({found['Id']})")
+    assert (record["customer_code"], record["company_name"]) == ("O'Brien-1", "Q3")
+    gone = requests.delete(demo_gateway.url(f"CUSTOMERS({found['Id']})"),
+                           headers=demo_gateway.auth, timeout=30)
+    assert gone.status_code == 204

@@ -5,6 +5,8 @@
 // Usage: node swagger_check.mjs SPEC_URL MODE ARG [USER TOKEN]
 //   MODE "read":  ARG is a SUPPORT record id with comments; lists, counts, gets and lists comments
 //   MODE "write": ARG is a unique customer code; creates, finds, updates and deletes a customer
+//   MODE "upsert": ARG is a customer code (with quotes, say); upserts it twice by the key
+//                 template, then lists it by $filter
 //   MODE "dynamic": ARG is a JSON object {app, record}; on the dynamic connector document, lists
 //                 the apps, gets the schema of the one whose Title starts with ARG.app, adds
 //                 ARG.record with the first choice of every enum field, reads it back
@@ -72,7 +74,18 @@ async function dynamic(client, { app, record }) {
   return steps;
 }
 
-const MODES = { read: (c, arg) => read(c, Number(arg)), write, dynamic: (c, arg) =>
+async function upsert(client, code) {
+  const steps = {
+    created: await call(client, "UpsertCustomers", { Key: code, body: { company_name: "Q1" } }),
+    changed: await call(client, "UpsertCustomers", { Key: code, body: { company_name: "Q2" } }),
+  };
+  steps.listed = await call(client, "ListCustomers", {
+    $filter: `customer_code eq '${code.replaceAll("'", "''")}'`,
+  });
+  return steps;
+}
+
+const MODES = { read: (c, arg) => read(c, Number(arg)), write, upsert, dynamic: (c, arg) =>
   dynamic(c, JSON.parse(arg)) };
 
 function basicAuth(url, username, password) {
