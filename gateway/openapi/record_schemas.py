@@ -5,19 +5,20 @@
 * ``GET /api.rsc/$schema/<Set>?for=read|create|update``: ``{"schema": JSON Schema}`` of a
   record of that set as read, or of the body that creates or changes one (``x-ms-dynamic-schema``):
   the same schemas the typed document declares, field labels as ``x-ms-summary``, choices as
-  ``enum``.
+  ``enum``, and (as read) the Status field's values: the states of the app's process.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from ..model import EntitySet
 from ..odata.errors import bad_request
 from ..security import can, require
 from . import service
 from .guidance import polish
 from .origin import SERVICE_PATH
-from .schemas import entity_definition, input_definition
+from .schemas import Schema, entity_definition, input_definition
 
 PATH = "/$schema"
 PURPOSES = ("read", "create", "update")
@@ -47,7 +48,25 @@ def record_schema(set_name: str, token: str | None = None) -> Response:
         raise bad_request(f"{set_name} is not the entity set of a Kintone app", "set")
     require("GET", entity_set.name)
     if purpose == "read":
-        schema = entity_definition(entity_set, model.complex_type)
+        schema = with_states(entity_definition(entity_set, model.complex_type), entity_set)
     else:
         schema = input_definition(entity_set, model.complex_type, new=purpose == "create")
     return jsonify({"schema": polish(schema)})
+
+
+def with_states(schema: Schema, entity_set: EntitySet) -> Schema:
+    """The Status field's values: the states of the app's process, in order (one Kintone call,
+    at design time only)."""
+    process = service.current().process
+    status = next((p for p in entity_set.entity_type.properties
+                   if p.kintone_type == "STATUS"), None)
+    if process is None or status is None or entity_set.app_id is None:
+        return schema
+    settings = process(entity_set.app_id)
+    states = sorted((settings.get("states") or {}).values(), key=lambda s: int(s["index"]))
+    if not settings.get("enable") or not states:
+        return schema
+    names = [state["name"] for state in states]
+    schema["properties"][status.name].update(
+        {"enum": names, "x-ms-enum-values": [{"value": n, "displayName": n} for n in names]})
+    return schema

@@ -13,7 +13,8 @@ from the browser, anonymously, and refuses a document without CORS.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from flask import Flask
 
@@ -28,14 +29,18 @@ from .service import EXTENSION, DocumentService
 MAX_DOCUMENT_BYTES = 1_000_000  # Power Automate's limit on a custom connector's definition
 
 
-def register(app: Flask, settings: Settings, models: Callable[[], Model]) -> None:
+def register(app: Flask, settings: Settings, models: Callable[[], Model],
+             process: Callable[[int], Mapping[str, Any]] | None = None) -> None:
     """Serve the documents of the model ``models()`` returns (called per request, so it can be
-    a cache's ``get`` or a function narrowing the model to what the caller may use)."""
+    a cache's ``get`` or a function narrowing the model to what the caller may use);
+    ``process(app id)`` gives an app's process management settings (Kintone's app/status),
+    whose states the record schemas offer as the Status field's values."""
     webhooks = TriggerSettings.from_settings(settings).webhook_secret is not None
     max_bytes = settings.section("Application").get_int(
         "MaxApiDocumentBytes", MAX_DOCUMENT_BYTES, minimum=0, maximum=2**31)
     app.extensions[EXTENSION] = DocumentService(settings, models, trusted_proxies(settings),
-                                                own_api.own_spec(), webhooks, max_bytes)
+                                                own_api.own_spec(), webhooks, max_bytes,
+                                                process)
     for blueprint in (own_api.blueprint, own_api.aliases, ui.blueprint,
                       record_schemas.blueprint):
         app.register_blueprint(blueprint)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Response, current_app, request
 
@@ -28,6 +29,7 @@ class DocumentService:
     own: OwnSpec
     webhooks: bool  # [Triggers] WebhookSecret is set: the webhook triggers work
     max_bytes: int  # [Application] MaxApiDocumentBytes of a Swagger 2.0 document; 0: no limit
+    process: Callable[[int], Mapping[str, Any]] | None = None  # an app's app/status settings
 
     def document(self, version: str, sets: Sequence[str] | None, token: str | None, *,
                  dynamic: bool = False) -> dict:

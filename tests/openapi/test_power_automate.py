@@ -214,6 +214,10 @@ def test_record_schemas_for_the_dynamic_document(demo_gateway: Gateway):
     assert "Id" not in create["properties"]  # not writable
     read = demo_gateway.json("$schema/ORDERS")["schema"]
     assert "Id" in read["properties"] and "@odata.etag" in read["properties"]
+    # STATUS: the states of the app's process, in order.
+    assert read["properties"]["Status"]["enum"] == ["New", "Approved", "Shipped", "Closed"]
+    assert "enum" not in demo_gateway.json("$schema/CUSTOMERS")["schema"]["properties"].get(
+        "Status", {})
     assert demo_gateway.get("$schema/ORDERS", params={"for": "x"}).status_code == 400
     assert demo_gateway.get("$schema/Apps").status_code == 400
     assert demo_gateway.get("$schema/NoSuchSet").status_code == 404
