@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from gateway.security.documents import capability
 from gateway.web.context import EXTENSION
 from tests.debian import installed
 from tests.gateway.conftest import Gateway
+from tests.security.test_browser import Page, PageServer
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
@@ -31,19 +31,6 @@ fetch("{url}").then(r => r.json())
   .then(j => {{ document.getElementById("result").textContent = "ok " + j.swagger; }})
   .catch(e => {{ document.getElementById("result").textContent = "blocked " + e.name; }});
 </script></body></html>"""
-
-
-class _Page(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        data = self.server.page.encode()  # type: ignore[attr-defined]
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +47,9 @@ def browser() -> Iterator:
 
 
 @pytest.fixture()
-def designer_page() -> Iterator[ThreadingHTTPServer]:
+def designer_page() -> Iterator[PageServer]:
     """A page server on an origin other than the gateway's (``localhost``, another port)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+    server = PageServer(("127.0.0.1", 0), Page)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     yield server
     server.shutdown()
@@ -74,7 +61,7 @@ def test_a_page_on_another_origin_fetches_the_swagger_url(browser, demo_gateway:
     settings = demo_gateway.app.extensions[EXTENSION].settings
     access = capability(settings, "test", int(time.time()) + 3600)
     swagger = document_url(demo_gateway.root.removesuffix("/api.rsc"), access)  # as the demo
-    designer_page.page = DESIGNER.format(url=swagger)  # type: ignore[attr-defined]
+    designer_page.page = DESIGNER.format(url=swagger)
     page = browser.new_page()
     try:
         page.goto(f"http://localhost:{designer_page.server_port}/")
