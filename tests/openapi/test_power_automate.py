@@ -321,3 +321,12 @@ def test_a_key_with_quotes_goes_through_the_key_template(
     gone = requests.delete(demo_gateway.url(f"CUSTOMERS({found['Id']})"),
                            headers=demo_gateway.auth, timeout=30)
     assert gone.status_code == 204
+
+
+def test_docs_page_uses_swagger_ui_5_with_no_outside_validator(demo_gateway: Gateway):
+    initializer = demo_gateway.get("$docs/swagger-initializer.js").text
+    assert "validatorUrl: null" in initializer and "withCredentials: true" in initializer
+    bundle = demo_gateway.get("$docs/swagger-ui-bundle.js")
+    assert bundle.status_code == 200
+    # Swagger UI 5 is the first to render OpenAPI 3.1; its bundle names the 3.1 JSON Schema.
+    assert "https://spec.openapis.org/oas/3.1/dialect/base" in bundle.text
