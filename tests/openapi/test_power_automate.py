@@ -18,6 +18,7 @@ from openapi_spec_validator import validate
 from gateway.cli import main
 from gateway.sandbox import Sandbox, SandboxServer
 from gateway.security.documents import capability
+from gateway.security.redaction import redact
 from gateway.settings import Section
 from gateway.web.context import EXTENSION
 from tests.conftest import ADMIN
@@ -330,3 +331,8 @@ def test_docs_page_uses_swagger_ui_5_with_no_outside_validator(demo_gateway: Gat
     assert bundle.status_code == 200
     # Swagger UI 5 is the first to render OpenAPI 3.1; its bundle names the 3.1 JSON Schema.
     assert "https://spec.openapis.org/oas/3.1/dialect/base" in bundle.text
+
+
+def test_the_capability_is_masked_in_logged_urls():
+    assert redact("GET /api.rsc/$oas?sets=A&access=demo.1798788527.Cdx HTTP/1.1") == (
+        "GET /api.rsc/$oas?sets=A&access=*** HTTP/1.1")
