@@ -68,6 +68,10 @@ def _design_time() -> dict[str, dict[str, Schema]]:
             "Name": {"type": "string", "x-ms-summary": "Entity Set"},
             "Title": {"type": "string", "x-ms-summary": "Title"},
             "AppId": {"type": "integer", "format": "int64", "x-ms-summary": "App ID"}}}}}}
+    keys = {"type": "object", "properties": {"value": {
+        "type": "array", "x-ms-summary": "Key Fields", "items": {"type": "object", "properties": {
+            "Name": {"type": "string", "x-ms-summary": "Name"},
+            "Title": {"type": "string", "x-ms-summary": "Title"}}}}}}
     schema = {"type": "object", "properties": {"schema": {
         "type": "object", "x-ms-summary": "Schema", "properties": {
             "type": {"type": "string", "x-ms-summary": "Type"}}}}}
@@ -79,6 +83,11 @@ def _design_time() -> dict[str, dict[str, Schema]]:
             "GetTables", "List apps", "Lists the apps the user may read, for the app picker.",
             [], {"200": {"description": "The apps.", "schema": tables}},
             **{"x-ms-visibility": "internal"})},
+        f"{SCHEMA_PATH}/{{{TABLE}}}/keys": {"get": _op(
+            "GetKeyFields", "List the key fields of an app",
+            "Lists the app's fields whose values are unique, for upserts.",
+            [_table()], {"200": {"description": "The key fields.", "schema": keys}},
+            _NOT_FOUND, **{"x-ms-visibility": "internal"})},
         f"{SCHEMA_PATH}/{{{TABLE}}}": {"get": _op(
             "GetRecordSchema", "Get the fields of an app",
             "Returns the app's fields as JSON Schema (labels as x-ms-summary, choices as enum).",
@@ -120,6 +129,23 @@ def _records() -> dict[str, dict[str, Schema]]:
                           {"204": {"description": "The record was deleted."}}, _NOT_FOUND,
                           _PRECONDITION),
         },
+        f"/{{{TABLE}}}({{KeyField}}='{{Key}}')": {"patch": _op(
+            "UpsertRecord", "Add or update a record by a key",
+            "Changes the record whose key field has the given value, or adds it if there is none.",
+            [_table(), {"name": "KeyField", "in": "path", "required": True, "type": "string",
+                        "x-ms-summary": "Key Field",
+                        "description": "A field whose values are unique (Prohibit duplicate "
+                                       "values).",
+                        "x-ms-dynamic-values": {
+                            "operationId": "GetKeyFields", "value-collection": "value",
+                            "value-path": "Name", "value-title": "Title",
+                            "parameters": {TABLE: {"parameter": TABLE}}}},
+             {"name": "Key", "in": "path", "required": True, "type": "string",
+              "x-ms-summary": "Key", "description": "The key's value, as is (quotes need no "
+                                                    "escaping)."},
+             {**_BODY, "description": "The fields to set.", "schema": update}],
+            {**changed, "201": {"description": "No record had the key: this one was added.",
+                                "schema": read}})},
         f"/{{{TABLE}}}({{Id}})/Kintone.UpdateStatus": {"post": _op(
             "UpdateStatus", "Update the status of a record",
             "Runs a process-management action on a record.",

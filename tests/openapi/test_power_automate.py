@@ -198,7 +198,8 @@ def test_dynamic_document_is_valid_and_small(demo_gateway: Gateway):
     assert ms_errors(doc) == [] and contract_problems(doc) == [] and guidance_problems(doc) == []
     ops = {op["operationId"]: op for item in doc["paths"].values() for op in item.values()
            if isinstance(op, dict) and "operationId" in op}
-    assert {"GetTables", "GetRecordSchema", "ListRecords", "GetRecord", "AddRecord",
+    assert {"GetTables", "GetKeyFields", "GetRecordSchema", "ListRecords", "GetRecord",
+            "AddRecord", "UpsertRecord",
             "UpdateRecord", "DeleteRecord", "AddComment", "UpdateStatus"} <= set(ops)
     picker = ops["AddRecord"]["parameters"][0]
     assert picker["x-ms-dynamic-values"]["operationId"] == "GetTables"
@@ -288,7 +289,7 @@ def test_swagger_client_runs_the_dynamic_path(swagger_client: Callable[..., dict
                                               big: Gateway):
     """List apps → schema of one → add a record with a drop-down value → read it back, as a
     custom connector imported from the dynamic document does, on the 200-app tenant."""
-    record = {"code": "PA-1", "name": "O'Brien & Co."}
+    record = {"code": "PA'1", "name": "O'Brien & Co."}
     steps = swagger_client(big.url("$oas?dynamic=true"), "dynamic",
                            json.dumps({"app": "Tenant app 137 ", "record": record}),
                            "test", big.token)["steps"]
@@ -298,8 +299,12 @@ def test_swagger_client_runs_the_dynamic_path(swagger_client: Callable[..., dict
     assert steps["add"]["status"] == 201, steps["add"]
     assert steps["sent"]["kind"] == KINDS[-1]
     got = steps["get"]["body"]
-    assert (got["code"], got["name"], got["kind"]) == ("PA-1", "O'Brien & Co.", KINDS[-1])
+    assert (got["code"], got["name"], got["kind"]) == ("PA'1", "O'Brien & Co.", KINDS[-1])
     assert got["Id"] == steps["add"]["body"]["Id"]
+    # The upsert's key picker, and the key (with a quote) through the key template.
+    assert steps["keys"]["body"]["value"] == [{"Name": "code", "Title": "code"}]
+    assert steps["upsert"]["status"] in (200, 204), steps["upsert"]
+    assert steps["after"]["body"]["name"] == "Upserted"
 
 
 @pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None,

@@ -9,7 +9,8 @@
 //                 template, then lists it by $filter
 //   MODE "dynamic": ARG is a JSON object {app, record}; on the dynamic connector document, lists
 //                 the apps, gets the schema of the one whose Title starts with ARG.app, adds
-//                 ARG.record with the first choice of every enum field, reads it back
+//                 ARG.record with the last choice of every enum field, reads it back, then
+//                 upserts it by its first key field and reads it again
 //   USER TOKEN:   fetch the document with Basic authentication and call the operations with the
 //                 document's "basic" security definition (a custom connector); without them the
 //                 authtoken is in SPEC_URL's path and so in every call's (HTTP + Swagger).
@@ -71,6 +72,12 @@ async function dynamic(client, { app, record }) {
   if (steps.add.status !== 201) return steps;
   steps.get = await call(client, "GetRecord", { EntitySet: table.Name, Id: steps.add.body.Id });
   steps.sent = body;
+  steps.keys = await call(client, "GetKeyFields", { EntitySet: table.Name });
+  const keyField = steps.keys.body.value[0].Name;
+  steps.upsert = await call(client, "UpsertRecord", {
+    EntitySet: table.Name, KeyField: keyField, Key: record[keyField], body: { name: "Upserted" },
+  });
+  steps.after = await call(client, "GetRecord", { EntitySet: table.Name, Id: steps.add.body.Id });
   return steps;
 }
 
