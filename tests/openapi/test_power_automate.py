@@ -220,6 +220,8 @@ def test_record_schemas_for_the_dynamic_document(demo_gateway: Gateway):
     assert read["properties"]["Status"]["enum"] == ["New", "Approved", "Shipped", "Closed"]
     assert "enum" not in demo_gateway.json("$schema/CUSTOMERS")["schema"]["properties"].get(
         "Status", {})
+    keys = demo_gateway.json("$schema/CUSTOMERS/keys")["value"]
+    assert {"Name": "customer_code", "Title": "Customer code"} in keys
     assert demo_gateway.get("$schema/ORDERS", params={"for": "x"}).status_code == 400
     assert demo_gateway.get("$schema/Apps").status_code == 400
     assert demo_gateway.get("$schema/NoSuchSet").status_code == 404
