@@ -21,7 +21,8 @@ from ..writes.upsert import alternate_keys
 from . import service
 from .guidance import polish
 from .origin import SERVICE_PATH
-from .schemas import Schema, entity_definition, input_definition
+from .process_states import with_states
+from .schemas import entity_definition, input_definition
 
 PATH = "/$schema"
 PURPOSES = ("read", "create", "update")
@@ -56,7 +57,9 @@ def record_schema(set_name: str, token: str | None = None) -> Response:
     model = service.current().models()
     entity_set = _record_set(set_name)
     if purpose == "read":
-        schema = with_states(entity_definition(entity_set, model.complex_type), entity_set)
+        states = service.current().states.of(model, [entity_set])
+        schema = with_states(entity_definition(entity_set, model.complex_type), entity_set,
+                             states.get(entity_set.app_id or 0, []))
     else:
         schema = input_definition(entity_set, model.complex_type, new=purpose == "create")
     return jsonify({"schema": polish(schema)})
@@ -69,21 +72,3 @@ def _record_set(name: str) -> EntitySet:
         raise bad_request(f"{name} is not the entity set of a Kintone app", "set")
     require("GET", entity_set.name)
     return entity_set
-
-
-def with_states(schema: Schema, entity_set: EntitySet) -> Schema:
-    """The Status field's values: the states of the app's process, in order (one Kintone call,
-    at design time only)."""
-    process = service.current().process
-    status = next((p for p in entity_set.entity_type.properties
-                   if p.kintone_type == "STATUS"), None)
-    if process is None or status is None or entity_set.app_id is None:
-        return schema
-    settings = process(entity_set.app_id)
-    states = sorted((settings.get("states") or {}).values(), key=lambda s: int(s["index"]))
-    if not settings.get("enable") or not states:
-        return schema
-    names = [state["name"] for state in states]
-    schema["properties"][status.name].update(
-        {"enum": names, "x-ms-enum-values": [{"value": n, "displayName": n} for n in names]})
-    return schema

@@ -13,8 +13,7 @@ from the browser, anonymously, and refuses a document without CORS.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from flask import Flask
 
@@ -24,13 +23,14 @@ from ..settings import Settings
 from ..triggers.config import TriggerSettings
 from . import own_api, record_schemas, ui
 from .origin import trusted_proxies
+from .process_states import Process, ProcessStates
 from .service import EXTENSION, DocumentService
 
 MAX_DOCUMENT_BYTES = 1_000_000  # Power Automate's limit on a custom connector's definition
 
 
 def register(app: Flask, settings: Settings, models: Callable[[], Model],
-             process: Callable[[int], Mapping[str, Any]] | None = None) -> None:
+             process: Process | None = None) -> None:
     """Serve the documents of the model ``models()`` returns (called per request, so it can be
     a cache's ``get`` or a function narrowing the model to what the caller may use);
     ``process(app id)`` gives an app's process management settings (Kintone's app/status),
@@ -40,7 +40,7 @@ def register(app: Flask, settings: Settings, models: Callable[[], Model],
         "MaxApiDocumentBytes", MAX_DOCUMENT_BYTES, minimum=0, maximum=2**31)
     app.extensions[EXTENSION] = DocumentService(settings, models, trusted_proxies(settings),
                                                 own_api.own_spec(), webhooks, max_bytes,
-                                                process)
+                                                ProcessStates(process))
     for blueprint in (own_api.blueprint, own_api.aliases, ui.blueprint,
                       record_schemas.blueprint):
         app.register_blueprint(blueprint)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from flask import Response, current_app, request
 
@@ -16,7 +15,8 @@ from ..settings import Settings
 from .dynamic import build_dynamic
 from .oas3 import to_openapi3
 from .origin import RequestView, origin
-from .swagger2 import OwnSpec, build_swagger2
+from .process_states import ProcessStates
+from .swagger2 import OwnSpec, build_swagger2, select_sets
 
 EXTENSION = "kintone_gateway.openapi"
 
@@ -29,7 +29,7 @@ class DocumentService:
     own: OwnSpec
     webhooks: bool  # [Triggers] WebhookSecret is set: the webhook triggers work
     max_bytes: int  # [Application] MaxApiDocumentBytes of a Swagger 2.0 document; 0: no limit
-    process: Callable[[int], Mapping[str, Any]] | None = None  # an app's app/status settings
+    states: ProcessStates  # the Status field's values
 
     def document(self, version: str, sets: Sequence[str] | None, token: str | None, *,
                  dynamic: bool = False) -> dict:
@@ -38,8 +38,10 @@ class DocumentService:
             doc = build_dynamic(where, self.own.error_definitions(), webhooks=self.webhooks)
         else:
             try:
-                doc = build_swagger2(self.models(), where, self.own, _names(sets),
-                                     webhooks=self.webhooks)
+                model = self.models()
+                names = _names(sets)
+                doc = build_swagger2(model, where, self.own, names, webhooks=self.webhooks,
+                                     states=self.states.of(model, select_sets(model, names)))
             except UnknownName as exc:
                 raise bad_request(f"sets: {exc.args[0]}", "sets") from None
         return to_openapi3(doc) if version.startswith("3") else doc

@@ -20,6 +20,7 @@ from .guidance import polish
 from .naming import OperationIds, set_names
 from .operations import ERROR_RESPONSES, QUERY_OPTIONS, Subject, error_refs, set_paths
 from .origin import Origin
+from .process_states import with_states
 from .schemas import ERROR, Schema, set_definitions, source
 from .triggers import trigger_paths
 
@@ -81,9 +82,11 @@ def select_sets(model: Model, names: Sequence[str] | None) -> list[EntitySet]:
 
 
 def build_swagger2(model: Model, origin: Origin, own: OwnSpec,
-                   sets: Sequence[str] | None = None, *, webhooks: bool = False) -> dict:
+                   sets: Sequence[str] | None = None, *, webhooks: bool = False,
+                   states: Mapping[int, Sequence[str]] | None = None) -> dict:
     """The document for the entity sets ``sets`` (see ``select_sets``) of ``model``; with the
-    webhook triggers only when they work (``[Triggers] WebhookSecret`` is set)."""
+    webhook triggers only when they work (``[Triggers] WebhookSecret`` is set); ``states``
+    are the Status field's values by app id (see ``process_states``)."""
     chosen = select_sets(model, sets)
     names = set_names(model)
     ids = OperationIds()
@@ -96,6 +99,8 @@ def build_swagger2(model: Model, origin: Origin, own: OwnSpec,
         paths.update(set_paths(subject, ids))
         definitions.update(set_definitions(entity_set, subject.names.singular,
                                            model.complex_type))
+        with_states(definitions[subject.names.singular], entity_set,
+                    (states or {}).get(entity_set.app_id or 0, ()))
     paths.update(trigger_paths(model, chosen, names, ids, webhooks=webhooks))
     return polish({
         "swagger": "2.0",

@@ -184,6 +184,9 @@ def test_choices_are_enums_with_display_names(oas: dict):
     assert product["enum"][:2] == ["Starter plan", "Standard plan"]
     assert product["x-ms-enum-values"][0] == {"value": "Starter plan",
                                               "displayName": "Starter plan"}
+    # STATUS: the states of the app's process, in order.
+    status = oas["definitions"]["Orders"]["properties"]["Status"]
+    assert status["enum"] == ["New", "Approved", "Shipped", "Closed"]
 
 
 def test_count_is_declared_as_text(oas: dict):
