@@ -26,7 +26,8 @@ from ..triggers.config import TriggerSettings
 from .dynamic import build_dynamic
 from .origin import SERVICE_PATH, Origin, public_origin
 from .own_api import own_spec
-from .swagger2 import build_swagger2
+from .process_states import ProcessStates
+from .swagger2 import build_swagger2, select_sets
 
 BRAND_COLOR = "#e5a00d"  # a Kintone-like amber; the connector's icon background
 DAY = 86_400
@@ -107,10 +108,11 @@ def connector_document(settings: Settings, where: Origin, sets: str | None,
     own = own_spec()
     if dynamic:
         return build_dynamic(where, own.error_definitions(), webhooks=webhooks)
+    names = [name.strip() for name in (sets or "").split(",") if name.strip()] or None
     with KintoneClient(settings.kintone) as client:
         model = load_model(client, settings.kintone)
-    names = [name.strip() for name in (sets or "").split(",") if name.strip()] or None
-    return build_swagger2(model, where, own, names, webhooks=webhooks)
+        states = ProcessStates(client.get_process_settings).of(model, select_sets(model, names))
+    return build_swagger2(model, where, own, names, webhooks=webhooks, states=states)
 
 
 def api_properties(pageable: list[str]) -> dict:
