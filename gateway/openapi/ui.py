@@ -2,7 +2,8 @@
 ``flask-swagger-ui`` package (Swagger UI 5, which renders OpenAPI 3.1): users run the gateway
 behind firewalls, so no CDN, and no third-party file in this repository.
 
-The page and its initializer are ours. The page loads ``../$oas`` relative to itself, with the
+The page and its initializer are ours. The page loads ``../$oas?version=3`` (and offers the
+Swagger 2.0 and dynamic documents) relative to itself, with the
 page's credentials (the browser's Basic login: ``$oas`` answers 401 with ``WWW-Authenticate``,
 so the browser retries with them), and never asks an outside validator about the document, so
 no URL the page requests leaves the gateway; ``/api.rsc/@token/$docs/`` shows the document of
@@ -39,7 +40,14 @@ _INDEX_HTML = """<!doctype html>
 """
 _INITIALIZER_JS = """window.onload = function () {
   window.ui = SwaggerUIBundle({
-    url: new URL("../$oas", document.baseURI).href,
+    // OpenAPI 3.1 first: no size limit applies to it (Power Automate's 1 MB is for 2.0).
+    urls: [
+      { name: "OpenAPI 3.1", url: new URL("../$oas?version=3", document.baseURI).href },
+      { name: "Swagger 2.0 (Power Automate)", url: new URL("../$oas", document.baseURI).href },
+      { name: "Dynamic connector (Swagger 2.0)",
+        url: new URL("../$oas?dynamic=true", document.baseURI).href },
+    ],
+    "urls.primaryName": "OpenAPI 3.1",
     dom_id: "#swagger-ui",
     deepLinking: true,
     validatorUrl: null,

@@ -83,6 +83,8 @@ def test_docs_page_logs_in_and_tries_a_list_operation(browser, demo_gateway: Gat
         operation = page.locator("#operations-CUSTOMERS-ListCustomers")
         sync_api.expect(operation).to_be_visible(timeout=60_000)
         assert page.locator(".opblock").count() > 20
+        # Swagger UI 5 renders the OpenAPI 3.1 document (the page's first).
+        assert "OAS 3.1" in page.locator(".info .title").text_content()
         operation.locator(".opblock-summary").click()
         operation.locator(".try-out__btn").click()
         operation.locator("input[placeholder='$top']").fill("2")
