@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..model import EntitySet, edm
+from ..model import EntitySet, Model, edm
 from ..odata.errors import bad_request
 from ..security import can, require
 from ..writes.upsert import alternate_keys
@@ -43,7 +43,7 @@ def record_sets(token: str | None = None) -> Response:
 @blueprint.get(f"{PATH}/<set_name>/keys")
 @blueprint.get(f"/@<token>{PATH}/<set_name>/keys")
 def key_fields(set_name: str, token: str | None = None) -> Response:
-    entity_set = _record_set(set_name)
+    entity_set = _record_set(service.current().models(), set_name)
     keys = [p for p in alternate_keys(entity_set.entity_type) if p.edm_type == edm.STRING]
     return jsonify({"value": [{"Name": p.name, "Title": p.label or p.name} for p in keys]})
 
@@ -55,7 +55,7 @@ def record_schema(set_name: str, token: str | None = None) -> Response:
     if purpose not in PURPOSES:
         raise bad_request(f"for: one of {', '.join(PURPOSES)}", "for")
     model = service.current().models()
-    entity_set = _record_set(set_name)
+    entity_set = _record_set(model, set_name)
     if purpose == "read":
         states = service.current().states.of(model, [entity_set])
         schema = with_states(entity_definition(entity_set, model.complex_type), entity_set,
@@ -65,9 +65,9 @@ def record_schema(set_name: str, token: str | None = None) -> Response:
     return jsonify({"schema": polish(schema)})
 
 
-def _record_set(name: str) -> EntitySet:
+def _record_set(model: Model, name: str) -> EntitySet:
     """The record set ``name``, once the caller's right to read it is checked."""
-    entity_set = service.current().models().entity_set(name)
+    entity_set = model.entity_set(name)
     if entity_set.kind != "records":
         raise bad_request(f"{name} is not the entity set of a Kintone app", "set")
     require("GET", entity_set.name)
