@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from ..model import EntitySet, Model, Property
 from .schemas import Schema
@@ -40,8 +41,8 @@ class ProcessStates:
     def __init__(self, process: Process | None) -> None:
         self._process = process
         self._lock = threading.Lock()
-        self._model: Model | None = None
-        self._states: dict[int, list[str]] = {}
+        # Per model (each narrowed model of the callers' rights too), dropped with it.
+        self._states: WeakKeyDictionary[Model, dict[int, list[str]]] = WeakKeyDictionary()
 
     def of(self, model: Model, sets: Iterable[EntitySet]) -> dict[int, list[str]]:
         """The state names of the apps of ``sets`` that have a process, by app id."""
@@ -49,11 +50,9 @@ class ProcessStates:
         if self._process is None:
             return {}
         with self._lock:
-            if self._model is not model:
-                self._model, self._states = model, {}
-            missing = [app for app in wanted if app not in self._states]
+            known = self._states.setdefault(model, {})
+            missing = [app for app in wanted if app not in known]
         read = {app: state_names(self._process(app)) for app in missing}
         with self._lock:
-            if self._model is model:
-                self._states.update(read)
-            return {app: (self._states.get(app) or read.get(app) or []) for app in wanted}
+            known.update(read)
+            return {app: known[app] for app in wanted}
