@@ -211,13 +211,15 @@ def _hook_demo_apps(sandbox: Sandbox, info: DemoInfo, inbound: str) -> None:
 
 def _demo_settings(sandbox_url: str, info: DemoInfo, webhook_secret: str) -> Settings:
     """The gateway reads the demo sandbox as its demo user, exposing every app, with its
-    webhook triggers on."""
+    webhook triggers on (callbacks on this machine allowed)."""
     return Settings(
         kintone=KintoneSettings(url=sandbox_url, auth_scheme=AuthScheme.PASSWORD,
                                 user=info.login, password=Secret(info.password)),
         gateway=GatewaySettings(),
+        # Local flows (and the tests) subscribe with callbacks on this machine.
         sections={"triggers": Section("triggers", {"database": ":memory:",
-                                                   "webhooksecret": webhook_secret})},
+                                                   "webhooksecret": webhook_secret,
+                                                   "callbackallowedips": "127.0.0.0/8, ::1"})},
     )
 
 
