@@ -6,6 +6,8 @@ Startup lines go to stdout, flushed, one per line, so scripts can parse them::
     sandbox: http://localhost:8090
     user: demo demo-password
     api-token: 1 0a1b2c...
+    authtoken: demo ...                    (the demo only)
+    swagger: http://localhost:8080/api.rsc/$oas?access=...   (the demo only)
 
 then the process serves until Ctrl-C (or SIGTERM).
 """
@@ -14,12 +16,16 @@ from __future__ import annotations
 
 import argparse
 import re
+import secrets
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .openapi import cli as openapi_cli
+from .openapi.cli import document_url
 from .ops.server import serve
 from .sandbox import Sandbox, SandboxServer
 from .sandbox.config import (
@@ -31,8 +37,10 @@ from .sandbox.config import (
     merge,
 )
 from .sandbox.demo import DemoInfo, demo_info, seed_demo
+from .sandbox.webhooks import EVENT_TYPES, add_webhook
 from .security import add_user
 from .security.cli import add_users_command
+from .security.documents import capability
 from .security.ipallow import AddressList
 from .settings import (
     AuthScheme,
@@ -42,6 +50,7 @@ from .settings import (
     Section,
     Settings,
 )
+from .triggers.paths import INBOUND
 from .web import create_app
 from .web.server import WebServer
 
@@ -54,6 +63,7 @@ DEMO_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,256}")
 # Requests per hour of the demo user: exploring a service (Power BI's navigator previews every
 # set) soon passes the default of 1,000.
 DEMO_REQUESTS_PER_HOUR = 100_000
+DEMO_DOCUMENT_DAYS = 30  # the demo's swagger: URL stays valid this long
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -148,6 +158,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="port to listen on (default: [gateway] Port; 0 picks a free port)")
     serve.set_defaults(run=_run_serve)
     add_users_command(commands)
+    openapi_cli.add_commands(commands)
     return parser
 
 
@@ -209,23 +220,42 @@ def _run_demo(args: argparse.Namespace) -> int:
     sandbox_server = _listen(lambda: SandboxServer(sandbox, DEFAULT_HOST, args.sandbox_port,
                                                    quiet=not args.log_requests),
                              DEFAULT_HOST, args.sandbox_port)
-    settings, authtoken = demo_settings(sandbox_server.url, info, token=args.token,
-                                        allowed_ips=args.allowed_ips)
+    secret = secrets.token_urlsafe(24)
+    settings, authtoken = demo_settings(sandbox_server.url, info, webhook_secret=secret,
+                                        token=args.token, allowed_ips=args.allowed_ips)
     gateway = _listen(lambda: WebServer(create_app(settings), args.host, args.port,
                                         quiet=not args.log_requests), args.host, args.port)
+    _hook_demo_apps(sandbox, info, f"{gateway.url}{SERVICE_PATH.rstrip('/')}{INBOUND}{secret}")
+    access = capability(settings, DEMO_USER, int(time.time()) + DEMO_DOCUMENT_DAYS * 86_400)
     return _serve([sandbox_server, gateway], [
         f"service: {gateway.url}{SERVICE_PATH}",
         f"sandbox: {sandbox_server.url}",
         *_credential_lines(info),
         f"authtoken: {DEMO_USER} {authtoken}",
+        f"swagger: {document_url(gateway.url, access)}",
     ])
 
 
-def demo_settings(sandbox_url: str, info: DemoInfo, *, token: str | None = None,
-                  allowed_ips: str | None = None) -> tuple[Settings, str]:
+def _hook_demo_apps(sandbox: Sandbox, info: DemoInfo, inbound: str) -> None:
+    """Every demo app's webhook calls the gateway, as an app administrator would set it up
+    (gateway/triggers/docs.md), so the documents' webhook triggers work."""
+    with sandbox.db.transaction() as conn:
+        for app in info.apps.values():
+            add_webhook(conn, app, inbound, list(EVENT_TYPES),
+                        description="kintone-gateway demo")
+
+
+def demo_settings(sandbox_url: str, info: DemoInfo, *, webhook_secret: str = "",
+                  token: str | None = None, allowed_ips: str | None = None
+                  ) -> tuple[Settings, str]:
     """The demo gateway's settings and the demo user's authtoken: the gateway reads the demo
-    sandbox as its demo user, exposing every app; the demo user may do anything, often."""
-    sections = {"triggers": Section("triggers", {"database": ":memory:"})}
+    sandbox as its demo user, exposing every app, with its webhook triggers on (callbacks on
+    this machine allowed, as local flows and the tests subscribe); the demo user may do
+    anything, often."""
+    triggers = {"database": ":memory:", "callbackallowedips": "127.0.0.0/8, ::1"}
+    if webhook_secret:
+        triggers["webhooksecret"] = webhook_secret
+    sections = {"triggers": Section("triggers", triggers)}
     if allowed_ips is not None:
         sections["security"] = Section("security", {"allowedips": allowed_ips})
     settings = Settings(

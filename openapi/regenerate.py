@@ -6,7 +6,8 @@ Run from the repository root after any change to the public contract, and commit
 
 ``tests/openapi/test_drift.py`` fails while the files differ from what the code generates. The
 documents describe a gateway at the default address (``http://127.0.0.1:8080``) in front of a
-fresh demo sandbox (``gateway.sandbox.demo``).
+fresh demo sandbox (``gateway.sandbox.demo``), with the webhook triggers the demo's
+``WebhookSecret`` turns on.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ sys.path.insert(0, str(HERE.parent))  # run as a script from a source tree
 from gateway.kintone import KintoneClient  # noqa: E402
 from gateway.model import Model  # noqa: E402
 from gateway.openapi import Origin, build_swagger2, own_spec, to_openapi3  # noqa: E402
+from gateway.openapi.process_states import Process, ProcessStates  # noqa: E402
 from gateway.sandbox import Sandbox, SandboxServer  # noqa: E402
 from gateway.sandbox.demo import seed_demo  # noqa: E402
 from gateway.service import load_model  # noqa: E402
@@ -46,22 +48,18 @@ def demo_sandbox() -> Iterator[KintoneSettings]:
         server.stop()
 
 
-def read_model(settings: KintoneSettings) -> Model:
-    """The model, read over HTTP as the gateway reads it."""
-    with KintoneClient(settings) as client:
-        return load_model(client, settings)
-
-
-def documents(model: Model) -> dict[str, str]:
-    """File name → the text it must have."""
-    swagger = build_swagger2(model, ORIGIN, own_spec())
+def documents(model: Model, process: Process) -> dict[str, str]:
+    """File name → the text it must have; ``process`` reads an app's process settings."""
+    states = ProcessStates(process).of(model, model.entity_sets.values())
+    swagger = build_swagger2(model, ORIGIN, own_spec(), webhooks=True, states=states)
     return {name: json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
             for name, doc in zip(FILES, (swagger, to_openapi3(swagger)), strict=True)}
 
 
 def main() -> None:
-    with demo_sandbox() as settings:
-        for name, text in documents(read_model(settings)).items():
+    with demo_sandbox() as settings, KintoneClient(settings) as client:
+        model = load_model(client, settings)
+        for name, text in documents(model, client.get_process_settings).items():
             (HERE / name).write_text(text, encoding="utf-8")
             print(f"wrote {HERE / name}")
 

@@ -68,6 +68,8 @@ def _rewrite(value: Any) -> Any:
         out["$ref"] = _reference(out["$ref"])
     if value.get("x-nullable") is True and isinstance(out.get("type"), str):
         out["type"] = [out["type"], "null"]
+        if "enum" in out:  # JSON Schema checks enum apart from type
+            out["enum"] = [*out["enum"], None]
     return out
 
 

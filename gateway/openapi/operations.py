@@ -126,6 +126,12 @@ class Subject:
         return f"{'an' if text[0].lower() in 'aeiou' else 'a'} {text}"
 
     @property
+    def plural_noun(self) -> str:
+        """``CUSTOMERS records``, ``apps``."""
+        noun = _NOUNS[self.kind] + "s"
+        return f"{self.entity_set.name} {noun}" if self.entity_set.app_id else noun
+
+    @property
     def source(self) -> str:
         return source(self.entity_set)
 
@@ -155,7 +161,7 @@ def _list(s: Subject) -> Built:
     options = ("comment_filter", *_LIST_OPTIONS[1:]) if comments else _LIST_OPTIONS
     operation = {
         "operationId": f"List{s.names.plural}",
-        "summary": f"Return {s.entity_set.name}",
+        "summary": f"List {s.plural_noun}",
         "description": f"Lists the entities of {s.source}, one page at a time (follow "
                        f"@odata.nextLink for more).",
         "parameters": [_select(s) if name == "select" else _option_ref(name)
@@ -170,12 +176,14 @@ def _list(s: Subject) -> Built:
 def _count(s: Subject) -> Built:
     operation = {
         "operationId": f"GetCount{s.names.plural}",
-        "summary": f"Count {s.entity_set.name}",
+        "summary": f"Count {s.plural_noun}",
         "description": f"Counts the entities of {s.source} that match the filter.",
-        "produces": ["text/plain", "application/json"],
         "parameters": [_option_ref("filter")],
-        "responses": _responses({"200": {"description": "The number of matching entities.",
-                                         "schema": {"type": "integer", "format": "int64"}}}),
+        # Text, as /$count answers (a number in text/plain), so clients do not parse it as JSON.
+        "produces": ["text/plain", "application/json"],
+        "responses": _responses({"200": {"description": "The number of matching entities, as "
+                                         "text.", "schema": {"type": "string",
+                                                             "pattern": "^[0-9]+$"}}}),
     }
     return [(f"/{s.entity_set.name}/$count", "get", operation)]
 
@@ -306,7 +314,7 @@ def _option_ref(name: str) -> Schema:
 
 def _body(definition: str, description: str) -> Schema:
     return {"name": "body", "in": "body", "required": True, "description": description,
-            "schema": ref(definition)}
+            "x-ms-summary": "Body", "schema": ref(definition)}
 
 
 def _key_path(s: Subject) -> str:
@@ -330,7 +338,7 @@ def _key_parameters(s: Subject) -> list[Schema]:
 
 def _unique_key_parameter(prop: Property, resolve: Resolve) -> Schema:
     parameter = _path_parameter(prop, "Key", resolve)
-    parameter["description"] = f"The {prop.name} of the entity; write a ' in it as ''."
+    parameter["description"] = f"The {prop.name} of the entity, as is (quotes need no escaping)."
     return parameter
 
 

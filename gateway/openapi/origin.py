@@ -34,6 +34,12 @@ class Origin:
         """The service root as an absolute URL (relative when the host is unknown)."""
         return f"{self.scheme}://{self.host}{self.base_path}" if self.host else self.base_path
 
+    @property
+    def docs_url(self) -> str | None:
+        """The Swagger UI page, never with a token in it; ``None`` when the host is unknown."""
+        service = self.base_path[:self.base_path.rindex(SERVICE_PATH) + len(SERVICE_PATH)]
+        return f"{self.scheme}://{self.host}{service}/$docs/" if self.host else None
+
 
 def trusted_proxies(settings: Settings) -> AddressList:
     """``[Security] TrustedProxies``, parsed once at start-up so a typo fails early."""
@@ -55,8 +61,7 @@ def origin(public_url: str | None, proxies: AddressList, request: RequestView,
            token: str | None = None) -> Origin:
     suffix = SERVICE_PATH + (f"/@{quote(token, safe='')}" if token is not None else "")
     if public_url:
-        parts = urlsplit(public_url)
-        return Origin(parts.scheme, _valid_host(parts.netloc), parts.path.rstrip("/") + suffix)
+        return public_origin(public_url, suffix)
     scheme, host = request.scheme, request.host
     if parse_address(request.remote_addr or "") in proxies:
         scheme = _first(request.forwarded_proto) or scheme
@@ -64,6 +69,13 @@ def origin(public_url: str | None, proxies: AddressList, request: RequestView,
     if scheme not in ("http", "https"):
         scheme = request.scheme
     return Origin(scheme, _valid_host(host), suffix)
+
+
+def public_origin(public_url: str, suffix: str = SERVICE_PATH) -> Origin:
+    """Where ``[gateway] PublicURL`` (e.g. ``https://gw.example.com/kintone``) puts the
+    service: for documents made outside a request too."""
+    parts = urlsplit(public_url)
+    return Origin(parts.scheme, _valid_host(parts.netloc), parts.path.rstrip("/") + suffix)
 
 
 def _first(header: str | None) -> str | None:

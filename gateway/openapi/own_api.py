@@ -19,7 +19,7 @@ from flask import Flask, Response
 from flask_smorest import Api, Blueprint
 from webargs.fields import DelimitedList
 
-from ..odata.errors import ODataError, bad_request
+from ..odata.errors import bad_request
 from . import service
 from .origin import SERVICE_PATH
 from .schemas import ERROR
@@ -35,6 +35,11 @@ class DocumentArgsSchema(ma.Schema):
         load_default="2", validate=ma.validate.OneOf(VERSIONS),
         metadata={"description": "2 for Swagger 2.0 (Power Automate), 3 for OpenAPI 3.1.",
                   "x-ms-summary": "Version"})
+    dynamic = ma.fields.Boolean(
+        load_default=False, metadata={
+            "description": "true for the dynamic connector document: generic record operations "
+                           "with an app picker, for tenants of any size.",
+            "x-ms-summary": "Dynamic"})
     sets = DelimitedList(
         ma.fields.String(), metadata={
             "description": "Only these entity sets, separated by commas (an app's subtables "
@@ -64,8 +69,8 @@ class InfoSchema(ma.Schema):
     class Meta:
         unknown = ma.INCLUDE
 
-    title = ma.fields.String(required=True)
-    version = ma.fields.String(required=True)
+    title = ma.fields.String(required=True, metadata={"x-ms-summary": "Title"})
+    version = ma.fields.String(required=True, metadata={"x-ms-summary": "Version"})
 
 
 class ApiDocumentSchema(ma.Schema):
@@ -74,9 +79,11 @@ class ApiDocumentSchema(ma.Schema):
     class Meta:
         unknown = ma.INCLUDE
 
-    swagger = ma.fields.String(metadata={"description": "2.0 for Swagger 2.0."})
-    openapi = ma.fields.String(metadata={"description": "3.1.0 for OpenAPI 3.1."})
-    info = ma.fields.Nested(InfoSchema, required=True)
+    swagger = ma.fields.String(metadata={"description": "2.0 for Swagger 2.0.",
+                                         "x-ms-summary": "Swagger Version"})
+    openapi = ma.fields.String(metadata={"description": "3.1.0 for OpenAPI 3.1.",
+                                         "x-ms-summary": "OpenAPI Version"})
+    info = ma.fields.Nested(InfoSchema, required=True, metadata={"x-ms-summary": "Info"})
 
 
 def _definition_name(schema: Any) -> str:
@@ -100,7 +107,8 @@ def api_definition(args: Mapping[str, Any], token: str | None = None) -> Respons
     Returns this API as Swagger 2.0 (the default, for Power Automate) or OpenAPI 3.1, for all
     entity sets or the chosen ones.
     """
-    return service.current().respond(args["version"], args.get("sets"), token)
+    return service.current().respond(args["version"], args.get("sets"), token,
+                                     dynamic=args["dynamic"])
 
 
 def _invalid_arguments(error: Exception) -> Response:
@@ -109,10 +117,6 @@ def _invalid_arguments(error: Exception) -> Response:
     target = next(iter(messages), None)
     text = " ".join(str(m) for m in messages.get(target, [])) if target else str(error)
     return service.error_response(bad_request(f"{target}: {text}" if target else text, target))
-
-
-def _odata_error(error: ODataError) -> Response:
-    return service.error_response(error)
 
 
 def _cors(response: Response) -> Response:
@@ -126,9 +130,12 @@ def _cors(response: Response) -> Response:
 aliases = flask.Blueprint("openapi_aliases", __name__, url_prefix=SERVICE_PATH)
 for _rule in ("/$swagger", "/@<token>/$oas", "/@<token>/$swagger"):
     aliases.add_url_rule(_rule, view_func=api_definition)
+# What [Application] PublicApiDocument and document-only capability URLs open.
+ENDPOINTS = ("openapi.api_definition", "openapi_aliases.api_definition")
 for _blueprint in (blueprint, aliases):
+    # Only webargs' own 400 needs translating; every ODataError (a 401 with its
+    # WWW-Authenticate included) goes through the application's one error path.
     _blueprint.register_error_handler(400, _invalid_arguments)
-    _blueprint.register_error_handler(ODataError, _odata_error)
     _blueprint.after_request(_cors)
 
 

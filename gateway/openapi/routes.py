@@ -18,16 +18,30 @@ from collections.abc import Callable
 from flask import Flask
 
 from ..model import Model
+from ..security import serve_documents
 from ..settings import Settings
-from . import own_api, ui
+from ..triggers.config import TriggerSettings
+from . import own_api, record_schemas, ui
 from .origin import trusted_proxies
+from .process_states import Process, ProcessStates
 from .service import EXTENSION, DocumentService
 
+MAX_DOCUMENT_BYTES = 1_000_000  # Power Automate's limit on a custom connector's definition
 
-def register(app: Flask, settings: Settings, models: Callable[[], Model]) -> None:
+
+def register(app: Flask, settings: Settings, models: Callable[[], Model],
+             process: Process | None = None) -> None:
     """Serve the documents of the model ``models()`` returns (called per request, so it can be
-    a cache's ``get`` or a function narrowing the model to what the caller may use)."""
+    a cache's ``get`` or a function narrowing the model to what the caller may use);
+    ``process(app id)`` gives an app's process management settings (Kintone's app/status),
+    whose states the record schemas offer as the Status field's values."""
+    webhooks = TriggerSettings.from_settings(settings).webhook_secret is not None
+    max_bytes = settings.section("Application").get_int(
+        "MaxApiDocumentBytes", MAX_DOCUMENT_BYTES, minimum=0, maximum=2**31)
     app.extensions[EXTENSION] = DocumentService(settings, models, trusted_proxies(settings),
-                                                own_api.own_spec())
-    for blueprint in (own_api.blueprint, own_api.aliases, ui.blueprint):
+                                                own_api.own_spec(), webhooks, max_bytes,
+                                                ProcessStates(process))
+    for blueprint in (own_api.blueprint, own_api.aliases, ui.blueprint,
+                      record_schemas.blueprint):
         app.register_blueprint(blueprint)
+    serve_documents(app, *own_api.ENDPOINTS)

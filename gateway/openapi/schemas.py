@@ -43,6 +43,7 @@ _PRIMITIVES: Mapping[str, Schema] = {
     edm.TIME_OF_DAY: {"type": "string"},
 }
 
+CHOICE_TYPES = frozenset({"DROP_DOWN", "RADIO_BUTTON", "CHECK_BOX", "MULTI_SELECT"})
 # Keys and the revision: no Kintone field a user would recognise.
 _PSEUDO_FIELDS = frozenset({edm.ID, edm.REVISION, edm.ROW_ID})
 
@@ -67,9 +68,21 @@ def property_schema(prop: Property, resolve: Resolve, keep: Keep = _everything) 
 
 def _element(prop: Property, resolve: Resolve, keep: Keep) -> Schema:
     if prop.edm_type in _PRIMITIVES:
-        return dict(_PRIMITIVES[prop.edm_type])
+        return {**_PRIMITIVES[prop.edm_type], **choices(prop.kintone_type, prop.props)}
     complex_type = prop.row_type or resolve(prop.edm_type)
     return object_schema(complex_type.properties, resolve, keep=keep)
+
+
+def choices(kintone_type: str | None, props: Mapping[str, Any]) -> Schema:
+    """``enum`` and ``x-ms-enum-values`` for a field with options (in the form's order), so a
+    connector offers a list instead of a free-text box; nothing for other fields."""
+    options = props.get("options") if kintone_type in CHOICE_TYPES else None
+    if not isinstance(options, Mapping) or not options:
+        return {}
+    ordered = sorted(options.items(), key=lambda item: int(item[1].get("index", 0)))
+    return {"enum": [key for key, _ in ordered],
+            "x-ms-enum-values": [{"value": key, "displayName": option.get("label") or key}
+                                 for key, option in ordered]}
 
 
 def _annotations(prop: Property) -> Schema:

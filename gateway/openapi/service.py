@@ -12,9 +12,11 @@ from ..model import Model, UnknownName
 from ..odata.errors import ODataError, bad_request
 from ..security.ipallow import AddressList
 from ..settings import Settings
+from .dynamic import build_dynamic
 from .oas3 import to_openapi3
 from .origin import RequestView, origin
-from .swagger2 import OwnSpec, build_swagger2
+from .process_states import ProcessStates
+from .swagger2 import OwnSpec, build_swagger2, select_sets
 
 EXTENSION = "kintone_gateway.openapi"
 
@@ -25,21 +27,45 @@ class DocumentService:
     models: Callable[[], Model]  # the current model of what the caller may use
     proxies: AddressList  # [Security] TrustedProxies
     own: OwnSpec
+    webhooks: bool  # [Triggers] WebhookSecret is set: the webhook triggers work
+    max_bytes: int  # [Application] MaxApiDocumentBytes of a Swagger 2.0 document; 0: no limit
+    states: ProcessStates  # the Status field's values
 
-    def document(self, version: str, sets: Sequence[str] | None, token: str | None) -> dict:
+    def document(self, version: str, sets: Sequence[str] | None, token: str | None, *,
+                 dynamic: bool = False) -> dict:
         where = origin(self.settings.gateway.public_url, self.proxies, _request_view(), token)
-        try:
-            doc = build_swagger2(self.models(), where, self.own, _names(sets))
-        except UnknownName as exc:
-            raise bad_request(f"sets: {exc.args[0]}", "sets") from None
+        if dynamic:
+            doc = build_dynamic(where, self.own.error_definitions(), webhooks=self.webhooks)
+        else:
+            try:
+                model = self.models()
+                names = _names(sets)
+                doc = build_swagger2(model, where, self.own, names, webhooks=self.webhooks,
+                                     states=self.states.of(model, select_sets(model, names)))
+            except UnknownName as exc:
+                raise bad_request(f"sets: {exc.args[0]}", "sets") from None
         return to_openapi3(doc) if version.startswith("3") else doc
 
-    def respond(self, version: str, sets: Sequence[str] | None, token: str | None) -> Response:
-        body = json.dumps(self.document(version, sets, token), ensure_ascii=False)
+    def respond(self, version: str, sets: Sequence[str] | None, token: str | None, *,
+                dynamic: bool = False) -> Response:
+        body = json.dumps(self.document(version, sets, token, dynamic=dynamic),
+                          ensure_ascii=False)
+        if self.max_bytes and not version.startswith("3") and len(body.encode()) > self.max_bytes:
+            raise too_large(len(body.encode()), self.max_bytes)
         response = Response(body, mimetype="application/json")
         # The document names the caller's token when it came in the path: keep it out of caches.
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def too_large(size: int, limit: int) -> ODataError:
+    """Power Automate refuses a definition over 1 MB: say so, and what to use instead."""
+    return ODataError(400, "DocumentTooLarge", f"The API definition would be {size} bytes, over "
+                      f"the {limit} bytes Power Automate accepts ([Application] "
+                      "MaxApiDocumentBytes). Ask for some apps with ?sets=A,B (an app's "
+                      "subtables come with it), or use the dynamic connector document "
+                      "(?dynamic=true), whose size does not grow with the number of apps.",
+                      "sets")
 
 
 def _names(sets: Sequence[str] | None) -> list[str] | None:
@@ -61,4 +87,4 @@ def current() -> DocumentService:
 
 def error_response(error: ODataError) -> Response:
     return Response(json.dumps(error.body(), ensure_ascii=False), error.status,
-                    mimetype="application/json")
+                    headers=error.headers, mimetype="application/json")

@@ -17,6 +17,7 @@ from typing import Any
 from ..model import EntitySet, Model
 from ..security.authn import TOKEN_HEADERS
 from .examples import add_examples
+from .guidance import polish
 from .naming import OperationIds, set_names
 from .operations import (
     ERROR_RESPONSES,
@@ -27,7 +28,8 @@ from .operations import (
     set_paths,
 )
 from .origin import Origin
-from .schemas import Schema, set_definitions, source
+from .process_states import with_states
+from .schemas import ERROR, Schema, set_definitions, source
 from .triggers import trigger_paths
 
 TITLE = "Kintone Gateway"
@@ -53,6 +55,11 @@ class OwnSpec:
     @property
     def operation_ids(self) -> tuple[str, ...]:
         return tuple(op["operationId"] for item in self.paths.values() for op in item.values())
+
+    def error_definitions(self) -> dict[str, Any]:
+        """The definitions of the OData error (and what it refers to)."""
+        return {name: schema for name, schema in self.definitions.items()
+                if name.startswith(ERROR)}
 
     def merged_paths(self) -> dict[str, dict[str, Schema]]:
         """The paths with the gateway's standard error answers (smorest knows only its own)."""
@@ -83,8 +90,11 @@ def select_sets(model: Model, names: Sequence[str] | None) -> list[EntitySet]:
 
 
 def build_swagger2(model: Model, origin: Origin, own: OwnSpec,
-                   sets: Sequence[str] | None = None) -> dict:
-    """The document for the entity sets ``sets`` (see ``select_sets``) of ``model``."""
+                   sets: Sequence[str] | None = None, *, webhooks: bool = False,
+                   states: Mapping[int, Sequence[str]] | None = None) -> dict:
+    """The document for the entity sets ``sets`` (see ``select_sets``) of ``model``; with the
+    webhook triggers only when they work (``[Triggers] WebhookSecret`` is set); ``states``
+    are the Status field's values by app id (see ``process_states``)."""
     chosen = select_sets(model, sets)
     names = set_names(model)
     ids = OperationIds()
@@ -98,15 +108,17 @@ def build_swagger2(model: Model, origin: Origin, own: OwnSpec,
         paths.update(set_paths(subject, ids))
         defined = set_definitions(subject.entity_set, subject.names.singular,
                                   model.complex_type)
+        with_states(defined[subject.names.singular], subject.entity_set,
+                    (states or {}).get(subject.entity_set.app_id or 0, ()))
         add_examples(defined, subject.entity_set, subject.names.singular, model.complex_type,
                      first_app)
         definitions.update(defined)
     for subject in subjects:
         link_paths(subject, paths)
-    paths.update(trigger_paths(model, chosen, names, ids))
-    return {
+    paths.update(trigger_paths(model, chosen, names, ids, webhooks=webhooks))
+    return polish({
         "swagger": "2.0",
-        "info": {"title": TITLE, "version": package_version(), "description": _DESCRIPTION},
+        "info": info(origin),
         **({"host": origin.host} if origin.host else {}),
         "basePath": origin.base_path,
         "schemes": [origin.scheme],
@@ -119,7 +131,15 @@ def build_swagger2(model: Model, origin: Origin, own: OwnSpec,
         "securityDefinitions": dict(SECURITY_DEFINITIONS),
         "security": [{name: []} for name in SECURITY_DEFINITIONS],
         "tags": [*own.tags, *_tags(chosen)],
-    }
+    })
+
+
+def info(origin: Origin) -> Schema:
+    """The document's ``info``, with the contact Microsoft's guidance asks for: the gateway's
+    own documentation page."""
+    contact = {"name": TITLE, **({"url": origin.docs_url} if origin.docs_url else {})}
+    return {"title": TITLE, "version": package_version(), "description": _DESCRIPTION,
+            "contact": contact}
 
 
 def _tags(sets: Iterable[EntitySet]) -> list[Schema]:

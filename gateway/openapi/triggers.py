@@ -28,17 +28,19 @@ _POLL_HEADERS = {
                     "more records are waiting."},
 }
 _POLLING = {
-    "added": ("Added", "is added", "Returns the records added since the last poll, oldest "
-              "first."),
-    "updated": ("Updated", "is added or changed", "Returns the records added or changed since "
-                "the last poll, oldest first; each change once, even when many share a minute."),
+    "added": ("Added", "is added", "This operation triggers when records are added (polled; "
+              "the records added since the last poll, oldest first)."),
+    "updated": ("Updated", "is added or changed", "This operation triggers when records are "
+                "added or changed (polled; oldest first, each change once, even when many share "
+                "a minute)."),
 }
 _GATEWAY_TAG = "Gateway"
 
 
 def trigger_paths(model: Model, sets: Iterable[EntitySet], names: Mapping[str, SetNames],
-                  ids: OperationIds) -> dict[str, dict[str, Schema]]:
-    """The path items of the triggers of ``sets`` (record sets only), and the shared ones."""
+                  ids: OperationIds, *, webhooks: bool) -> dict[str, dict[str, Schema]]:
+    """The path items of the triggers of ``sets`` (record sets only), and the shared ones; the
+    webhook triggers only with ``webhooks`` (without a secret, subscribing answers 501)."""
     out: dict[str, dict[str, Schema]] = {}
     for entity_set in sets:
         if entity_set.kind != "records":
@@ -48,14 +50,15 @@ def trigger_paths(model: Model, sets: Iterable[EntitySet], names: Mapping[str, S
         for kind in paths.POLLING:
             out[paths.poll(entity_set.name, kind)] = {
                 "get": _polling(entity_set, kind, plural, singular, ids)}
-        for event in EVENTS:
+        for event in EVENTS if webhooks else ():
             if any(name not in model.entity_sets for name in event.read_sets(entity_set.name)):
                 continue  # not the caller's to read
             out[paths.subscribe(entity_set.name, event.name)] = _webhook(
                 model, entity_set, event, plural, singular, ids)
-    out[paths.SUBSCRIPTIONS] = {"get": _subscriptions(ids)}
-    out[paths.subscription("{SubscriptionId}")] = {"get": _subscription(ids),
-                                                   "delete": _unsubscribe(ids)}
+    if webhooks:
+        out[paths.SUBSCRIPTIONS] = {"get": _subscriptions(ids)}
+        out[paths.subscription("{SubscriptionId}")] = {"get": _subscription(ids),
+                                                       "delete": _unsubscribe(ids)}
     out[paths.DEAD_LETTERS] = {"get": _dead_letters(ids)}
     return out
 
@@ -97,10 +100,10 @@ def _webhook(model: Model, entity_set: EntitySet, event: EventKind, plural: str,
         "tags": [entity_set.name],
         "operationId": ids.claim(f"On{plural}{event.verb}"),
         "summary": f"{event.summary} in {entity_set.name}",
-        "description": f"Starts the flow at once for each such event of {source(entity_set)} "
-                       f"(a Kintone webhook).",
+        "description": f"This operation triggers {event.summary[:1].lower()}{event.summary[1:]} "
+                       f"in {source(entity_set)}, at once (a Kintone webhook).",
         "parameters": [{"name": "body", "in": "body", "required": True,
-                        "description": "The subscription.",
+                        "description": "The subscription.", "x-ms-summary": "Subscription",
                         "schema": {"type": "object", "required": ["callbackUrl"],
                                    "properties": {"callbackUrl": callback}}}],
         "responses": {
@@ -214,7 +217,8 @@ def _dead_letters(ids: OperationIds) -> Schema:
                         "format": "int32", "minimum": 1, "maximum": 1000,
                         "x-ms-summary": "Top count", "description": "How many (default 100)."}],
         "responses": {"200": {"description": "The dead letters, newest first.", "schema": {
-            "type": "object", "properties": {"value": {"type": "array", "items": letter}}}},
+            "type": "object", "properties": {"value": {
+                "type": "array", "items": letter, "x-ms-summary": "Dead Letters"}}}},
             **error_refs()},
         "x-ms-visibility": "internal",
     }

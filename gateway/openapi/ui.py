@@ -1,24 +1,57 @@
 """A Swagger UI page for people at ``/api.rsc/$docs/``, its assets served from the installed
-``swagger-ui-bundle`` package: users run the gateway behind firewalls, so no CDN.
+``flask-swagger-ui`` package (Swagger UI 5, which renders OpenAPI 3.1): users run the gateway
+behind firewalls, so no CDN, and no third-party file in this repository.
 
-The page is the bundle's own ``index.html``; only its initializer is ours. It loads ``../$oas``
-relative to the page, so ``/api.rsc/@token/$docs/`` shows the document of that token without
-the page ever containing the token.
+The page and its initializer are ours. The page loads ``../$oas?version=3`` (and offers the
+Swagger 2.0 and dynamic documents) relative to itself, with the
+page's credentials (the browser's Basic login: ``$oas`` answers 401 with ``WWW-Authenticate``,
+so the browser retries with them), and never asks an outside validator about the document, so
+no URL the page requests leaves the gateway; ``/api.rsc/@token/$docs/`` shows the document of
+that token without the page ever containing the token.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import flask_swagger_ui
 from flask import Blueprint, Response, redirect, request, send_from_directory
-from swagger_ui_bundle import swagger_ui_path
 
 from .origin import SERVICE_PATH
 
+ASSETS = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
 INITIALIZER = "swagger-initializer.js"
+_INDEX_HTML = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Kintone Gateway API</title>
+  <link rel="stylesheet" href="swagger-ui.css">
+  <link rel="stylesheet" href="index.css">
+  <link rel="icon" type="image/png" href="favicon-32x32.png" sizes="32x32">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="swagger-ui-bundle.js"></script>
+  <script src="swagger-ui-standalone-preset.js"></script>
+  <script src="swagger-initializer.js"></script>
+</body>
+</html>
+"""
 _INITIALIZER_JS = """window.onload = function () {
   window.ui = SwaggerUIBundle({
-    url: new URL("../$oas", document.baseURI).href,
+    // OpenAPI 3.1 first: no size limit applies to it (Power Automate's 1 MB is for 2.0).
+    urls: [
+      { name: "OpenAPI 3.1", url: new URL("../$oas?version=3", document.baseURI).href },
+      { name: "Swagger 2.0 (Power Automate)", url: new URL("../$oas", document.baseURI).href },
+      { name: "Dynamic connector (Swagger 2.0)",
+        url: new URL("../$oas?dynamic=true", document.baseURI).href },
+    ],
+    "urls.primaryName": "OpenAPI 3.1",
     dom_id: "#swagger-ui",
     deepLinking: true,
+    validatorUrl: null,
+    withCredentials: true,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
     plugins: [SwaggerUIBundle.plugins.DownloadUrl],
     layout: "StandaloneLayout",
@@ -53,6 +86,8 @@ def page_without_slash(token: str | None = None) -> Response:
 @blueprint.route("/@<token>/$docs/", defaults={"asset": "index.html"})
 @blueprint.route("/@<token>/$docs/<path:asset>")
 def asset(asset: str, token: str | None = None) -> Response:
+    if asset == "index.html":
+        return Response(_INDEX_HTML, mimetype="text/html")
     if asset == INITIALIZER:
         return Response(_INITIALIZER_JS, mimetype="text/javascript")
-    return send_from_directory(str(swagger_ui_path), asset, max_age=3600)
+    return send_from_directory(str(ASSETS), asset, max_age=3600)

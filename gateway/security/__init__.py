@@ -30,6 +30,7 @@ from .users import User, UserStore
 
 __all__ = ["FULL", "IN_BATCH", "READ_ONLY", "Rights", "User", "add_user", "allow_anonymous", "can",
            "count_kintone_call", "current_user", "refusal", "register", "require",
+           "serve_documents",
            "warn_if_exposed"]
 
 log = logging.getLogger("gateway.security")
@@ -84,6 +85,13 @@ def can(method: str, entity_set: str) -> bool:
 
 def _settings_file() -> Path:
     return Path(os.environ.get(PATH_VARIABLE) or DEFAULT_PATH)
+
+
+def serve_documents(app: Flask, *endpoints: str) -> None:
+    """Mark the endpoints serving the API documents: they accept document-only capability URLs
+    (and no authtoken at all with ``[Application] PublicApiDocument``), and answer any origin's
+    CORS preflight."""
+    app.extensions[EXTENSION].documents.endpoints.update(endpoints)
 
 
 def allow_anonymous(app: Flask, endpoint: str) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from flask import Request
 
 from ..settings import Settings, SettingsError
+from .documents import DocumentAccess
 from .errors import unauthorized
 from .flags import flag
 from .tokens import HASH_PREFIX, KeyMissing, TokenKey, key_file, load_key, same_hash
@@ -91,6 +92,12 @@ class Authenticator:
         if user.expired(self._clock()):
             raise unauthorized(f"The authtoken of user {user.name} has expired.")
         return user
+
+    def document_user(self, request: Request, access: DocumentAccess) -> User | None:
+        """The user of a document-only capability URL (``None`` when there is none)."""
+        if self._key is None:
+            self._key = self._load_key()
+        return access.user(request, self._key, self._users, self._clock())
 
     def _load_key(self) -> TokenKey | None:
         try:

@@ -11,9 +11,11 @@ from flask import Request, Response, g, request
 
 from ..settings import Settings
 from .audit import current_entry
-from .authn import Authenticator
+from .authn import Authenticator, presented
 from .cors import CorsPolicy, origin_of
+from .documents import DocumentAccess, public_preflight
 from .errors import forbidden, too_many_requests
+from .flags import flag
 from .hardening import add_headers, check_body, max_body
 from .ipallow import IpPolicy
 from .ratelimit import ConcurrencyLimiter, HourlyLimiter, Limits
@@ -37,6 +39,7 @@ class Guard:
     running: ConcurrencyLimiter
     max_body: int
     own_origins: tuple[str, ...]
+    documents: DocumentAccess
     # Endpoints callers reach without an authtoken (Kintone's webhooks carry none); the address
     # allowlist, per-address limits and body limit still apply.
     anonymous: set[str] = field(default_factory=set)
@@ -53,19 +56,28 @@ class Guard:
                    hourly=HourlyLimiter(clock),
                    running=ConcurrencyLimiter(),
                    max_body=max_body(security),
-                   own_origins=(origin_of(public_url),) if public_url else ())
+                   own_origins=(origin_of(public_url),) if public_url else (),
+                   documents=DocumentAccess(flag(settings.section("Application"),
+                                                 "PublicApiDocument")))
 
     def before(self) -> Response | None:
         self._admit_address(request)
         check_body(request, self.max_body)
         if request.endpoint in self.anonymous:
             return None
+        user = None
+        if self.documents.serves(request):
+            if self.cors.is_preflight(request):
+                return public_preflight(request)
+            user = self.authenticator.document_user(request, self.documents)
+            if user is None and self.documents.public and presented(request, True) is None:
+                return None
         if self.cors.is_preflight(request):
             return self._preflight(request)
         if self.cors.refuses(request, (*self.own_origins, origin_of(request.host_url))):
             raise forbidden("OriginNotAllowed", "Pages from this origin may not change data "
                             "through the gateway ([CORS] AllowedOrigins).")
-        user = self.authenticator.authenticate(request)
+        user = user or self.authenticator.authenticate(request)
         setattr(g, _USER, user)
         _note(user=user.name)
         # A method no right names (TRACE ...) is left to the method policy: a 405.

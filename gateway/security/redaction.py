@@ -1,4 +1,5 @@
-"""Authtokens out of logged URLs: ``/@TOKEN/`` path segments and ``@authtoken=`` parameters."""
+"""Authtokens out of logged URLs: ``/@TOKEN/`` path segments and ``@authtoken=`` parameters,
+and the ``access=`` capability of document-only URLs."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 
 MASK = "***"
 _PATH_TOKEN = re.compile(r"/@[^/?#\s\"]+")
-_QUERY_TOKEN = re.compile(r"([?&](?:@|%40)authtoken=)[^&#\s\"]*", re.IGNORECASE)
+_QUERY_TOKEN = re.compile(r"([?&](?:(?:@|%40)authtoken|access)=)[^&#\s\"]*", re.IGNORECASE)
 # Loggers that write request lines: the development server's and gunicorn's access log.
 REQUEST_LOGGERS = ("werkzeug", "gunicorn.access")
 

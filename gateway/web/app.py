@@ -44,7 +44,7 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     security.register(app, settings)  # its address check goes before every other hook
     methods.register(app)  # after authentication, before the views
     writes.register(app, settings, client, gateway.models.get)
-    openapi.register(app, settings, gateway.described.get)
+    openapi.register(app, settings, gateway.described.get, client.get_process_settings)
     triggers.register(app, settings, client, gateway.models.get)
     ops.register(app, settings)  # after security.register: it uses the guard
     app.after_request(_odata_version)

@@ -23,6 +23,10 @@ Kind = Literal["service", "metadata", "collection", "count", "entity", "property
 _SEGMENT = re.compile(r"(?:[^/']|'(?:[^']|'')*')+")
 _SET_AND_KEY = re.compile(rf"({IDENTIFIER})(?:\((.*)\))?", re.S)
 _PART = re.compile(r"(?:[^,']|'(?:[^']|'')*')+")
+# One string in a key predicate, ``Set('v')`` or ``Set(Prop='v')``, then the rest of the path.
+_ONE_STRING_KEY = re.compile(rf"((?:@[^/]*/)?{IDENTIFIER}\((?:\s*{IDENTIFIER}\s*=\s*)?)"
+                             r"'((?:(?!'\)).)*)'(\).*)", re.S)
+_QUOTED_BODY = re.compile(r"(?:[^']|'')*", re.S)
 _UNSUPPORTED_SEGMENTS = ("$batch", "$ref", "$entity", "$crossjoin", "$all", "$each", "$filter")
 
 
@@ -42,7 +46,7 @@ class ResourcePath:
 
 def parse_path(path: str) -> ResourcePath:
     """``path`` is what follows ``/api.rsc/``, percent-decoded."""
-    segments = _SEGMENT.findall(path)
+    segments = _SEGMENT.findall(_quotes_escaped(path))
     token = None
     if segments and segments[0].startswith("@"):
         token, segments = segments[0][1:], segments[1:]
@@ -71,6 +75,17 @@ def parse_path(path: str) -> ResourcePath:
     if len(rest) == 2 and rest[1] != "$value":
         raise not_found(f"No resource at '{path}'.")
     return ResourcePath("value" if len(rest) == 2 else "property", token, name, key, rest[0])
+
+
+def _quotes_escaped(path: str) -> str:
+    """``Set(Code='O'Brien')`` as ``Set(Code='O''Brien')``: what a connector makes of a key
+    template ``Set(Code='{Key}')``, which cannot know OData's quoting rule. A string with a lone
+    quote cannot be an OData literal, so it is read as raw text; a valid literal is unchanged."""
+    match = _ONE_STRING_KEY.fullmatch(path)
+    if match is None or _QUOTED_BODY.fullmatch(match.group(2)):
+        return path
+    head, value, tail = match.groups()
+    return head + "'" + value.replace("'", "''") + "'" + tail
 
 
 def parse_key(text: str, entity_type: EntityType) -> dict[str, Any]:

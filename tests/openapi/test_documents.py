@@ -107,7 +107,7 @@ def test_japanese_names_keep_ascii_operation_ids(typed: Gateway):
     name = ascii_name(doc)
     assert name.startswith("App") and name[3:].isdigit()
     paths = {op["operationId"]: path for path, _, op in operations(doc)}
-    assert doc["paths"][f"/{SET}"]["get"]["summary"] == f"Return {SET}"
+    assert doc["paths"][f"/{SET}"]["get"]["summary"] == f"List {SET} records"
     assert paths[f"Upsert{name}"] == f"/{SET}(顧客番号='{{Key}}')"
     assert paths[f"Upsert{name}By2"] == f"/{SET}(社員番号={{Key}})"
     assert paths[f"List{name}Items"] == f"/{SET}_items"
@@ -174,7 +174,7 @@ def test_list_operations_have_the_query_options_and_a_typed_page(oas: dict):
     assert set(page) == {"@odata.context", "@odata.count", "@odata.nextLink", "value"}
     assert page["value"]["items"] == {"$ref": "#/definitions/Customers"}
     comments = oas["paths"]["/Comments"]["get"]
-    assert comments["summary"] == "Return Comments"
+    assert comments["summary"] == "List comments"
     assert oas["parameters"]["comment_filter"]["required"] is True
 
 

@@ -17,11 +17,12 @@ import requests
 
 from gateway.cli import main
 from tests.kintone_http import Kintone, error_of
+from tests.triggers.conftest import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60
 SEEDED_LINES = 5  # sandbox, user, and one api-token line per demo app
-DEMO_LINES = SEEDED_LINES + 2  # and the gateway's service and authtoken lines
+DEMO_LINES = SEEDED_LINES + 3  # and the gateway's service, authtoken and swagger lines
 
 
 @contextlib.contextmanager
@@ -114,6 +115,35 @@ def test_demo_serves_the_gateway_in_front_of_the_sandbox():
         apps = requests.get(f"{service}Apps", params={"$select": "Id"}, auth=auth,
                             timeout=30).json()
         assert sorted(a["Id"] for a in apps["value"]) == sorted(tokens_of(lines))
+        # Power Automate's designer fetches the swagger: URL anonymously, from its own origin.
+        (swagger,) = lines["swagger"]
+        document = requests.get(swagger, headers={"Origin": "https://make.powerautomate.com"},
+                                timeout=60)
+        assert document.status_code == 200 and document.json()["swagger"] == "2.0"
+        assert document.headers["Access-Control-Allow-Origin"] == "*"
+        webhooks = [p for p in document.json()["paths"] if "/webhooks/" in p]
+        assert webhooks  # the demo sets WebhookSecret
+        assert requests.get(f"{service}CUSTOMERS?access={swagger.split('access=')[1]}",
+                            timeout=30).status_code == 401
+        _webhook_trigger_fires(service, auth, lines)
+
+
+def _webhook_trigger_fires(service: str, auth: tuple[str, str], lines: dict) -> None:
+    """A flow's webhook trigger on the demo: subscribe, add a record in the sandbox, get it."""
+    receiver = Receiver()
+    try:
+        subscribed = requests.post(f"{service}$triggers/CUSTOMERS/webhooks/added", auth=auth,
+                                   json={"callbackUrl": receiver.url}, timeout=30)
+        assert subscribed.status_code == 201, subscribed.text
+        (url,) = lines["sandbox"]
+        login, password = lines["user"][0].split()
+        Kintone.with_password(url, login, password).ok("POST", "record", {
+            "app": 1, "record": {"customer_code": {"value": "HOOK-1"},
+                                 "company_name": {"value": "Hook Ltd."}}})
+        (event,) = receiver.wait_for(1)
+        assert event["Event"] == "ADD_RECORD" and event["Record"]["customer_code"] == "HOOK-1"
+    finally:
+        receiver.down()
 
 
 def test_a_data_file_is_seeded_once(tmp_path):

@@ -5,6 +5,12 @@
 // Usage: node swagger_check.mjs SPEC_URL MODE ARG [USER TOKEN]
 //   MODE "read":  ARG is a SUPPORT record id with comments; lists, counts, gets and lists comments
 //   MODE "write": ARG is a unique customer code; creates, finds, updates and deletes a customer
+//   MODE "upsert": ARG is a customer code (with quotes, say); upserts it twice by the key
+//                 template, then lists it by $filter
+//   MODE "dynamic": ARG is a JSON object {app, record}; on the dynamic connector document, lists
+//                 the apps, gets the schema of the one whose Title starts with ARG.app, adds
+//                 ARG.record with the last choice of every enum field, reads it back, then
+//                 upserts it by its first key field and reads it again
 //   USER TOKEN:   fetch the document with Basic authentication and call the operations with the
 //                 document's "basic" security definition (a custom connector); without them the
 //                 authtoken is in SPEC_URL's path and so in every call's (HTTP + Swagger).
@@ -54,6 +60,41 @@ async function write(client, code) {
   return steps;
 }
 
+async function dynamic(client, { app, record }) {
+  const steps = { tables: await call(client, "GetTables") };
+  const table = steps.tables.body.value.find((t) => t.Title.startsWith(app));
+  steps.schema = await call(client, "GetRecordSchema", { EntitySet: table.Name, for: "create" });
+  const body = { ...record };
+  for (const [name, property] of Object.entries(steps.schema.body.schema.properties)) {
+    if (property.enum && property.type === "string") body[name] = property.enum.at(-1);
+  }
+  steps.add = await call(client, "AddRecord", { EntitySet: table.Name, body });
+  if (steps.add.status !== 201) return steps;
+  steps.get = await call(client, "GetRecord", { EntitySet: table.Name, Id: steps.add.body.Id });
+  steps.sent = body;
+  steps.keys = await call(client, "GetKeyFields", { EntitySet: table.Name });
+  const keyField = steps.keys.body.value[0].Name;
+  steps.upsert = await call(client, "UpsertRecord", {
+    EntitySet: table.Name, KeyField: keyField, Key: record[keyField], body: { name: "Upserted" },
+  });
+  steps.after = await call(client, "GetRecord", { EntitySet: table.Name, Id: steps.add.body.Id });
+  return steps;
+}
+
+async function upsert(client, code) {
+  const steps = {
+    created: await call(client, "UpsertCustomers", { Key: code, body: { company_name: "Q1" } }),
+    changed: await call(client, "UpsertCustomers", { Key: code, body: { company_name: "Q2" } }),
+  };
+  steps.listed = await call(client, "ListCustomers", {
+    $filter: `customer_code eq '${code.replaceAll("'", "''")}'`,
+  });
+  return steps;
+}
+
+const MODES = { read: (c, arg) => read(c, Number(arg)), write, upsert, dynamic: (c, arg) =>
+  dynamic(c, JSON.parse(arg)) };
+
 function basicAuth(url, username, password) {
   const header = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
   return {
@@ -72,7 +113,7 @@ async function main() {
   const operations = Object.values(client.spec.paths).flatMap((item) =>
     Object.values(item).map((operation) => operation.operationId),
   );
-  const steps = mode === "write" ? await write(client, arg) : await read(client, Number(arg));
+  const steps = await MODES[mode](client, arg);
   process.stdout.write(JSON.stringify({ operations, steps }));
 }
 
