@@ -85,12 +85,27 @@ class Authenticator:
         credential = presented(request, self._allow_url)
         if credential is None:
             raise unauthorized(_MISSING)
+        return self.verify(credential)
+
+    def verify(self, credential: Credential) -> User:
+        """The user a token (with its Basic user name, if any) belongs to; 401 otherwise."""
         user = self._match(credential)
         if user is None:
             raise unauthorized(_INVALID)
         if user.expired(self._clock()):
             raise unauthorized(f"The authtoken of user {user.name} has expired.")
         return user
+
+    @property
+    def users(self) -> UserStore:
+        return self._users
+
+    @property
+    def key(self) -> TokenKey | None:
+        """The key tokens are hashed with (``None`` until there is one)."""
+        if self._key is None:
+            self._key = self._load_key()
+        return self._key
 
     def _load_key(self) -> TokenKey | None:
         try:
@@ -99,11 +114,10 @@ class Authenticator:
             return None
 
     def _match(self, credential: Credential) -> User | None:
-        if self._key is None:  # the first 'users add' may have created it since the start
-            self._key = self._load_key()
-        if self._key is None:
+        key = self.key  # the first 'users add' may have created it since the start
+        if key is None:
             return None
-        digest = self._key.hash(credential.token)
+        digest = key.hash(credential.token)
         if credential.user is not None:
             user = self._users.get(credential.user)
             matched = same_hash(digest, user.token_hash if user else _DECOY_HASH)

@@ -154,6 +154,11 @@ class UserStore:
     def path(self) -> Path:
         return self._path
 
+    @property
+    def inline(self) -> Mapping[str, User]:
+        """The users of the settings' own ``[Users]`` (not of the users file)."""
+        return MappingProxyType(self._inline)
+
     def get(self, name: str) -> User | None:
         return self.all().get(name.lower())
 
