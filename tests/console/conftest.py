@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -33,6 +34,7 @@ class Demo:
     token: str  # the demo user's, an admin
     reader_token: str
     users_file: Path
+    settings: Settings
 
     def console(self, path: str = "") -> str:
         return f"{self.url}/console/{path}"
@@ -47,6 +49,16 @@ class Demo:
                                 timeout=30)
         assert response.status_code == 200, response.text
         return session, csrf_of(response.text)
+
+
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """Another gateway with ``settings`` while the block runs; its URL."""
+    web = WebServer(create_app(settings)).start()
+    try:
+        yield f"http://127.0.0.1:{web.port}"
+    finally:
+        web.stop()
 
 
 def csrf_of(page: str) -> str:
@@ -76,6 +88,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     settings, reader_token = add_user(settings, "reader", READ_ONLY)
     app = create_app(settings)
     web = WebServer(app).start()
-    yield Demo(f"http://127.0.0.1:{web.port}", app, info, token, reader_token, users_file)
+    yield Demo(f"http://127.0.0.1:{web.port}", app, info, token, reader_token, users_file,
+               settings)
     web.stop()
     kintone.stop()
