@@ -179,6 +179,7 @@ def _run_demo(args: argparse.Namespace) -> int:
                                         quiet=not args.log_requests), args.host, args.port)
     return _serve([sandbox_server, gateway], [
         f"service: {gateway.url}{SERVICE_PATH}",
+        f"console: {gateway.url}/console/",
         f"sandbox: {sandbox_server.url}",
         *_credential_lines(info),
         f"authtoken: demo {authtoken}",

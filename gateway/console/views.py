@@ -79,6 +79,8 @@ def _admit() -> Response | None:
 def _headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CSP
     response.headers["Cache-Control"] = "no-store"  # pages may show a new token
+    # Not the API's no-referrer: with it, browsers send "Origin: null" with our own forms.
+    response.headers["Referrer-Policy"] = "same-origin"
     session: Session | None = g.get(_SESSION)
     if session is not None:
         # Re-signed with this request's time: the idle timeout counts from now.

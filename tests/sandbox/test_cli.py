@@ -21,7 +21,7 @@ from tests.kintone_http import Kintone, error_of
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60
 SEEDED_LINES = 5  # sandbox, user, and one api-token line per demo app
-DEMO_LINES = SEEDED_LINES + 2  # and the gateway's service and authtoken lines
+DEMO_LINES = SEEDED_LINES + 3  # and the gateway's service, console and authtoken lines
 
 
 @contextlib.contextmanager
@@ -114,6 +114,9 @@ def test_demo_serves_the_gateway_in_front_of_the_sandbox():
         apps = requests.get(f"{service}Apps", params={"$select": "Id"}, auth=auth,
                             timeout=30).json()
         assert sorted(a["Id"] for a in apps["value"]) == sorted(tokens_of(lines))
+        (console,) = lines["console"]  # the demo user is an admin of the console
+        page = requests.post(f"{console}login", data={"authtoken": token}, timeout=30)
+        assert page.status_code == 200 and "<h1>Status</h1>" in page.text
 
 
 def test_a_data_file_is_seeded_once(tmp_path):
