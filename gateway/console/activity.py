@@ -14,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..kintone import KintoneError
 from ..ops.logs import AUDIT_LOGGER, current_request_id
@@ -74,6 +74,37 @@ class Filter:
         return not self.status or str(status) == self.status
 
 
+MINUTES = 60  # the charts' span
+_DURATIONS_KEPT = 2000  # per minute, for the percentiles
+
+
+@dataclass
+class Minute:
+    """One minute of traffic; not frozen: filled in as requests end."""
+
+    requests: int = 0
+    errors: int = 0  # answered 5xx
+    refusals: int = 0  # answered 429
+    kintone_calls: int = 0
+    kintone_failures: int = 0
+    durations: list[float] = field(default_factory=list)
+
+    def add(self, line: Line) -> None:
+        self.requests += 1
+        status = line.status or 0
+        self.errors += status >= 500
+        self.refusals += status == 429
+        self.kintone_calls += line.kintone_calls
+        if len(self.durations) < _DURATIONS_KEPT:
+            self.durations.append(line.duration_ms)
+
+    def percentile(self, share: float) -> float:
+        if not self.durations:
+            return 0.0
+        ordered = sorted(self.durations)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
 class Activity(logging.Handler):
     def __init__(self, capacity: int) -> None:
         super().__init__(logging.INFO)
@@ -82,6 +113,7 @@ class Activity(logging.Handler):
         self._capacity = capacity
         self._last_use: dict[str, str] = {}
         self.last_failure: KintoneFailure | None = None
+        self._minutes: dict[int, Minute] = {}
         self._guard = threading.Lock()
 
     def install(self) -> None:
@@ -99,6 +131,7 @@ class Activity(logging.Handler):
                                  str(error))
         with self._guard:
             self.last_failure = failure
+            self._minute(failure.at).kintone_failures += 1
             request_id = current_request_id()
             if request_id is not None:
                 self._failures[request_id] = failure
@@ -118,6 +151,7 @@ class Activity(logging.Handler):
                         entry.get("duration_ms", 0.0), entry.get("kintone_calls", 0),
                         request_id, failure)
             self._lines.append(line)
+            self._minute(record.created).add(line)
             if line.user:
                 self._last_use[line.user] = line.time
 
@@ -128,6 +162,21 @@ class Activity(logging.Handler):
 
     def last_use(self, user: str) -> str | None:
         return self._last_use.get(user)
+
+    def minutes(self, now: float) -> list[Minute]:
+        """The last ``MINUTES`` minutes, oldest first (empty ones included)."""
+        current = int(now // 60)
+        with self._guard:
+            return [self._minutes.get(m) or Minute() for m in range(current - MINUTES + 1,
+                                                                     current + 1)]
+
+    def _minute(self, at: float) -> Minute:
+        """The minute of ``at`` (with the lock held), forgetting those out of the span."""
+        minute = int(at // 60)
+        if minute not in self._minutes:
+            self._minutes = {m: v for m, v in self._minutes.items() if m > minute - MINUTES}
+            self._minutes[minute] = Minute()
+        return self._minutes[minute]
 
 
 def _take(lines: Iterator[Line], keep: Filter, limit: int) -> Iterator[Line]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 import math
+import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -33,6 +34,7 @@ from ..triggers.store import TriggerStore
 from ..web.links import SERVICE_PATH
 from . import overview
 from .activity import Filter
+from .charts import HEIGHT, WIDTH, charts
 from .context import Console, console
 from .explain import explain as explained
 from .session import COOKIE, Session
@@ -250,6 +252,12 @@ def explain() -> str | tuple[str, int]:
     except (ODataError, UnknownName, KintoneError) as exc:
         return _render("explain.html", "explain", sets=sets, error=_message(exc), **values), 400
     return _render("explain.html", "explain", sets=sets, result=result, **values)
+
+
+@blueprint.get("/metrics")
+def metrics() -> str:
+    return _render("metrics.html", "metrics", width=WIDTH, height=HEIGHT,
+                   charts=charts(console().activity.minutes(time.time())))
 
 
 @blueprint.get("/settings")

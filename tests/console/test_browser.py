@@ -144,6 +144,10 @@ def test_an_admin_runs_the_gateway_from_the_console(page, demo: Demo):
     assert page.locator("#subscription-console-test").count() == 0
     assert store.get("console-test") is None
 
+    page.click("nav >> text=Metrics")
+    assert page.locator("svg[role=img]").count() == 3
+    accessible(page)
+
     page.click("nav >> text=Settings")
     assert "••••••" in page.content()  # the token key
     accessible(page)

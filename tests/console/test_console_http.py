@@ -182,3 +182,20 @@ def test_logging_out_clears_the_cookie(demo: Demo):
     assert "console_session" not in session.cookies
     assert session.get(demo.console("apps"), allow_redirects=False,
                        timeout=30).status_code == 302
+
+
+def test_metrics_chart_the_last_minutes(demo: Demo):
+    session, _ = demo.logged_in()
+    for _ in range(3):
+        assert requests.get(demo.odata("ORDERS?$top=1"), headers={"X-Authtoken": demo.token},
+                            timeout=30).status_code == 200
+    page = session.get(demo.console("metrics"), timeout=30).text
+    titles = re.findall(r"<title id=\"chart-\d\">([^<]+)</title>", page)
+    assert [t.split(":")[0] for t in titles] == ["Requests per minute", "Latency",
+                                                 "Kintone calls per minute"]
+    answered = re.search(r"answered: latest (\d+)", titles[0])
+    calls = re.search(r"calls: latest (\d+)", titles[2])
+    # This minute, or the one before when the minute turned between the requests and the page.
+    assert answered and calls and "<polyline" in page
+    assert int(re.search(r"answered: latest \d+, highest (\d+)", titles[0]).group(1)) >= 3
+    assert int(re.search(r"calls: latest \d+, highest (\d+)", titles[2]).group(1)) >= 1
