@@ -125,8 +125,9 @@ def _why_not(c: Console, app: dict) -> str:
     listed = c.settings.kintone.apps
     if listed and int(app["appId"]) not in listed and (app.get("code") or None) not in listed:
         return "left out by [kintone] Apps"
-    return ("not readable: in a guest space (set [kintone] GuestSpaceId), or its form fields "
-            "cannot be read with these credentials")
+    if app.get("spaceId"):
+        return f"in space {app['spaceId']}, which these credentials cannot read"
+    return "its form fields cannot be read with these credentials"
 
 
 def links(service_root: str, entity_set: str) -> SetLinks:

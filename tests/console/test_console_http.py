@@ -8,6 +8,7 @@ import os
 import re
 import stat
 import time
+from dataclasses import replace
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -199,3 +200,17 @@ def test_metrics_chart_the_last_minutes(demo: Demo):
     assert answered and calls and "<polyline" in page
     assert int(re.search(r"answered: latest \d+, highest (\d+)", titles[0]).group(1)) >= 3
     assert int(re.search(r"calls: latest \d+, highest (\d+)", titles[2]).group(1)) >= 1
+
+
+def test_apps_left_out_are_listed_with_the_reason(demo: Demo):
+    kintone = replace(demo.settings.kintone, apps=("ORDERS",))
+    with serving(replace(demo.settings, kintone=kintone)) as url:
+        session = requests.Session()
+        session.post(f"{url}/console/login", data={"authtoken": demo.token}, timeout=30)
+        page = session.get(f"{url}/console/apps", timeout=30).text
+    rows = {cells[1]: cells[4] for cells in
+            (re.findall(r"<td>(.*?)</td>", row) for row in page.split("<tr>")[2:])
+            if len(cells) == 5}
+    assert rows["CUSTOMERS"] == rows["SUPPORT"] == "not exposed: left out by [kintone] Apps"
+    assert 'href="#set-ORDERS"' in rows["ORDERS"]
+    assert f"{url}/api.rsc/$oas?sets=ORDERS" in page
