@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -49,6 +50,7 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';
 _OPEN = {"console.login", "console.log_in", "console.static"}  # reachable without a session
 _SESSION = "console_session"
 _ACTIVITY_LIMIT = 200
+log = logging.getLogger("gateway.security")
 
 
 @blueprint.before_request
@@ -157,32 +159,36 @@ def users() -> str:
 @blueprint.post("/users")
 def add_user() -> tuple[str, int]:
     form = request.form
-    return _change(lambda admin: admin.add(form.get("name", "").strip(),
-                                           form.get("rights", "").strip(),
-                                           form.get("expires", "")), 201)
+    name = form.get("name", "").strip()
+    return _change(lambda admin: admin.add(name, form.get("rights", "").strip(),
+                                           form.get("expires", "")), f"added user {name}", 201)
 
 
 @blueprint.post("/users/<name>/rights")
 def change_rights(name: str) -> tuple[str, int]:
-    return _change(lambda admin: admin.change_rights(name, request.form.get("rights", "")))
+    rights = request.form.get("rights", "")
+    return _change(lambda admin: admin.change_rights(name, rights),
+                   f"gave user {name} the rights {rights}")
 
 
 @blueprint.post("/users/<name>/rotate")
 def rotate(name: str) -> tuple[str, int]:
-    return _change(lambda admin: admin.rotate(name))
+    return _change(lambda admin: admin.rotate(name), f"rotated the token of user {name}")
 
 
 @blueprint.post("/users/<name>/revoke")
 def revoke(name: str) -> tuple[str, int]:
-    return _change(lambda admin: admin.revoke(name))
+    return _change(lambda admin: admin.revoke(name), f"revoked user {name}")
 
 
-def _change(action: Callable[[UserAdmin], object], ok: int = 200) -> tuple[str, int]:
+def _change(action: Callable[[UserAdmin], object], what: str, ok: int = 200
+            ) -> tuple[str, int]:
     admin = UserAdmin(console().guard.authenticator)
     try:
         result = action(admin)
     except (ValueError, OSError) as exc:  # Refused, RightsError and bad names are ValueErrors
         return _users_page(error=str(exc)), 409 if isinstance(exc, Refused) else 400
+    _log_change(what)
     return _users_page(issued=result if isinstance(result, Issued) else None), ok
 
 
@@ -214,6 +220,7 @@ def delete_subscription(subscription_id: str) -> tuple[str, int]:
     store = _trigger_store()
     if store is None or not store.remove(subscription_id):
         return _triggers_page(error=f"There is no subscription {subscription_id}."), 404
+    _log_change(f"deleted subscription {subscription_id}")
     return _triggers_page(done=f"Subscription {subscription_id} deleted."), 200
 
 
@@ -308,6 +315,11 @@ def _message(exc: Exception) -> str:
     if isinstance(exc, ODataError):
         return exc.message
     return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+
+
+def _log_change(what: str) -> None:
+    session: Session | None = g.get(_SESSION)
+    log.info("Console: %s %s.", session.user.name if session else "?", what)
 
 
 def _note_user(name: str) -> None:

@@ -4,6 +4,7 @@ the users it manages (and their tokens against the OData API), and what Activity
 from __future__ import annotations
 
 import http.client
+import logging
 import os
 import re
 import stat
@@ -92,7 +93,8 @@ def test_the_login_page_rate_limits_attempts(demo: Demo):
     assert attempt(demo.token).status == 429  # not even the right token, for now
 
 
-def test_users_added_rotated_restricted_and_revoked(demo: Demo):
+def test_users_added_rotated_restricted_and_revoked(demo: Demo, caplog):
+    caplog.set_level(logging.INFO, logger="gateway.security")
     session, csrf = demo.logged_in()
     added = session.post(demo.console("users"),
                          data={"name": "powerbi", "rights": "GET:*", "csrf": csrf}, timeout=30)
@@ -126,6 +128,8 @@ def test_users_added_rotated_restricted_and_revoked(demo: Demo):
     revoked = session.post(demo.console("users/powerbi/revoke"), data={"csrf": csrf}, timeout=30)
     assert revoked.status_code == 200, revoked.text
     assert "powerbi" not in demo.users_file.read_text()
+    assert "Console: demo revoked user powerbi." in caplog.text  # who did what, in the log
+    assert token not in caplog.text and new_token not in caplog.text
     assert requests.get(support, headers={"X-Authtoken": new_token},
                         timeout=30).status_code == 401
 
