@@ -76,12 +76,18 @@ def accessible(page) -> None:
     assert page.evaluate(SERIOUS) == [], page.url
 
 
+def follow(page, selector: str) -> None:
+    """Click a link or button and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def log_in(page, demo: Demo, token: str) -> None:
     page.goto(demo.console())
     assert page.url.endswith("/console/login")
     accessible(page)
     page.fill("#authtoken", token)
-    page.click("button:has-text('Log in')")
+    follow(page, "button:has-text('Log in')")
 
 
 def test_an_admin_runs_the_gateway_from_the_console(page, demo: Demo):
@@ -93,30 +99,30 @@ def test_an_admin_runs_the_gateway_from_the_console(page, demo: Demo):
         page.screenshot(path=os.environ["CONSOLE_SCREENSHOT"],
                         clip={"x": 0, "y": 0, "width": 1100, "height": 600})
 
-    page.click("nav >> text=Apps")
+    follow(page, "nav >> text=Apps")
     for name in ("CUSTOMERS", "ORDERS", "SUPPORT"):
         assert page.locator(f"#set-{name}").is_visible()
     assert "$oas?sets=ORDERS" in page.locator("#swagger-ORDERS").inner_text()
     accessible(page)
 
     # A user added here can read through the OData API, until revoked.
-    page.click("nav >> text=Users")
+    follow(page, "nav >> text=Users")
     page.fill("#new-name", "excel")
     page.fill("#new-rights", "GET:ORDERS")
-    page.click("button:has-text('Add user')")
+    follow(page, "button:has-text('Add user')")
     token = page.locator("#new-token").inner_text()
     accessible(page)
     orders = demo.odata("ORDERS?$top=2")
     assert requests.get(orders, auth=("excel", token), timeout=30).status_code == 200
-    page.locator("#user-excel button:has-text('Revoke')").click()
+    follow(page, "#user-excel button:has-text('Revoke')")
     assert page.locator("#user-excel").count() == 0
     assert requests.get(orders, auth=("excel", token), timeout=30).status_code == 401
 
-    page.click("nav >> text=Explain")
+    follow(page, "nav >> text=Explain")
     page.select_option("#x-set", "ORDERS")
     page.fill("#x-filter", "quantity gt 3")
     page.fill("#x-orderby", "order_date desc")
-    page.click("button:has-text('Explain')")
+    follow(page, "button:has-text('Explain')")
     assert page.locator("#kintone-query").inner_text() == \
         'quantity > "3" order by order_date desc, $id asc'
     assert page.locator("table >> tbody >> tr").count() == 5
@@ -125,9 +131,9 @@ def test_an_admin_runs_the_gateway_from_the_console(page, demo: Demo):
     missing = requests.get(demo.odata("NoSuchSet"), headers={"X-Authtoken": demo.token},
                            timeout=30)
     assert missing.status_code == 404
-    page.click("nav >> text=Activity")
+    follow(page, "nav >> text=Activity")
     page.select_option("#f-status", "failed")
-    page.click("button:has-text('Filter')")
+    follow(page, "button:has-text('Filter')")
     row = page.locator("tr", has_text=missing.headers["X-Request-Id"])
     assert "GET /api.rsc/NoSuchSet" in row.inner_text()
     accessible(page)
@@ -135,24 +141,24 @@ def test_an_admin_runs_the_gateway_from_the_console(page, demo: Demo):
     store = demo.app.extensions[TRIGGERS].store
     store.add(Subscription("console-test", demo.info.apps["ORDERS"], "ORDERS", "ADD_RECORD",
                            "https://flow.example/hook?sig=s3cret", "demo"))
-    page.click("nav >> text=Triggers")
+    follow(page, "nav >> text=Triggers")
     subscription = page.locator("#subscription-console-test")
     assert "flow.example" in subscription.inner_text()
     assert "s3cret" not in page.content()
     accessible(page)
-    subscription.locator("button:has-text('Delete')").click()
+    follow(page, "#subscription-console-test button:has-text('Delete')")
     assert page.locator("#subscription-console-test").count() == 0
     assert store.get("console-test") is None
 
-    page.click("nav >> text=Metrics")
+    follow(page, "nav >> text=Metrics")
     assert page.locator("svg[role=img]").count() == 3
     accessible(page)
 
-    page.click("nav >> text=Settings")
+    follow(page, "nav >> text=Settings")
     assert "••••••" in page.content()  # the token key
     accessible(page)
 
-    page.click("button:has-text('Log out')")
+    follow(page, "button:has-text('Log out')")
     assert page.url.endswith("/console/login")
     page.goto(demo.console("users"))
     assert page.url.endswith("/console/login")
