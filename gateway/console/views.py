@@ -50,6 +50,7 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';
 _OPEN = {"console.login", "console.log_in", "console.static"}  # reachable without a session
 _SESSION = "console_session"
 _ACTIVITY_LIMIT = 200
+_DEAD_LETTERS = 50  # the newest, shown and retried
 log = logging.getLogger("gateway.security")
 
 
@@ -224,6 +225,24 @@ def delete_subscription(subscription_id: str) -> tuple[str, int]:
     return _triggers_page(done=f"Subscription {subscription_id} deleted."), 200
 
 
+@blueprint.post("/triggers/dead/<int:letter_id>/retry")
+def retry_dead_letter(letter_id: int) -> tuple[str, int]:
+    found = current_app.extensions.get(TRIGGERS_EXTENSION)
+    letters = found.store.dead_letters(_DEAD_LETTERS) if found is not None else []
+    letter = next((d for d in letters if d.id == letter_id), None)
+    if letter is None:
+        return _triggers_page(error=f"There is no dead letter {letter_id}."), 404
+    if found.store.get(letter.subscription) is None:
+        return _triggers_page(error=f"Subscription {letter.subscription} is gone."), 409
+    # As a new event of its own id: a second click while the first is remembered does nothing.
+    queued = found.store.enqueue(f"console-retry:{letter.id}",
+                                 [(letter.subscription, letter.body)], time.time())
+    found.worker.wake()
+    _log_change(f"queued dead letter {letter.id} again")
+    state = "queued again" if queued else "was already queued again"
+    return _triggers_page(done=f"Dead letter {letter.id} {state}."), 200
+
+
 def _triggers_page(*, error: str | None = None, done: str | None = None) -> str:
     store = _trigger_store()
     keep = Filter(status="")
@@ -231,7 +250,7 @@ def _triggers_page(*, error: str | None = None, done: str | None = None) -> str:
              if "/$triggers/" in line.path and line.method == "GET"]
     return _render("triggers.html", "triggers", error=error, done=done,
                    subscriptions=store.all() if store else [],
-                   dead=store.dead_letters(50) if store else [], polls=polls,
+                   dead=store.dead_letters(_DEAD_LETTERS) if store else [], polls=polls,
                    enabled=store is not None)
 
 

@@ -14,6 +14,8 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
+from gateway.triggers.context import EXTENSION as TRIGGERS
+from gateway.triggers.store import Subscription
 from tests.console.conftest import LOGIN_ATTEMPTS, Demo, serving, with_section
 
 TOKEN = re.compile(r'<code id="new-token">([^<]+)</code>')
@@ -218,3 +220,24 @@ def test_apps_left_out_are_listed_with_the_reason(demo: Demo):
     assert rows["CUSTOMERS"] == rows["SUPPORT"] == "not exposed: left out by [kintone] Apps"
     assert 'href="#set-ORDERS"' in rows["ORDERS"]
     assert f"{url}/api.rsc/$oas?sets=ORDERS" in page
+
+
+def test_a_dead_letter_is_queued_again_once(demo: Demo):
+    store = demo.app.extensions[TRIGGERS].store
+    store.add(Subscription("dead-test", demo.info.apps["ORDERS"], "ORDERS", "ADD_RECORD",
+                           "https://callback.invalid/hook", "demo"))
+    now = time.time()
+    store.enqueue("dead-test-event", [("dead-test", b'{"n": 1}')], now)
+    delivery = store.claim(now + 1, 60)
+    assert delivery is not None and delivery.subscription == "dead-test"
+    store.bury(delivery.id, "gave up", now + 1)
+    session, csrf = demo.logged_in()
+    retry = demo.console(f"triggers/dead/{delivery.id}/retry")
+    first = session.post(retry, data={"csrf": csrf}, timeout=30)
+    assert first.status_code == 200 and f"Dead letter {delivery.id} queued again." in first.text
+    again = session.post(retry, data={"csrf": csrf}, timeout=30)
+    assert f"Dead letter {delivery.id} was already queued again." in again.text
+    missing = session.post(demo.console("triggers/dead/999999/retry"), data={"csrf": csrf},
+                           timeout=30)
+    assert missing.status_code == 404
+    store.remove("dead-test")
