@@ -74,7 +74,7 @@ def with_section(settings: Settings, name: str, values: dict[str, str]) -> Setti
                                                         name.lower(): section}))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # seeding the demo takes seconds: once for every module
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     sandbox = Sandbox()
     info = seed_demo(sandbox)
