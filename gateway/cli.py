@@ -229,6 +229,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     access = capability(settings, DEMO_USER, int(time.time()) + DEMO_DOCUMENT_DAYS * 86_400)
     return _serve([sandbox_server, gateway], [
         f"service: {gateway.url}{SERVICE_PATH}",
+        f"console: {gateway.url}/console/",
         f"sandbox: {sandbox_server.url}",
         *_credential_lines(info),
         f"authtoken: {DEMO_USER} {authtoken}",

@@ -86,6 +86,10 @@ class Authenticator:
         credential = presented(request, self._allow_url)
         if credential is None:
             raise unauthorized(_MISSING)
+        return self.verify(credential)
+
+    def verify(self, credential: Credential) -> User:
+        """The user a token (with its Basic user name, if any) belongs to; 401 otherwise."""
         user = self._match(credential)
         if user is None:
             raise unauthorized(_INVALID)
@@ -95,9 +99,19 @@ class Authenticator:
 
     def document_user(self, request: Request, access: DocumentAccess) -> User | None:
         """The user of a document-only capability URL (``None`` when there is none)."""
+        key = self.key
+        return None if key is None else access.user(request, key, self._users, self._clock())
+
+    @property
+    def users(self) -> UserStore:
+        return self._users
+
+    @property
+    def key(self) -> TokenKey | None:
+        """The key tokens are hashed with (``None`` until there is one)."""
         if self._key is None:
             self._key = self._load_key()
-        return access.user(request, self._key, self._users, self._clock())
+        return self._key
 
     def _load_key(self) -> TokenKey | None:
         try:
@@ -106,11 +120,10 @@ class Authenticator:
             return None
 
     def _match(self, credential: Credential) -> User | None:
-        if self._key is None:  # the first 'users add' may have created it since the start
-            self._key = self._load_key()
-        if self._key is None:
+        key = self.key  # the first 'users add' may have created it since the start
+        if key is None:
             return None
-        digest = self._key.hash(credential.token)
+        digest = key.hash(credential.token)
         if credential.user is not None:
             user = self._users.get(credential.user)
             matched = same_hash(digest, user.token_hash if user else _DECOY_HASH)

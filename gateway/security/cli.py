@@ -9,7 +9,6 @@ TokenKey`` or the key file (``TokenKeyFile``, default ``token.key``), which is c
 from __future__ import annotations
 
 import argparse
-import configparser
 import os
 import re
 import sys
@@ -23,14 +22,13 @@ from .rights import ANY, PRIVILEGES, Rights, RightsError
 from .tokens import key_file, load_key
 from .users import (
     DEFAULT_USERS_FILE,
-    SECTION,
-    User,
     check_name,
     parse_expiry,
     parse_limit,
     read_users_file,
     section_values,
 )
+from .users_file import add_user_line
 
 _LIFETIME = re.compile(r"(\d+)([dh])")
 _UNITS = {"d": "days", "h": "hours"}
@@ -80,7 +78,7 @@ def run_users_add(args: argparse.Namespace) -> int:
                             Rights.of(args.methods.split(","), args.resources.split(",")),
                             per_hour=args.per_hour, concurrent=args.concurrent,
                             expires=args.expires)
-        _append(path, user)
+        add_user_line(path, user)
     except (ValueError, RightsError, OSError) as exc:  # SettingsError is a ValueError
         sys.exit(f"kintone-gateway: error: {exc}")
     if not had_key and key_file(security).exists():
@@ -95,22 +93,6 @@ def _security_section(path: str | None) -> Section:
     """``[Security]`` of the settings file, read without the rest (which may be incomplete)."""
     parser = read_settings_file(path, os.environ)
     return Section("security", MappingProxyType(section_values(parser, "Security")), os.environ)
-
-
-def _append(path: Path, user: User) -> None:
-    """Add the user's line as text, so that the file's comments and order stay as they are."""
-    parser = configparser.ConfigParser(interpolation=None)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    parser.read_string(text, source=str(path))
-    sections = [s.lower() for s in parser.sections()]
-    if SECTION.lower() in sections[:-1]:
-        raise ValueError(f"{path}: [{SECTION}] must be the last section to add users to it")
-    addition = "" if not text or text.endswith("\n") else "\n"
-    if SECTION.lower() not in sections:
-        addition += f"[{SECTION}]\n"
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    with os.fdopen(descriptor, "a", encoding="utf-8") as file:
-        file.write(f"{addition}{user.name} = {user.line()}\n")
 
 
 def _expiry(text: str) -> datetime:

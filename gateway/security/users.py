@@ -154,6 +154,11 @@ class UserStore:
     def path(self) -> Path:
         return self._path
 
+    @property
+    def inline(self) -> Mapping[str, User]:
+        """The users of the settings' own ``[Users]`` (not of the users file)."""
+        return MappingProxyType(self._inline)
+
     def get(self, name: str) -> User | None:
         return self.all().get(name.lower())
 
@@ -161,7 +166,7 @@ class UserStore:
         self._refresh()
         return self._users
 
-    def _load(self, stamp: tuple[int, int] | None) -> Mapping[str, User]:
+    def _load(self, stamp: tuple[int, int, int] | None) -> Mapping[str, User]:
         return self._merge(read_users_file(self._path, self._env) if stamp else {})
 
     def _refresh(self) -> None:
@@ -211,9 +216,11 @@ class UserStore:
         return MappingProxyType({**self._inline, **from_file})
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
+def _stamp(path: Path) -> tuple[int, int, int] | None:
     try:
         status = path.stat()
     except FileNotFoundError:
         return None
-    return status.st_mtime_ns, status.st_size
+    # The inode too: a file replaced (atomically) within one clock tick by one of the same
+    # size must still be seen as changed.
+    return status.st_mtime_ns, status.st_size, status.st_ino

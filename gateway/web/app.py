@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from flask import Flask, Response, has_app_context
 
-from .. import openapi, ops, security, triggers, writes
+from .. import console, openapi, ops, security, triggers, writes
 from ..kintone import KintoneClient
 from ..service import CallBudget, Reader, SkipTokens, model_cache
 from ..settings import Settings
@@ -47,6 +47,7 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     openapi.register(app, settings, gateway.described.get, client.get_process_settings)
     triggers.register(app, settings, client, gateway.models.get)
     ops.register(app, settings)  # after security.register: it uses the guard
+    console.register(app, settings)  # after ops.register: it shows its state
     app.after_request(_odata_version)
     app.after_request(_ascii_headers)
     return app

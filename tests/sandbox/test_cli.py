@@ -22,7 +22,7 @@ from tests.triggers.conftest import Receiver
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60
 SEEDED_LINES = 5  # sandbox, user, and one api-token line per demo app
-DEMO_LINES = SEEDED_LINES + 3  # and the gateway's service, authtoken and swagger lines
+DEMO_LINES = SEEDED_LINES + 4  # and the gateway's service, console, authtoken and swagger lines
 
 
 @contextlib.contextmanager
@@ -115,6 +115,9 @@ def test_demo_serves_the_gateway_in_front_of_the_sandbox():
         apps = requests.get(f"{service}Apps", params={"$select": "Id"}, auth=auth,
                             timeout=30).json()
         assert sorted(a["Id"] for a in apps["value"]) == sorted(tokens_of(lines))
+        (console,) = lines["console"]  # the demo user is an admin of the console
+        page = requests.post(f"{console}login", data={"authtoken": token}, timeout=30)
+        assert page.status_code == 200 and "<h1>Status</h1>" in page.text
         # Power Automate's designer fetches the swagger: URL anonymously, from its own origin.
         (swagger,) = lines["swagger"]
         document = requests.get(swagger, headers={"Origin": "https://make.powerautomate.com"},
