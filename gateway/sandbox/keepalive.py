@@ -46,6 +46,10 @@ class KeepAliveHandler(WSGIRequestHandler):
         self._body: IO[bytes] = environ["wsgi.input"]
         return environ
 
+    def log_error(self, format: str, *args: object) -> None:
+        if not format.startswith("Request timed out"):  # a kept connection left idle: normal
+            super().log_error(format, *args)
+
     def send_header(self, keyword: str, value: str) -> None:
         if keyword.lower() == "connection" and not self.close_connection:
             return  # werkzeug's "close": the connection stays open
