@@ -5,8 +5,9 @@ gateway and the direct Kintone calls side by side in one run, repeats the run ``
 and reports medians and ratios:
 
 1. page: one page of 100 records, ``GET /<Set>?$top=100`` vs ``GET records.json``;
-2. export: every record through ``@odata.nextLink`` paging vs the fastest direct read (cursor
-   or ``$id`` seek), with the gateway worker's peak memory, for two app sizes;
+2. export: every record through ``@odata.nextLink`` paging, by gateways reading 1, 4 and 8 ``$id``
+   ranges at once, vs the direct sequential ``$id`` seek and the direct cursor read, with the
+   gateway worker's peak memory and the most Kintone calls in flight;
 3. upsert: a 10,000-row ``$bulk?mode=upsert`` load vs ``PUT records.json`` upserts of 100;
 4. load: concurrent clients against several gunicorn workers: throughput, latencies, errors,
    and the peak of concurrent Kintone calls vs ``MaxConcurrentRequests``.
