@@ -62,7 +62,11 @@ def plan(fetch_one: Callable[[str], tuple[int | None, int]], batch: int
     matches. ``fetch_one(direction)``: the id of the first matching record in that direction
     (None: none) and how many match."""
     highest = Ahead(lambda: fetch_one("desc"))
-    lowest, count = fetch_one("asc")
+    try:
+        lowest, count = fetch_one("asc")
+    except BaseException:
+        highest.settle()  # nothing outlives the reader
+        raise
     high, _ = highest.result()
     if lowest is None or high is None or not count:
         return None
