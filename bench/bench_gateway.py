@@ -5,8 +5,9 @@ gateway and the direct Kintone calls side by side in one run, repeats the run ``
 and reports medians and ratios:
 
 1. page: one page of 100 records, ``GET /<Set>?$top=100`` vs ``GET records.json``;
-2. export: every record through ``@odata.nextLink`` paging vs the fastest direct read (cursor
-   or ``$id`` seek), with the gateway worker's peak memory, for two app sizes;
+2. export: every record through ``@odata.nextLink`` paging, by gateways reading 1, 4 and 8 ``$id``
+   ranges at once, vs the direct sequential ``$id`` seek and the direct cursor read, with the
+   gateway worker's peak memory and the most Kintone calls in flight;
 3. upsert: a 10,000-row ``$bulk?mode=upsert`` load vs ``PUT records.json`` upserts of 100;
 4. load: concurrent clients against several gunicorn workers: throughput, latencies, errors,
    and the peak of concurrent Kintone calls vs ``MaxConcurrentRequests``.
@@ -17,6 +18,7 @@ Prints a table and writes the numbers as JSON to ``bench/results/``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import threading
@@ -71,8 +73,13 @@ def main() -> None:
         plan = _prepare(sandbox, args)
         apps = [plan.page, *(app for _, app in plan.exports),
                 *(app for pair in plan.upserts for app in pair)]
-        with gateway_process(sandbox, [a for a in apps if a], options) as gateway, \
-                relay_process(sandbox, options) as relay:
+        with contextlib.ExitStack() as stack:
+            gateway = stack.enter_context(gateway_process(sandbox, [a for a in apps if a],
+                                                          options))
+            relay = stack.enter_context(relay_process(sandbox, options))
+            exporters = {ranges: stack.enter_context(gateway_process(
+                sandbox, [app for _, app in plan.exports], replace(options, parallel_reads=ranges)))
+                for ranges in (args.ranges if "export" in args.only else ())}
             for latency in args.latency_ms:
                 sandbox.set_latency(latency)
                 if "page" in args.only:
@@ -80,7 +87,7 @@ def main() -> None:
                         sandbox, gateway, relay, plan.page or 0, args)
                 if "export" in args.only:
                     results.setdefault("export", {})[str(latency)] = bench_export(
-                        sandbox, gateway, plan.exports, args)
+                        sandbox, exporters, plan.exports, args)
             sandbox.set_latency(0)
             if "upsert" in args.only:
                 results["upsert"] = bench_upsert(sandbox, gateway, plan.upserts, args)
@@ -106,8 +113,10 @@ def _arguments() -> argparse.Namespace:
                              "(the sandbox answers in a few ms; real Kintone takes far longer)")
     parser.add_argument("--page-requests", type=int, default=50,
                         help="benchmark 1: requests of each kind per run")
-    parser.add_argument("--export-sizes", type=int, nargs="+", default=[20_000, 100_000],
+    parser.add_argument("--export-sizes", type=int, nargs="+", default=[100_000],
                         help="benchmark 2: records of the exported apps")
+    parser.add_argument("--ranges", type=int, nargs="+", default=[1, 4, 8],
+                        help="benchmark 2: [kintone] ParallelReads of the gateways compared")
     parser.add_argument("--upsert-rows", type=int, default=10_000,
                         help="benchmark 3: rows per load")
     parser.add_argument("--clients", type=int, default=50, help="benchmark 4: client threads")
@@ -173,7 +182,8 @@ def bench_page(sandbox: Sandbox, gateway: Gateway, relay: str, app: int,
             for kind, read in paths.items():
                 times[kind].append(timed(read)[0])
         run = {kind: ms(median(values)) for kind, values in times.items()}
-        runs.append(run | {"relay_ratio": round(run["relay"] / run["direct"], 3)})
+        runs.append(run | {"relay_ratio": round(run["relay"] / run["direct"], 3),
+                           "to_relay": round(run["gateway"] / run["relay"], 3)})
     return _ratios(runs, lower_is_better=True)
 
 
@@ -181,21 +191,38 @@ def bench_page(sandbox: Sandbox, gateway: Gateway, relay: str, app: int,
 # 2. A full export
 
 
-def bench_export(sandbox: Sandbox, gateway: Gateway, exports: tuple[tuple[int, int], ...],
-                 args: argparse.Namespace) -> dict:
-    worker = gateway.worker_pids()
+def bench_export(sandbox: Sandbox, gateways: dict[int, Gateway],
+                 exports: tuple[tuple[int, int], ...], args: argparse.Namespace) -> dict:
+    """Per run: the direct sequential ``$id`` read, the direct cursor read, then the gateway
+    with each ``[kintone] ParallelReads`` (``--ranges``), its worker's peak RSS and the most
+    Kintone calls the sandbox saw at once."""
     out = {}
     for size, app in exports:
         runs = []
         for _ in range(args.runs):
             seek = _rate(size, lambda app=app: _seek_all(sandbox, app))
             cursor = _rate(size, lambda app=app: _cursor_all(sandbox, app))
-            with RssSampler(worker) as memory:
-                through = _rate(size, lambda size=size: _export(gateway, f"Export{size}"))
-            runs.append({"direct": max(seek, cursor), "gateway": through, "seek": seek,
-                         "cursor": cursor, "gateway_peak_mb": round(memory.peak, 1)})
-        out[str(size)] = _ratios(runs, lower_is_better=False)
+            run: dict = {"seek": seek, "cursor": cursor}
+            for ranges, gateway in gateways.items():
+                sandbox.peak(reset=True)
+                with RssSampler(gateway.worker_pids()) as memory:
+                    rate = _rate(size, lambda size=size, gateway=gateway: _export(
+                        gateway, f"Export{size}"))
+                run[f"ranges_{ranges}"] = {
+                    "gateway": rate, "ratio_to_seek": round(rate / seek, 3),
+                    "ratio_to_cursor": round(rate / cursor, 3),
+                    "peak_mb": round(memory.peak, 1), "kintone_in_flight": sandbox.peak()}
+            runs.append(run)
+        out[str(size)] = _export_medians(runs)
     return out
+
+
+def _export_medians(runs: list[dict]) -> dict:
+    medians: dict = {key: median([run[key] for run in runs]) for key in ("seek", "cursor")}
+    for key in (key for key in runs[0] if key.startswith("ranges_")):
+        medians[key] = {name: (max if name in ("peak_mb", "kintone_in_flight") else median)(
+            [run[key][name] for run in runs]) for name in runs[0][key]}
+    return medians | {"runs": runs}
 
 
 def _rate(expected: int, read: Callable[[], int]) -> float:
@@ -383,14 +410,18 @@ def _print_table(results: dict) -> None:
     for latency, page in results.get("page", {}).items():
         lines.append(f"1 page of {PAGE}, +{latency} ms  direct {page['direct']} ms  gateway "
                      f"{page['gateway']} ms  ratio {page['ratio']} (target <= 1.25)  "
-                     f"thinnest relay {page['relay']} ms, ratio {page['relay_ratio']}")
+                     f"thinnest relay {page['relay']} ms, ratio {page['relay_ratio']}; "
+                     f"gateway/relay {page['to_relay']} (target <= 1.15 at +0 ms)")
     for latency, exports in results.get("export", {}).items():
         for size, export in exports.items():
-            lines.append(
-                f"2 export {int(size):,}, +{latency} ms  direct {export['direct']:,.0f} rec/s "
-                f"(seek {export['seek']:,.0f}, cursor {export['cursor']:,.0f})  gateway "
-                f"{export['gateway']:,.0f} rec/s  ratio {export['ratio']} (target >= 0.9)  "
-                f"peak RSS {export['gateway_peak_mb']} MB (target < 150, flat)")
+            lines.append(f"2 export {int(size):,}, +{latency} ms  direct $id seek "
+                         f"{export['seek']:,.0f} rec/s, cursor {export['cursor']:,.0f} rec/s")
+            for key, gateway in ((k, v) for k, v in export.items() if k.startswith("ranges_")):
+                lines.append(
+                    f"    gateway, {key.split('_')[1]} ranges  {gateway['gateway']:,.0f} rec/s  "
+                    f"x{gateway['ratio_to_seek']} seek (target >= 3.0 at +50 ms), "
+                    f"x{gateway['ratio_to_cursor']} cursor  peak RSS {gateway['peak_mb']} MB "
+                    f"(target < 100)  Kintone calls in flight {gateway['kintone_in_flight']}")
     if "upsert" in results:
         upsert = results["upsert"]
         lines.append(f"3 upsert           direct {upsert['direct']:,.0f} rec/s  gateway "

@@ -111,6 +111,7 @@ class GatewayOptions:
     max_concurrent: int = 10  # [kintone] MaxConcurrentRequests
     workers: int = 1
     threads: int = 8
+    parallel_reads: int = 4  # [kintone] ParallelReads
 
 
 @dataclass
@@ -214,6 +215,7 @@ def _settings_file(settings: Settings, options: GatewayOptions, port: int,
     lines = ["[kintone]", f"Url = {kintone.url}", "AuthScheme = Password", f"User = {LOGIN}",
              f"Password = {PASSWORD}", f"Apps = {','.join(map(str, kintone.apps))}",
              f"MaxConcurrentRequests = {options.max_concurrent}",
+             f"ParallelReads = {options.parallel_reads}",
              "[gateway]", f"PageSize = {options.page_size}", "Host = 127.0.0.1", f"Port = {port}",
              f"SkipTokenSecret = {secrets.token_hex(32)}",
              "[server]", f"Workers = {options.workers}", f"Threads = {options.threads}",

@@ -154,6 +154,9 @@ class KintoneSettings:
     timeout: float = 60.0  # read timeout, seconds
     connect_timeout: float = 10.0
     max_concurrent_requests: int = 10
+    # Of those, how many one response may use at once: a read of several Kintone pages in $id
+    # order reads disjoint $id ranges concurrently (1: one call at a time, with read-ahead).
+    parallel_reads: int = 4
     max_retries: int = 4
     # The domain's 10 cursors are shared by every integration: the gateway's share, in all and
     # per gateway user, and the seconds a reader may leave one unread before it is deleted.
@@ -270,6 +273,7 @@ def _kintone(s: Section) -> KintoneSettings:
         timeout=s.get_float("Timeout", 60.0, minimum=0.1, maximum=3600),
         connect_timeout=s.get_float("ConnectTimeout", 10.0, minimum=0.1, maximum=600),
         max_concurrent_requests=s.get_int("MaxConcurrentRequests", 10, minimum=1, maximum=100),
+        parallel_reads=s.get_int("ParallelReads", 4, minimum=1, maximum=100),
         max_retries=s.get_int("MaxRetries", 4, minimum=0, maximum=10),
         max_cursors=s.get_int("MaxCursors", 5, minimum=1, maximum=10),
         max_cursors_per_user=s.get_int("MaxCursorsPerUser", 2, minimum=1, maximum=10),

@@ -15,13 +15,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 
+from . import id_ranges, readahead
 from . import query as kq
-from . import readahead
 from .client import KintoneClient
 from .errors import KintoneError
-from .models import Cursor, CursorPage, Record
+from .models import Cursor, CursorPage, Record, RecordPage
 
 log = logging.getLogger("gateway.kintone")
 
@@ -90,13 +91,56 @@ class _Seek:
 
     def _fetch(self, last: int | None) -> Callable[[], list[Record]]:
         """The call reading the page after the record ``last`` (None: the first page)."""
-        fields = self.fields
-        asked = [*fields, ID] if fields is not None and ID not in fields else fields
         comparison = ">" if self.direction == "asc" else "<"
         bound = f"{ID} {comparison} {last}" if last is not None else ""
+        return lambda: self._page(bound, self.page_size).records
+
+    def _page(self, bounds: str, limit: int, *, fields: Sequence[str] | None = None,
+              total: bool = False) -> RecordPage:
+        fields = self.fields if fields is None else fields
+        asked = [*fields, ID] if fields is not None and ID not in fields else fields
         sort = kq.order_by([(ID, self.direction)])
-        query = f"{kq.where(self.condition, bound)} {sort} limit {self.page_size}".strip()
-        return lambda: self.client.get_records(self.app, query, asked).records
+        query = f"{kq.where(self.condition, bounds)} {sort} limit {limit}".strip()
+        return self.client.get_records(self.app, query, asked, total_count=total)
+
+    def between(self, after: int, upto: int | None, limit: int) -> list[Record]:
+        """Up to ``limit`` records with ``after < $id <= upto`` (no ``upto``: no upper bound),
+        in ascending order."""
+        bounds = f"{ID} > {after}" + (f" and {ID} <= {upto}" if upto is not None else "")
+        return self._page(bounds, limit).records
+
+    def edge(self, after: int, direction: str) -> tuple[int | None, int]:
+        """The id of the first record above ``after`` in ``direction`` (None: there is none),
+        and how many records there are above ``after``."""
+        edge = replace(self, direction=direction)
+        page = edge._page(f"{ID} > {after}", 1, fields=[ID], total=direction == "asc")
+        return (_id(page.records[0]) if page.records else None), page.total_count or 0
+
+
+def ranged_records(client: KintoneClient, app: int, *, condition: str = "",
+                   fields: Sequence[str] | None = None, page_size: int = MAX_PAGE,
+                   after: int | None = None, plan: id_ranges.RangePlan | None = None,
+                   parallel: int = 1, wanted: int | None = None
+                   ) -> Iterator[tuple[Record, id_ranges.RangePlan]]:
+    """Every record matching ``condition`` above ``after``, in ascending ``$id`` order, read
+    through up to ``parallel`` calls at once (see ``id_ranges``), each with the plan a next read
+    resumes with (``plan``: skips planning)."""
+    seek = _Seek(client, app, condition, "asc", fields, page_size)
+    hide_id = fields is not None and ID not in fields
+    start = after or 0
+    if plan is None:
+        found = id_ranges.plan(partial(seek.edge, start), page_size)
+        if found is None:
+            return
+        start, plan = found
+    reader = id_ranges.RangedRead(seek.between, start, plan, ranges=parallel, batch=page_size,
+                               wanted=wanted)
+    with closing(reader):
+        for record in reader:
+            current = reader.plan
+            if hide_id:
+                del record[ID]
+            yield record, current
 
 
 def _id(record: Record) -> int:

@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import threading
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
+from .keepalive import KeepAliveHandler
 from .state import Sandbox
 from .web import create_app
 
 
-class _QuietHandler(WSGIRequestHandler):
+class _QuietHandler(KeepAliveHandler):
     def log_request(self, *args, **kwargs) -> None:  # the test output stays readable
         pass
 
 
 class SandboxServer:
-    """A threaded HTTP server for one Sandbox; ``port=0`` picks a free port."""
+    """A threaded HTTP server for one Sandbox; ``port=0`` picks a free port. It keeps HTTP/1.1
+    connections open, as Kintone does (see ``keepalive``)."""
 
     def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0,
                  *, quiet: bool = True) -> None:
         self.sandbox = sandbox
         self.app = create_app(sandbox)
-        handler = _QuietHandler if quiet else WSGIRequestHandler
+        handler = _QuietHandler if quiet else KeepAliveHandler
         self._server: BaseWSGIServer = make_server(
             host, port, self.app, threaded=True, request_handler=handler
         )

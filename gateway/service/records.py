@@ -23,8 +23,9 @@ from functools import cached_property
 
 from ..kintone import KintoneClient, KintoneNotFound, iter_records
 from ..kintone import query as kq
+from ..kintone.id_ranges import RangePlan
 from ..kintone.models import Record
-from ..kintone.paging import MAX_PAGE
+from ..kintone.paging import MAX_PAGE, ranged_records
 from ..model import ComplexType, EntitySet, Property, edm
 from ..odata.errors import not_implemented
 from ..odata.evaluate import matches
@@ -116,6 +117,20 @@ class Scan:
                             page_size=batch, start_after_id=after,
                             read_ahead=wanted != UNKNOWN, wanted=wanted)
 
+    @property
+    def parallel(self) -> int:
+        """Kintone calls one read may have in flight at once."""
+        settings = self.client.settings
+        return max(1, min(settings.parallel_reads, settings.max_concurrent_requests))
+
+    def ranged(self, *, after: int | None, plan: RangePlan | None, batch: int,
+               wanted: int | None) -> Iterator[tuple[Record, RangePlan]]:
+        """Every record matching the condition above ``after``, in ascending ``$id`` order,
+        read through disjoint ``$id`` ranges at once (see ``kintone.id_ranges``)."""
+        return ranged_records(self.client, self.app, condition=self.plan.condition,
+                              fields=self.fields(((ID, "asc"),)), page_size=batch, after=after,
+                              plan=plan, parallel=self.parallel, wanted=wanted)
+
     def total(self) -> int:
         """How many records the pushed condition matches (one cheap call)."""
         query = f"{kq.where(self.plan.condition)} limit 1".strip()
@@ -197,9 +212,28 @@ class RecordSource:
             if after is None:
                 return _nothing(), window
         batch = _batch(window.limit) if self.scan.exact else MAX_PAGE
+        wanted = self._wanted(window.limit)
+        if self._parallel(direction, batch, wanted):
+            plan = RangePlan(state["hi"], state["w"]) if state and "hi" in state else None
+            return self._ranged(after, plan, batch, wanted), window
         records = self.scan.records(((ID, direction),), after=after, batch=batch,
-                                    wanted=self._wanted(window.limit))
+                                    wanted=wanted)
         return _with_positions(self.scan, records, lambda record, _: {"id": _id(record)}), window
+
+    def _parallel(self, direction: str, batch: int, wanted: int | None) -> bool:
+        """Whether to read through several calls at once (see ``kintone.id_ranges``): ascending
+        (records are added at the top), and only a read known to need several Kintone pages,
+        so that no call is made for records nobody reads."""
+        return (self.scan.parallel > 1 and direction == "asc" and wanted != UNKNOWN
+                and (wanted is None or wanted > batch))
+
+    def _ranged(self, after: int | None, plan: RangePlan | None, batch: int,
+                wanted: int | None) -> Iterator[Item]:
+        records = self.scan.ranged(after=after, plan=plan, batch=batch, wanted=wanted)
+        with closing(records):
+            for record, current in records:
+                position = {"id": _id(record), "hi": current.high, "w": current.width}
+                yield self.scan.entity(record), position
 
     def _wanted(self, entities: int | None, before: int = 0) -> int | None:
         """How many records serving ``entities`` (None: all) reads after ``before`` skipped

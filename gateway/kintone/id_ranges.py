@@ -1,0 +1,149 @@
+"""Reading records in ``$id`` order through several Kintone calls at once: disjoint ``$id``
+ranges read concurrently, handed out in key order.
+
+A read after the id ``after`` is planned from the lowest and highest matching ``$id`` and how
+many records match (two cheap calls, sent together): ranges of ``width`` ids, each expected to
+hold one Kintone page, from just below the lowest id up to the highest; everything above the
+highest id is one last, open range (the *tail*). Each range is read by seeking within it
+(``(<condition>) and $id > s and $id <= e order by $id asc limit N``), page after page while
+pages come back full. The width adapts as pages come in: ranges over sparse ids widen, ranges
+over dense ids narrow.
+
+At most ``ranges`` calls are in flight for one reader (each takes a slot of the transport's cap
+like any other call, and is metered like any other), and no more than the reader still needs
+(``wanted`` records); pages are handed out in range order, so at most ``ranges`` pages are held
+ahead of the one being read.
+
+What a reader sees while records are added and deleted, the same as a sequential ``$id`` seek
+sees (``paging._Seek``):
+
+* every record that exists from the start of the read to its end is served exactly once, in
+  ascending ``$id`` order (ranges are disjoint and cover every id above ``after``);
+* a record added or deleted meanwhile is served at most once, in its place. Kintone gives a new
+  record an id above every existing one and never reuses an id, so no record appears at or
+  below the highest id of the plan: those ranges miss nothing a later read would find. Only the
+  tail can gain records, and it is read like a sequential read: it serves what was added before
+  it reached the end.
+
+The plan (highest id, width) travels in the position of every record, so that the next page of
+a paged read starts all its calls at once, without planning again.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from .models import Record
+from .readahead import Ahead
+
+ID = "$id"
+# (after, up to and including; None: no upper bound, limit) -> the records, in $id order
+Fetch = Callable[[int, int | None, int], list[Record]]
+
+
+@dataclass(frozen=True)
+class RangePlan:
+    high: int  # the highest matching $id when planned: no record is added at or below it
+    width: int  # ids expected to hold one Kintone page
+
+
+@dataclass(frozen=True)
+class _Range:
+    after: int
+    upto: int | None  # None: the tail
+
+
+def plan(fetch_one: Callable[[str], tuple[int | None, int]], batch: int
+         ) -> tuple[int, RangePlan] | None:
+    """Where to start (just below the lowest matching id) and the plan; None when no record
+    matches. ``fetch_one(direction)``: the id of the first matching record in that direction
+    (None: none) and how many match."""
+    highest = Ahead(lambda: fetch_one("desc"))
+    try:
+        lowest, count = fetch_one("asc")
+    except BaseException:
+        highest.settle()  # nothing outlives the reader
+        raise
+    high, _ = highest.result()
+    if lowest is None or high is None or not count:
+        return None
+    span = high - lowest + 1
+    return lowest - 1, RangePlan(high, _width(batch, count, span))
+
+
+def _width(batch: int, records: int, ids: int) -> int:
+    return max(batch, math.ceil(batch * ids / records)) if records else ids * 2
+
+
+class RangedRead:
+    """The records above ``after`` in ascending ``$id`` order; iterate once, close when
+    stopping early (that waits for the calls in flight). ``plan``: the current plan, for the
+    position of the record last handed out."""
+
+    def __init__(self, fetch: Fetch, after: int, plan: RangePlan, *, ranges: int, batch: int,
+                 wanted: int | None) -> None:
+        self.plan = plan
+        self._fetch = fetch
+        self._next: int | None = after  # where the next range starts (None: tail planned)
+        self._ranges = ranges
+        self._batch = batch
+        self._wanted = wanted
+        self._seen_records = 0
+        self._seen_ids = 0
+        self._records = self._read()
+
+    def __iter__(self) -> Iterator[Record]:
+        return self._records
+
+    def close(self) -> None:
+        self._records.close()
+
+    def _read(self) -> Iterator[Record]:
+        pending: deque[tuple[_Range, Ahead[list[Record]]]] = deque()
+        handed = 0
+        try:
+            self._more(pending, handed)
+            while pending:
+                part, fetching = pending.popleft()
+                page = fetching.result()
+                handed += len(page)
+                if len(page) == self._batch:  # the range holds more: read on, first in line
+                    rest = _Range(int(page[-1][ID]["value"]), part.upto)
+                    pending.appendleft((rest, self._start(rest)))
+                self._learn(part, page)
+                self._more(pending, handed)
+                yield from page
+        finally:
+            for _, fetching in pending:
+                fetching.settle()
+
+    def _more(self, pending: deque, handed: int) -> None:
+        """Start ranges while fewer than ``ranges`` calls are in flight and the reader may
+        still need what they bring."""
+        while self._next is not None and len(pending) < self._ranges and (
+                self._wanted is None or handed + len(pending) * self._batch < self._wanted):
+            upto: int | None = self._next + self.plan.width
+            if upto >= self.plan.high:
+                upto = None
+            part = _Range(self._next, upto)
+            pending.append((part, self._start(part)))
+            self._next = upto
+
+    def _start(self, part: _Range) -> Ahead[list[Record]]:
+        return Ahead(lambda: self._fetch(part.after, part.upto, self._batch))
+
+    def _learn(self, part: _Range, page: list[Record]) -> None:
+        """Adapt the width to the density of the ids read so far."""
+        if len(page) == self._batch:
+            covered = int(page[-1][ID]["value"]) - part.after
+        elif part.upto is not None:
+            covered = part.upto - part.after
+        else:
+            return
+        self._seen_records += len(page)
+        self._seen_ids += covered
+        width = _width(self._batch, self._seen_records, self._seen_ids)
+        self.plan = RangePlan(self.plan.high, width)

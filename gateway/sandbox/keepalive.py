@@ -1,0 +1,63 @@
+"""HTTP/1.1 keep-alive for the sandbox's werkzeug server, as Kintone keeps connections open.
+
+werkzeug's development server closes every connection: it answers with ``Connection: close``,
+then reads whatever the client sends next (to discard an unread body), which on a kept
+connection would swallow the client's next request. This handler keeps the connection unless
+the client asked to close it: werkzeug's discarding looks at a socket that never has data, and
+the handler reads exactly what is left of each request's body (its ``Content-Length``, or up to
+its last chunk) after the answer instead. A connection idle for ``timeout`` seconds is closed.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import IO
+
+from werkzeug.serving import WSGIRequestHandler
+from werkzeug.wsgi import LimitedStream
+
+IDLE_SECONDS = 30
+DISCARD_CHUNK = 1 << 16
+# Never written to: werkzeug's post-answer discarding always finds it empty.
+_NEVER_READABLE, _WRITER = socket.socketpair()
+
+
+class KeepAliveHandler(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS
+
+    def run_wsgi(self) -> None:
+        client = self.connection
+        self.connection = _NEVER_READABLE
+        try:
+            super().run_wsgi()
+        finally:
+            self.connection = client
+        if not self.close_connection:
+            _discard(self._body)
+
+    def make_environ(self) -> dict:
+        environ = super().make_environ()
+        environ["werkzeug.socket"] = self.request  # the client's socket, as werkzeug gives it
+        if not environ.get("wsgi.input_terminated"):  # chunked input ends with its last chunk
+            length = environ.get("CONTENT_LENGTH", "")
+            environ["wsgi.input"] = LimitedStream(self.rfile, int(length)
+                                                  if length.isdigit() else 0)
+        self._body: IO[bytes] = environ["wsgi.input"]
+        return environ
+
+    def log_error(self, format: str, *args: object) -> None:
+        if not format.startswith("Request timed out"):  # a kept connection left idle: normal
+            super().log_error(format, *args)
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword.lower() == "connection" and not self.close_connection:
+            return  # werkzeug's "close": the connection stays open
+        super().send_header(keyword, value)
+
+
+def _discard(body: IO[bytes]) -> None:
+    """Read what the application left of the request's body, so that the next request starts
+    where it should."""
+    while body.read(DISCARD_CHUNK):
+        pass
