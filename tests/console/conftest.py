@@ -14,7 +14,7 @@ import pytest
 import requests
 from flask import Flask
 
-from gateway.cli import _demo_settings
+from gateway.cli import demo_settings
 from gateway.sandbox import Sandbox, SandboxServer
 from gateway.sandbox.demo import DemoInfo, seed_demo
 from gateway.security import READ_ONLY, add_user
@@ -80,11 +80,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     info = seed_demo(sandbox)
     kintone = SandboxServer(sandbox).start()
     users_file = tmp_path_factory.mktemp("console") / "users.cfg"
-    settings = with_section(_demo_settings(kintone.url, info), "Security",
-                            {"usersfile": str(users_file)})
+    settings, token = demo_settings(kintone.url, info)
+    settings = with_section(settings, "Security", {"usersfile": str(users_file)})
     settings = with_section(settings, "Console",
                             {"loginattemptsperhour": str(LOGIN_ATTEMPTS)})
-    settings, token = add_user(settings, "demo")
     settings, reader_token = add_user(settings, "reader", READ_ONLY)
     app = create_app(settings)
     web = WebServer(app).start()
