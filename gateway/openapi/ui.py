@@ -6,8 +6,9 @@ The page and its initializer are ours. The page loads ``../$oas?version=3`` (and
 Swagger 2.0 and dynamic documents) relative to itself, with the
 page's credentials (the browser's Basic login: ``$oas`` answers 401 with ``WWW-Authenticate``,
 so the browser retries with them), and never asks an outside validator about the document, so
-no URL the page requests leaves the gateway; ``/api.rsc/@token/$docs/`` shows the document of
-that token without the page ever containing the token.
+no URL the page requests leaves the gateway. ``/api.rsc/@TOKEN/$docs/`` (and anything under it)
+answers 303 to ``/api.rsc/$docs/``, setting nothing: served there, the page would fetch ``$oas``
+and run "Try it out" under ``@TOKEN`` paths, putting the token in every URL it requests.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import flask_swagger_ui
-from flask import Blueprint, Response, redirect, request, send_from_directory
+from flask import Blueprint, Response, redirect, request, send_from_directory, url_for
 
 from .origin import SERVICE_PATH
 
@@ -74,18 +75,30 @@ def _policy(response: Response) -> Response:
     return response
 
 
+_LOG_IN = ("The API documentation is at {page}; log in there with your user name and your "
+           "authtoken as the password. Keep the authtoken out of URLs.\n")
+
+
 @blueprint.route("/$docs")
-@blueprint.route("/@<token>/$docs")
-def page_without_slash(token: str | None = None) -> Response:
+def page_without_slash() -> Response:
     # Relative asset URLs need the trailing slash.
     return redirect(request.path + "/", code=308)
 
 
+@blueprint.route("/@<token>/$docs")
+@blueprint.route("/@<token>/$docs/")
+@blueprint.route("/@<token>/$docs/<path:asset>")
+def page_with_token(token: str, asset: str = "") -> Response:
+    page = url_for(".asset")
+    response = redirect(page, code=303)
+    response.set_data(_LOG_IN.format(page=page))
+    response.mimetype = "text/plain"
+    return response
+
+
 @blueprint.route("/$docs/", defaults={"asset": "index.html"})
 @blueprint.route("/$docs/<path:asset>")
-@blueprint.route("/@<token>/$docs/", defaults={"asset": "index.html"})
-@blueprint.route("/@<token>/$docs/<path:asset>")
-def asset(asset: str, token: str | None = None) -> Response:
+def asset(asset: str) -> Response:
     if asset == "index.html":
         return Response(_INDEX_HTML, mimetype="text/html")
     if asset == INITIALIZER:

@@ -1,7 +1,7 @@
 """A real browser (Debian's headless Chromium driven by Playwright for Python), as a maker uses
 the gateway: a page on another origin (Power Automate's designer) fetches the swagger: URL the
-demo prints, and a person logs in to $docs/ with Basic credentials, sees the operations and runs
-"Try it out" on a list.
+demo prints, and a person logs in to $docs/ with Basic credentials (also when they open it at
+/@TOKEN/$docs/), sees the operations and runs "Try it out" on a list.
 
 ``tests/security/browser_setup.sh`` installs Chromium when missing (apt-get, as root); the test
 is skipped, saying why, where Chromium or Playwright cannot be had.
@@ -72,14 +72,21 @@ def test_a_page_on_another_origin_fetches_the_swagger_url(browser, demo_gateway:
         page.close()
 
 
-def test_docs_page_logs_in_and_tries_a_list_operation(browser, demo_gateway: Gateway):
+@pytest.mark.parametrize("under_token", [False, True], ids=["plain", "under-token"])
+def test_docs_page_logs_in_and_tries_a_list_operation(browser, demo_gateway: Gateway,
+                                                      under_token: bool):
+    """Opened at ``/@TOKEN/$docs/`` (a bookmark from before), the browser is sent to the plain
+    page: no request after the one the person typed has the token in its URL."""
     context = browser.new_context(http_credentials={"username": "test",
                                                     "password": demo_gateway.token})
     requested: list[str] = []
     context.on("request", lambda request: requested.append(request.url))
     page = context.new_page()
+    start = f"{demo_gateway.root}/@{demo_gateway.token}/$docs/" if under_token else \
+        demo_gateway.url("$docs/")
     try:
-        page.goto(demo_gateway.url("$docs/"))
+        page.goto(start)
+        assert page.url == demo_gateway.url("$docs/")
         operation = page.locator("#operations-CUSTOMERS-ListCustomers")
         sync_api.expect(operation).to_be_visible(timeout=60_000)
         assert page.locator(".opblock").count() > 20
@@ -94,5 +101,8 @@ def test_docs_page_logs_in_and_tries_a_list_operation(browser, demo_gateway: Gat
         assert "C-00001" in operation.locator(".live-responses-table").text_content()
     finally:
         context.close()
-    assert requested and all(url.startswith(demo_gateway.root) for url in requested), requested
-    assert not [url for url in requested if demo_gateway.token in url]
+    assert requested[0] == start
+    made = requested[1:] if under_token else requested
+    assert made and all(url.startswith(demo_gateway.root) for url in made), made
+    assert any("$oas" in url for url in made), made
+    assert not [url for url in made if demo_gateway.token in url]

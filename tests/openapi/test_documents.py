@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -267,8 +268,20 @@ def test_docs_page_is_served_without_a_cdn(demo_gateway: Gateway):
     # Without its own policy the gateway's default-src 'none' leaves the page blank.
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "swagger-initializer.js"):
-        url = f"{demo_gateway.root}/@{demo_gateway.token}/$docs/{asset}"
-        response = requests.get(url, timeout=30)
+        response = demo_gateway.get(f"$docs/{asset}")
         assert response.status_code == 200 and response.content
     initializer = demo_gateway.get("$docs/swagger-initializer.js").text
     assert 'new URL("../$oas", document.baseURI)' in initializer
+
+
+def test_docs_page_under_a_token_sends_the_browser_to_the_login_page(demo_gateway: Gateway):
+    # Served under /@TOKEN/ the page would request $oas and run "Try it out" with the token in
+    # every URL; it answers 303 to the plain page instead, setting no cookie.
+    plain = urlsplit(demo_gateway.url("$docs/")).path
+    for tail in ("$docs", "$docs/", "$docs/swagger-initializer.js"):
+        url = f"{demo_gateway.root}/@{demo_gateway.token}/{tail}"
+        response = requests.get(url, allow_redirects=False, timeout=30)
+        assert response.status_code == 303, (tail, response.status_code)
+        assert urlsplit(response.headers["Location"]).path == plain
+        assert demo_gateway.token not in response.text and "authtoken" in response.text
+        assert "Set-Cookie" not in response.headers
