@@ -102,11 +102,15 @@ class Reply:
 
 
 def _streamed(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """The chunks until the client leaves (the status is sent: only the body can stop)."""
+    """The chunks until the client leaves. A failure once the status is sent can only cut the
+    body short (the client then sees invalid JSON, never a silently incomplete reply)."""
     try:
         yield from chunks
     except ClientGone:
         log.info("The client went away; its streamed reply was stopped")
+    except Exception:
+        log.exception("A streamed reply was cut short")
+        raise
 
 
 def error_reply(error: ODataError) -> Reply:
