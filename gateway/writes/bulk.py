@@ -13,21 +13,25 @@ with a JSON array of entity bodies (thousands of rows), answered with one result
   again only when absent. ``insert`` rows without a key whose answer was lost are failed with
   ``WriteOutcomeUnknown``: only a key could tell whether they were written.
 * Bounded: at most ``[writes] MaxBulkRows`` rows (default 10,000; more: 400 before anything is
-  written), so at most MaxBulkRows / 100 write calls (and the halving of refused chunks, within
-  ``[gateway] MaxCallsPerRequest``); a row without any value fails on its own, costing no call.
+  written), so at most MaxBulkRows / 100 write calls, and one more per 1,000 rows when failing
+  rows keep chunks from filling (and the halving of refused chunks, within ``[gateway]
+  MaxCallsPerRequest``); a row without any value fails on its own, costing no call.
 * A row that cannot be sent (or a chunk that fails in an unforeseen way) fails alone: the rows
   written before and after it keep their results, and the answer is still 200.
-* The answer (200): ``{"inserted", "updated", "failed", "results": [{"index", "status",
-  "id"?, "revision"?, "operation"? (INSERT/UPDATE), "truncated"?, "error"?}]}``, results in row
+* The answer (200): ``{"results": [{"index", "status", "id"?, "revision"?, "operation"?
+  (INSERT/UPDATE), "truncated"?, "error"?}], "inserted", "updated", "failed"}``, results in row
   order. After a lost answer an upserted row may read UPDATE even if the first attempt
   inserted it.
+* Streamed: the body is parsed whole (it is size-capped), but the answer goes out chunk by
+  chunk as the rows are written, so that it is never held whole (the counts, known last, come
+  after the results). A client that leaves stops the load before its next Kintone call.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs
@@ -41,6 +45,7 @@ from ..kintone import (
 )
 from ..kintone.models import RecordRef
 from ..model import EntitySet, Property
+from ..odata import payload
 from ..odata.errors import ODataError, bad_request
 from ..odata.numbers import json_int64
 from ..security import require
@@ -57,6 +62,7 @@ from .upsert import alternate_keys
 log = logging.getLogger("gateway.writes")
 
 CHUNK = 100
+WINDOW = 10 * CHUNK
 MAX_ROWS = 10_000
 # The privileges a load needs, as CData API Server names them.
 MODES = {"insert": ("POST",), "update": ("PUT",), "upsert": ("POST", "PUT")}
@@ -233,15 +239,6 @@ class Load:
             self.results[row.index] = Result(row.index, error.status, truncated=row.truncated,
                                              error=error.body()["error"])
 
-    def reply(self, size: int) -> Reply:
-        results = [self.results[i].json() for i in range(size)]
-        counts = {"inserted": 0, "updated": 0, "failed": 0}
-        for result in self.results.values():
-            kind = "failed" if result.error else (
-                "inserted" if result.operation == "INSERT" else "updated")
-            counts[kind] += 1
-        return Reply(200, {**counts, "results": results})
-
 
 def load(ctx: Writes, req: WriteRequest, resource: ResourcePath) -> Reply:
     if resource.kind != "collection":
@@ -262,24 +259,61 @@ def load(ctx: Writes, req: WriteRequest, resource: ResourcePath) -> Reply:
     if len(rows) > most:
         raise bad_request(f"$bulk takes at most {most} rows ([writes] MaxBulkRows); this body "
                           f"has {len(rows)}. Send them in several requests.")
+    return Reply(200, _streamed(job, rows))
+
+
+def _streamed(job: Load, rows: Sequence[Any]) -> Iterator[bytes]:
+    """The answer, written as the load goes: each chunk's results go out once Kintone has
+    answered for it and are then forgotten, so that a load holds at most a window of results,
+    however many rows it has. The counts come last, when they are known."""
+    counts = {"inserted": 0, "updated": 0, "failed": 0}
+    opening = b'{"results":['
+    sent = 0
+    for end, chunk in _chunks(job, rows):
+        _send(job, chunk)
+        results = [job.results.pop(index) for index in range(sent, end)]
+        for result in results:
+            counts[_kind(result)] += 1
+        yield opening + (b"," if sent else b"") + b",".join(
+            payload.dump_bytes(result.json()) for result in results)
+        opening, sent = b"", end
+    yield opening + b"]," + payload.dump_bytes(counts)[1:]
+
+
+def _chunks(job: Load, rows: Sequence[Any]) -> Iterator[tuple[int, list[Row]]]:
+    """The rows to send, up to a chunk at a time, each with the index following the rows it
+    settles; a row that cannot be sent fails on the way. Rows failing among the ones waiting
+    for a full chunk are held at most a ``WINDOW``: then the chunk goes out partly filled."""
     ready: list[Row] = []
+    start = 0
     for index, body in enumerate(rows):
         try:
             ready.append(job.row(index, body))
         except ODataError as error:
             job.fail([Row(index, {})], replace(error, message=f"Row {index}: {error.message}"))
-    for start in range(0, len(ready), CHUNK):
-        chunk = ready[start:start + CHUNK]
-        try:
-            job.send(chunk)
-        except ClientGone:  # nobody to report to: stop
-            raise
-        except Exception:  # whatever went wrong, the rows written so far stay reported
-            log.exception("A $bulk chunk failed unexpectedly")
-            job.fail([row for row in chunk if row.index not in job.results], ODataError(
-                500, "InternalError", "The gateway failed while writing this row, which may "
-                "or may not have been written: check before sending it again."))
-    return job.reply(len(rows))
+        if len(ready) == CHUNK or index + 1 - start == WINDOW:
+            yield index + 1, ready
+            ready, start = [], index + 1
+    if start < len(rows):
+        yield len(rows), ready
+
+
+def _send(job: Load, chunk: list[Row]) -> None:
+    try:
+        job.send(chunk)
+    except ClientGone:  # nobody to report to: stop
+        raise
+    except Exception:  # whatever went wrong, the rows written so far stay reported
+        log.exception("A $bulk chunk failed unexpectedly")
+        job.fail([row for row in chunk if row.index not in job.results], ODataError(
+            500, "InternalError", "The gateway failed while writing this row, which may "
+            "or may not have been written: check before sending it again."))
+
+
+def _kind(result: Result) -> str:
+    if result.error:
+        return "failed"
+    return "inserted" if result.operation == "INSERT" else "updated"
 
 
 def _key(entity_set: EntitySet, name: str | None) -> Property | None:

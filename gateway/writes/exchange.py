@@ -1,24 +1,29 @@
 """A write request as the write modules see it, and their reply, both plain data.
 
 Requests come from Flask or from a ``$batch`` entry; replies go out as Flask responses, inside a
-``$batch`` answer, or back out of the idempotency store, so neither may be tied to Flask.
+``$batch`` answer, or back out of the idempotency store, so neither may be tied to Flask. A
+reply's body may be streamed (an iterator of bytes, e.g. ``$bulk``'s per-row results).
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Response, request
+from flask import Response, request, stream_with_context
 from werkzeug.datastructures import Headers
 
 from ..odata import bodies, media, payload
 from ..odata.errors import ODataError, bad_request
 from ..settings import Settings
 from ..web import links
+from ..web.cost import ClientGone
 from ..web.resource import ResourcePath
+
+log = logging.getLogger("gateway.writes")
 
 _ETAG = re.compile(r'\s*(?:W/)?"([0-9]{1,19})"\s*', re.ASCII)
 TRUNCATED_HEADER = "Kintone-Truncated"
@@ -79,7 +84,7 @@ class WriteRequest:
 @dataclass(frozen=True)
 class Reply:
     status: int
-    body: Any = None  # JSON-ready (``payload.dumps``), bytes, or None
+    body: Any = None  # JSON-ready (``payload.dumps``), bytes, an Iterator of bytes, or None
     headers: Mapping[str, str] = field(default_factory=dict)
     content_type: str = media.JSON
 
@@ -88,9 +93,24 @@ class Reply:
             response = Response(status=self.status, headers=dict(self.headers))
             del response.headers["Content-Type"]  # no body, no type (Flask would say HTML)
             return response
+        if isinstance(self.body, Iterator):
+            return Response(stream_with_context(_streamed(self.body)), status=self.status,
+                            headers=dict(self.headers), content_type=self.content_type)
         data = self.body if isinstance(self.body, bytes) else payload.dumps(self.body)
         return Response(data, status=self.status, headers=dict(self.headers),
                         content_type=self.content_type)
+
+
+def _streamed(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks until the client leaves. A failure once the status is sent can only cut the
+    body short (the client then sees invalid JSON, never a silently incomplete reply)."""
+    try:
+        yield from chunks
+    except ClientGone:
+        log.info("The client went away; its streamed reply was stopped")
+    except Exception:
+        log.exception("A streamed reply was cut short")
+        raise
 
 
 def error_reply(error: ODataError) -> Reply:

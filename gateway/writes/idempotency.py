@@ -18,10 +18,11 @@ instead of a second record.
   ``ttl`` seconds.
 * Bounded: a reply larger than ``IdempotencyReplyBytes`` is kept as its outcome only (status
   and headers, e.g. the created entity's Location; a ``$batch`` keeps each request's status and
-  headers), replayed with ``Idempotent-Reply: outcome``. The local file keeps at most
-  ``IdempotencyKeysPerUser`` keys and ``IdempotencyBytesPerUser`` bytes per user (that user's
-  oldest go first) and ``IdempotencyBytes`` in all; keys of requests still running are never
-  evicted. (Redis keeps keys until their TTL, within its own ``maxmemory``.)
+  headers), replayed with ``Idempotent-Reply: outcome``. A streamed reply (``$bulk``) is kept
+  so once all of it is sent; one its client left before its end is not kept. The local file
+  keeps at most ``IdempotencyKeysPerUser`` keys and ``IdempotencyBytesPerUser`` bytes per user
+  (that user's oldest go first) and ``IdempotencyBytes`` in all; keys of requests still
+  running are never evicted. (Redis keeps keys until their TTL, within its own ``maxmemory``.)
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import base64
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -100,8 +101,28 @@ class IdempotencyStore:
         except BaseException:
             self._keys.delete(scoped)
             raise
+        if isinstance(reply.body, Iterator):
+            return replace(reply, body=self._kept_when_sent(scoped, fingerprint, reply))
         self._keep(scoped, fingerprint, reply)
         return reply
+
+    def _kept_when_sent(self, key: str, fingerprint: str, reply: Reply) -> Iterator[bytes]:
+        """A streamed reply's chunks; once all are sent, the reply is kept (whole if it fits in
+        ``reply_bytes``, holding no more than that meanwhile, else its outcome). One cut short
+        (the client left) is not kept: its retry runs again, as for any request that failed."""
+        whole: bytearray | None = bytearray()
+        try:
+            for chunk in reply.body:
+                if whole is not None:
+                    whole += chunk
+                    if len(whole) > self._reply_bytes:
+                        whole = None
+                yield chunk
+        except BaseException:
+            self._keys.delete(key)
+            raise
+        self._keep(key, fingerprint, _outcome(replace(reply, body=None)) if whole is None
+                   else replace(reply, body=bytes(whole)))
 
     def _claim(self, key: str, fingerprint: str) -> Reply | None:
         """The kept reply, or None after registering this request as running."""

@@ -158,3 +158,32 @@ def test_large_replies_are_kept_as_their_outcome_within_the_byte_budget(tmp_path
                                            "headers": {"Location": "x(3)"}}
     assert len(calls) == 20
     assert database.stat().st_size < 1024 * 1024
+
+
+def test_a_streamed_reply_is_kept_once_sent_and_not_when_cut_short():
+    store = IdempotencyStore(reply_bytes=1024)
+    calls: list[int] = []
+
+    def streamed(size: int) -> Callable[[], Reply]:
+        def handle() -> Reply:
+            calls.append(1)
+            return Reply(200, iter([b"x" * 100] * size))
+        return handle
+
+    small = store.run(post("small"), "u", streamed(3))
+    assert b"".join(small.body) == b"x" * 300
+    replay = store.run(post("small"), "u", streamed(3))
+    assert replay.body == b"x" * 300 and replay.headers["Idempotent-Replayed"] == "true"
+
+    big = store.run(post("big"), "u", streamed(30))
+    assert len(b"".join(big.body)) == 3000
+    outcome = store.run(post("big"), "u", streamed(30))
+    assert outcome.status == 200 and outcome.body is None
+    assert outcome.headers["Idempotent-Reply"] == "outcome"
+
+    cut = store.run(post("cut"), "u", streamed(3))
+    next(cut.body)
+    cut.body.close()  # the client left
+    again = store.run(post("cut"), "u", streamed(3))
+    assert "Idempotent-Replayed" not in again.headers and b"".join(again.body) == b"x" * 300
+    assert len(calls) == 4
