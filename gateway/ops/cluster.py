@@ -125,10 +125,16 @@ class SchemaVersion:
 class Cluster:
     client: redis.Redis
     slots: LeaseSlots
+    cursor_slots: LeaseSlots  # leases as long as [kintone] CursorIdleTimeout
     schema: SchemaVersion
 
     def ping(self) -> None:
         self.client.ping()
+
+    def close(self) -> None:
+        """Stop renewing this instance's leases (those still held then expire)."""
+        self.slots.close()
+        self.cursor_slots.close()
 
 
 def install(app: Flask, settings: Settings, client: KintoneClient, models: ModelCache,
@@ -143,13 +149,14 @@ def install(app: Flask, settings: Settings, client: KintoneClient, models: Model
     guard.running.backend = SharedUserSlots(slots)
     client.share_slots(SharedSemaphore(slots, KINTONE_SLOTS,
                                        settings.kintone.max_concurrent_requests))
-    client.cursors.share(LeaseSlots(shared, f"{config.prefix}slots:",
-                                    settings.kintone.cursor_idle_timeout))
+    cursor_slots = LeaseSlots(shared, f"{config.prefix}slots:",
+                              settings.kintone.cursor_idle_timeout)
+    client.cursors.share(cursor_slots)
     schema = SchemaVersion(shared, f"{config.prefix}schema-version", models,
                            config.schema_check_seconds)
     app.before_request(schema.sync)
     app.register_error_handler(redis.RedisError, _unavailable)
-    return Cluster(shared, slots, schema)
+    return Cluster(shared, slots, cursor_slots, schema)
 
 
 def _unavailable(error: redis.RedisError) -> Response:

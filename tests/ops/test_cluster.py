@@ -134,6 +134,22 @@ def test_instances_sharing_redis_hold_at_most_max_cursors_together(server, redis
     assert redis.Redis.from_url(redis_url).zcard("cursors-test:slots:cursors") == 0
 
 
+def test_a_dead_instances_cursors_stop_counting_after_the_idle_timeout(server, redis_url,
+                                                                      start_instance, ops_app):
+    settings, token = settings_for(server.url, (ops_app,),
+                                   cluster={"Redis": redis_url, "KeyPrefix": "dead-test:"})
+    settings = replace(settings, kintone=replace(settings.kintone, max_cursors=1,
+                                                 cursor_idle_timeout=1))
+    dead, alive = (start_instance(settings, token) for _ in range(2))
+    # Busy reading: not given back by the instance's own janitor, as if it were frozen.
+    with dead.client.cursors.lease().fetching():
+        dead.ops.cluster.close()  # killed: it neither ends its lease nor renews it
+        with pytest.raises(CursorsBusy):
+            alive.client.cursors.lease()
+        time.sleep(1.2)
+        alive.client.cursors.end(alive.client.cursors.lease())
+
+
 def test_a_users_flood_of_idempotency_keys_evicts_only_its_own_outcomes(redis_url):
     settings, _ = settings_for("http://kintone.example",
                                cluster={"Redis": redis_url, "KeyPrefix": "quota-test:"})
