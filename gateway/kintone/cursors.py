@@ -146,9 +146,13 @@ class CursorPool:
                               self.limits.idle / 4)
         if owner is None:
             return (overall,)
-        mine = self._shared.acquire(f"cursors-of:{owner}", self.limits.per_owner)
+        mine = None
+        try:
+            mine = self._shared.acquire(f"cursors-of:{owner}", self.limits.per_owner)
+        finally:
+            if mine is None:  # busy, or Redis failed: the first slot must not stay held
+                self._shared.release(overall)
         if mine is None:
-            self._shared.release(overall)
             raise CursorsBusy(f"{owner} already reads through {self.limits.per_owner} Kintone "
                               "cursors ([kintone] MaxCursorsPerUser).", self.limits.idle / 4)
         return (overall, mine)

@@ -208,8 +208,10 @@ local function forget(key)
 end
 local function evict_oldest(set)
   local key = redis.call('ZRANGE', set, 0, 0)[1]
+  if not key then return false end  -- the books were cut short (Redis's maxmemory)
   forget(key)
   redis.call('DEL', key)
+  return true
 end
 -- Expired outcomes leave the books only: their key may hold a new claim by now.
 for _, key in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'q:all', '-inf', now_ms)) do
@@ -229,12 +231,12 @@ redis.call('HSET', sizes, KEYS[1], #value)
 redis.call('HSET', owners, KEYS[1], owner)
 redis.call('HINCRBY', totals, 'all', #value)
 redis.call('HINCRBY', totals, 'owner:' .. owner, #value)
-while redis.call('ZCARD', mine) > tonumber(ARGV[5])
-    or tonumber(redis.call('HGET', totals, 'owner:' .. owner)) > tonumber(ARGV[6]) do
-  evict_oldest(mine)
+while (redis.call('ZCARD', mine) > tonumber(ARGV[5])
+    or tonumber(redis.call('HGET', totals, 'owner:' .. owner)) > tonumber(ARGV[6]))
+    and evict_oldest(mine) do
 end
-while tonumber(redis.call('HGET', totals, 'all')) > tonumber(ARGV[7]) do
-  evict_oldest(prefix .. 'q:all')
+while tonumber(redis.call('HGET', totals, 'all')) > tonumber(ARGV[7])
+    and evict_oldest(prefix .. 'q:all') do
 end
 return 0
 """
