@@ -111,11 +111,9 @@ def _record_running(sandbox: Sandbox, monkeypatch) -> list[int]:
 def test_instances_sharing_redis_hold_at_most_max_cursors_together(server, redis_url,
                                                                    start_instance, ops_app):
     """3 cursors, 2 per user, for both instances together: each alone would allow more."""
-    settings, token = settings_for(server.url, (ops_app,),
-                                   cluster={"Redis": redis_url, "KeyPrefix": "cursors-test:"})
-    settings = replace(settings, kintone=replace(settings.kintone, max_cursors=3,
-                                                 max_cursors_per_user=2))
-    first, second = (start_instance(settings, token).client.cursors for _ in range(2))
+    first, second = (instance.client.cursors for instance in _cursor_instances(
+        server, redis_url, start_instance, ops_app, "cursors-test:", max_cursors=3,
+        max_cursors_per_user=2))
 
     def lease(pool: CursorPool, user: str) -> Lease:
         pool.owner = lambda: user  # as the web layer tells who reads
@@ -136,11 +134,8 @@ def test_instances_sharing_redis_hold_at_most_max_cursors_together(server, redis
 
 def test_a_dead_instances_cursors_stop_counting_after_the_idle_timeout(server, redis_url,
                                                                       start_instance, ops_app):
-    settings, token = settings_for(server.url, (ops_app,),
-                                   cluster={"Redis": redis_url, "KeyPrefix": "dead-test:"})
-    settings = replace(settings, kintone=replace(settings.kintone, max_cursors=1,
-                                                 cursor_idle_timeout=1))
-    dead, alive = (start_instance(settings, token) for _ in range(2))
+    dead, alive = _cursor_instances(server, redis_url, start_instance, ops_app, "dead-test:",
+                                    max_cursors=1, cursor_idle_timeout=1)
     # Busy reading: not given back by the instance's own janitor, as if it were frozen.
     with dead.client.cursors.lease().fetching():
         dead.ops.cluster.close()  # killed: it neither ends its lease nor renews it
@@ -148,6 +143,15 @@ def test_a_dead_instances_cursors_stop_counting_after_the_idle_timeout(server, r
             alive.client.cursors.lease()
         time.sleep(1.2)
         alive.client.cursors.end(alive.client.cursors.lease())
+
+
+def _cursor_instances(server, redis_url, start_instance, ops_app, prefix: str,
+                      **kintone: float) -> list:
+    """Two instances sharing Redis under ``prefix``, with the cursor ``kintone`` settings."""
+    settings, token = settings_for(server.url, (ops_app,),
+                                   cluster={"Redis": redis_url, "KeyPrefix": prefix})
+    settings = replace(settings, kintone=replace(settings.kintone, **kintone))
+    return [start_instance(settings, token) for _ in range(2)]
 
 
 def test_a_users_flood_of_idempotency_keys_evicts_only_its_own_outcomes(redis_url):
