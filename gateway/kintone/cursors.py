@@ -5,6 +5,9 @@ Every cursor read takes a lease first: at most ``overall`` at once in this gatew
 slow readers cannot take every cursor of the domain. A lease whose reader has not asked for a
 page for ``idle`` seconds - a client that stopped reading its response, the worker blocked
 sending to it - is reclaimed: its cursor is deleted, and the reader, if it ever goes on, fails.
+
+Several gateway instances in front of one domain count their cursors together (``share``): each
+lease then also holds slots of the shared counts, which expire when an instance dies.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 log = logging.getLogger("gateway.kintone")
 
@@ -31,6 +35,15 @@ class CursorReclaimed(Exception):
     """The reader's cursor was deleted after it stayed idle too long."""
 
 
+class SharedSlots(Protocol):
+    """Counted slots shared by several processes (``gateway.ops.leases.LeaseSlots``)."""
+
+    def acquire(self, name: str, limit: int) -> str | None:
+        """A lease on one of ``name``'s ``limit`` slots, or None when all are taken."""
+
+    def release(self, lease: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class CursorLimits:
     overall: int = 5
@@ -45,6 +58,7 @@ class Lease:
     release: Callable[[], None] | None = None  # deletes the cursor, once one was made
     busy: bool = False  # a page is being fetched
     reclaimed: bool = False
+    shared: tuple[str, ...] = ()  # its slots of the shared counts
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def hold(self, release: Callable[[], None]) -> None:
@@ -87,10 +101,15 @@ class CursorPool:
         self._leases: list[Lease] = []
         self._lock = threading.Lock()
         self._janitor: threading.Thread | None = None
+        self._shared: SharedSlots | None = None
+
+    def share(self, slots: SharedSlots) -> None:
+        """Count the cursors in ``slots`` too, with every other gateway using them."""
+        self._shared = slots
 
     def lease(self) -> Lease:
         owner = self.owner()
-        _release_all(self._reclaim_idle())
+        self._release_all(self._reclaim_idle())
         with self._lock:
             if len(self._leases) >= self.limits.overall:
                 raise CursorsBusy(f"The gateway's {self.limits.overall} Kintone cursors are in "
@@ -101,13 +120,48 @@ class CursorPool:
                                   "([kintone] MaxCursorsPerUser).", self.limits.idle / 4)
             lease = Lease(owner, self._clock())
             self._leases.append(lease)
+        try:
+            lease.shared = self._take_shared(owner)
+        except BaseException:
+            self.end(lease)
+            raise
+        with self._lock:
             self._watch()
-            return lease
+        return lease
 
     def end(self, lease: Lease) -> None:
         with self._lock:
-            if lease in self._leases:
-                self._leases.remove(lease)
+            if lease not in self._leases:
+                return
+            self._leases.remove(lease)
+        self._give_back_shared([lease])
+
+    def _take_shared(self, owner: str | None) -> tuple[str, ...]:
+        if self._shared is None:
+            return ()
+        overall = self._shared.acquire("cursors", self.limits.overall)
+        if overall is None:
+            raise CursorsBusy(f"The {self.limits.overall} Kintone cursors of all the gateway's "
+                              "instances are in use ([kintone] MaxCursors).",
+                              self.limits.idle / 4)
+        if owner is None:
+            return (overall,)
+        mine = None
+        try:
+            mine = self._shared.acquire(f"cursors-of:{owner}", self.limits.per_owner)
+        finally:
+            if mine is None:  # busy, or Redis failed: the first slot must not stay held
+                self._shared.release(overall)
+        if mine is None:
+            raise CursorsBusy(f"{owner} already reads through {self.limits.per_owner} Kintone "
+                              "cursors ([kintone] MaxCursorsPerUser).", self.limits.idle / 4)
+        return (overall, mine)
+
+    def _give_back_shared(self, leases: list[Lease]) -> None:
+        if self._shared is not None:
+            for lease in leases:
+                for slot in lease.shared:
+                    self._shared.release(slot)
 
     def _watch(self) -> None:
         if self._janitor is None or not self._janitor.is_alive():
@@ -118,7 +172,7 @@ class CursorPool:
     def _sweep(self) -> None:
         while True:
             time.sleep(max(self.limits.idle / 4, 0.05))
-            _release_all(self._reclaim_idle())
+            self._release_all(self._reclaim_idle())
             with self._lock:
                 if not self._leases:
                     self._janitor = None
@@ -139,9 +193,11 @@ class CursorPool:
                 idle.append(lease)
         return idle
 
-
-def _release_all(leases: list[Lease]) -> None:
-    for lease in leases:
-        log.warning("Releasing the Kintone cursor of a reader idle for too long")
-        if lease.release is not None:
-            lease.release()
+    def _release_all(self, leases: list[Lease]) -> None:
+        try:
+            for lease in leases:
+                log.warning("Releasing the Kintone cursor of a reader idle for too long")
+                if lease.release is not None:
+                    lease.release()
+        finally:
+            self._give_back_shared(leases)

@@ -5,6 +5,8 @@
 * the cap on concurrent Kintone requests (``[kintone] MaxConcurrentRequests`` for all of them
   together: Kintone's 100 concurrent requests are per domain), as leases that expire when an
   instance dies;
+* the caps on Kintone cursors (``[kintone] MaxCursors`` and ``MaxCursorsPerUser``: a domain has
+  10 cursors), as leases that expire ``CursorIdleTimeout`` after an instance dies;
 * the model cache's invalidation: ``SchemaVersion.invalidate`` bumps a version that every
   instance checks before its requests (at most every ``SchemaCheckSeconds``);
 * short-lived values such as idempotency keys, through ``key_value_store``;
@@ -34,7 +36,7 @@ from ..security.guard import Guard
 from ..settings import Secret, Settings
 from ..web.errors import respond
 from .gcra import RedisGcra
-from .kvstore import KeyValueStore, MemoryStore, RedisStore
+from .kvstore import KeyValueStore, MemoryStore, Quotas, RedisStore
 from .leases import LeaseSlots, SharedSemaphore, SharedUserSlots
 
 log = logging.getLogger("gateway.ops")
@@ -79,12 +81,12 @@ def shared_redis(settings: Settings, namespace: str) -> tuple[redis.Redis, str] 
     return redis_client(config.redis_url.reveal()), f"{config.prefix}{namespace}:"
 
 
-def key_value_store(settings: Settings, namespace: str, *, capacity: int = 10_000
-                    ) -> KeyValueStore:
-    """Where to keep ``namespace``'s values: Redis when the gateway is clustered, else memory
-    (at most ``capacity`` keys)."""
+def key_value_store(settings: Settings, namespace: str, *, capacity: int = 10_000,
+                    quotas: Quotas | None = None) -> KeyValueStore:
+    """Where to keep ``namespace``'s values: Redis (bounded by ``quotas``) when the gateway is
+    clustered, else memory (at most ``capacity`` keys)."""
     shared = shared_redis(settings, namespace)
-    return MemoryStore(capacity) if shared is None else RedisStore(*shared)
+    return MemoryStore(capacity) if shared is None else RedisStore(*shared, quotas or Quotas())
 
 
 class SchemaVersion:
@@ -123,10 +125,16 @@ class SchemaVersion:
 class Cluster:
     client: redis.Redis
     slots: LeaseSlots
+    cursor_slots: LeaseSlots  # leases as long as [kintone] CursorIdleTimeout
     schema: SchemaVersion
 
     def ping(self) -> None:
         self.client.ping()
+
+    def close(self) -> None:
+        """Stop renewing this instance's leases (those still held then expire)."""
+        self.slots.close()
+        self.cursor_slots.close()
 
 
 def install(app: Flask, settings: Settings, client: KintoneClient, models: ModelCache,
@@ -141,11 +149,14 @@ def install(app: Flask, settings: Settings, client: KintoneClient, models: Model
     guard.running.backend = SharedUserSlots(slots)
     client.share_slots(SharedSemaphore(slots, KINTONE_SLOTS,
                                        settings.kintone.max_concurrent_requests))
+    cursor_slots = LeaseSlots(shared, f"{config.prefix}slots:",
+                              settings.kintone.cursor_idle_timeout)
+    client.cursors.share(cursor_slots)
     schema = SchemaVersion(shared, f"{config.prefix}schema-version", models,
                            config.schema_check_seconds)
     app.before_request(schema.sync)
     app.register_error_handler(redis.RedisError, _unavailable)
-    return Cluster(shared, slots, schema)
+    return Cluster(shared, slots, cursor_slots, schema)
 
 
 def _unavailable(error: redis.RedisError) -> Response:

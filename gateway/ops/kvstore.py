@@ -185,24 +185,99 @@ def _trim(conn: sqlite3.Connection, where: str, args: tuple, keys: int | None,
     conn.executemany("DELETE FROM kv WHERE key = ?", [(key,) for key in doomed])
 
 
-class RedisStore:
-    """Keys under ``prefix``; Redis expires them and evicts by its own ``maxmemory`` policy."""
+# The bookkeeping of the outcomes (``put``) under ARGV[1], the prefix: ``q:all`` and
+# ``q:owner:<owner>`` sorted sets of value keys scored by expiry (Redis's clock), ``q:sizes`` and
+# ``q:owners`` hashes by value key, ``q:bytes`` totals ("all", "owner:<owner>"). Claims (``add``)
+# are never in it, so never evicted. The script names these keys itself: one Redis, not a
+# Redis Cluster.
+_BOOKKEEPING = """
+local prefix = ARGV[1]
+local sizes, owners, totals = prefix .. 'q:sizes', prefix .. 'q:owners', prefix .. 'q:bytes'
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local function forget(key)
+  local size = redis.call('HGET', sizes, key)
+  if not size then return end
+  local owner = redis.call('HGET', owners, key)
+  redis.call('HDEL', sizes, key)
+  redis.call('HDEL', owners, key)
+  redis.call('ZREM', prefix .. 'q:all', key)
+  redis.call('ZREM', prefix .. 'q:owner:' .. owner, key)
+  redis.call('HINCRBY', totals, 'all', -tonumber(size))
+  redis.call('HINCRBY', totals, 'owner:' .. owner, -tonumber(size))
+end
+local function evict_oldest(set)
+  local key = redis.call('ZRANGE', set, 0, 0)[1]
+  if not key then return false end  -- the books were cut short (Redis's maxmemory)
+  forget(key)
+  redis.call('DEL', key)
+  return true
+end
+-- Expired outcomes leave the books only: their key may hold a new claim by now.
+for _, key in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'q:all', '-inf', now_ms)) do
+  forget(key)
+end
+"""
 
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
+# KEYS[1] the value's key; ARGV prefix, owner, value, ttl ms, keys and bytes per owner, bytes.
+_PUT = _BOOKKEEPING + """
+local owner, value, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local mine = prefix .. 'q:owner:' .. owner
+forget(KEYS[1])
+redis.call('SET', KEYS[1], value, 'PX', ttl)
+redis.call('ZADD', prefix .. 'q:all', now_ms + ttl, KEYS[1])
+redis.call('ZADD', mine, now_ms + ttl, KEYS[1])
+redis.call('HSET', sizes, KEYS[1], #value)
+redis.call('HSET', owners, KEYS[1], owner)
+redis.call('HINCRBY', totals, 'all', #value)
+redis.call('HINCRBY', totals, 'owner:' .. owner, #value)
+while (redis.call('ZCARD', mine) > tonumber(ARGV[5])
+    or tonumber(redis.call('HGET', totals, 'owner:' .. owner)) > tonumber(ARGV[6]))
+    and evict_oldest(mine) do
+end
+while tonumber(redis.call('HGET', totals, 'all')) > tonumber(ARGV[7])
+    and evict_oldest(prefix .. 'q:all') do
+end
+return 0
+"""
+
+# KEYS[1] the value's key; ARGV prefix.
+_DELETE = _BOOKKEEPING + """
+forget(KEYS[1])
+redis.call('DEL', KEYS[1])
+return 0
+"""
+
+
+class RedisStore:
+    """Keys ``<owner>/<name>`` under ``prefix``, bounded by ``quotas`` as a ``LocalStore`` is,
+    for every instance together: a claim (``add``) is never evicted, it ends with ``put``,
+    ``delete`` or its ``ttl``."""
+
+    def __init__(self, client: redis.Redis, prefix: str, quotas: Quotas = Quotas()) -> None:
         self._client = client
         self._prefix = prefix
+        self._quotas = quotas
+        self._put = client.register_script(_PUT)
+        self._delete = client.register_script(_DELETE)
 
     def add(self, key: str, value: bytes, ttl: float) -> bool:
-        return bool(self._client.set(self._prefix + key, value, px=_ms(ttl), nx=True))
+        return bool(self._client.set(self._value_key(key), value, px=_ms(ttl), nx=True))
 
     def get(self, key: str) -> bytes | None:
-        return self._client.get(self._prefix + key)
+        return self._client.get(self._value_key(key))
 
     def put(self, key: str, value: bytes, ttl: float) -> None:
-        self._client.set(self._prefix + key, value, px=_ms(ttl))
+        quotas = self._quotas
+        self._put(keys=[self._value_key(key)],
+                  args=[self._prefix, _owner(key), value, _ms(ttl), quotas.keys_per_owner,
+                        quotas.bytes_per_owner, quotas.bytes])
 
     def delete(self, key: str) -> None:
-        self._client.delete(self._prefix + key)
+        self._delete(keys=[self._value_key(key)], args=[self._prefix])
+
+    def _value_key(self, key: str) -> str:
+        return f"{self._prefix}v:{key}"  # apart from the bookkeeping's ``q:`` keys
 
 
 def _ms(seconds: float) -> int:

@@ -66,17 +66,17 @@ class IdempotencyStore:
     def from_settings(cls, settings: Settings) -> IdempotencyStore:
         section = settings.section("writes")
         number = section.get_int
+        quotas = Quotas(
+            keys_per_owner=number("IdempotencyKeysPerUser", Quotas.keys_per_owner,
+                                  minimum=1, maximum=10**7),
+            bytes_per_owner=number("IdempotencyBytesPerUser", Quotas.bytes_per_owner,
+                                   minimum=1024, maximum=1024 ** 3),
+            bytes=number("IdempotencyBytes", Quotas.bytes, minimum=1024,
+                         maximum=64 * 1024 ** 3))
         keys: KeyValueStore
         if shared_redis(settings, NAMESPACE) is not None:
-            keys = key_value_store(settings, NAMESPACE)
+            keys = key_value_store(settings, NAMESPACE, quotas=quotas)
         else:
-            quotas = Quotas(
-                keys_per_owner=number("IdempotencyKeysPerUser", Quotas.keys_per_owner,
-                                      minimum=1, maximum=10**7),
-                bytes_per_owner=number("IdempotencyBytesPerUser", Quotas.bytes_per_owner,
-                                       minimum=1024, maximum=1024 ** 3),
-                bytes=number("IdempotencyBytes", Quotas.bytes, minimum=1024,
-                             maximum=64 * 1024 ** 3))
             keys = LocalStore(section.get("IdempotencyDatabase", DATABASE) or DATABASE, quotas)
         return cls(section.get_float("IdempotencyTTL", 86_400, minimum=1, maximum=30 * 86_400),
                    claim_ttl=section.get_float("IdempotencyClaimTTL", 600, minimum=1,

@@ -139,7 +139,7 @@ def start_instance() -> Iterator[Callable[..., Instance]]:
     for instance in running:
         instance.stop()
         if instance.ops.cluster is not None:
-            instance.ops.cluster.slots.close()
+            instance.ops.cluster.close()
 
 
 @pytest.fixture(scope="session")

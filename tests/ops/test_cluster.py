@@ -7,14 +7,16 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 import redis
 import requests
 
+from gateway.kintone.cursors import CursorPool, CursorsBusy, Lease
 from gateway.ops.cluster import key_value_store
-from gateway.ops.kvstore import MemoryStore
+from gateway.ops.kvstore import MemoryStore, Quotas
 from gateway.ops.leases import LeaseSlots
 from gateway.sandbox import Sandbox
 from gateway.sandbox.state import Faults
@@ -104,6 +106,78 @@ def _record_running(sandbox: Sandbox, monkeypatch) -> list[int]:
 
     monkeypatch.setattr(sandbox.inflight, "enter", recording)
     return seen
+
+
+def test_instances_sharing_redis_hold_at_most_max_cursors_together(server, redis_url,
+                                                                   start_instance, ops_app):
+    """3 cursors, 2 per user, for both instances together: each alone would allow more."""
+    first, second = (instance.client.cursors for instance in _cursor_instances(
+        server, redis_url, start_instance, ops_app, "cursors-test:", max_cursors=3,
+        max_cursors_per_user=2))
+
+    def lease(pool: CursorPool, user: str) -> Lease:
+        pool.owner = lambda: user  # as the web layer tells who reads
+        return pool.lease()
+
+    held = [lease(first, "ann"), lease(second, "ann")]
+    with pytest.raises(CursorsBusy, match="MaxCursorsPerUser"):
+        lease(first, "ann")  # one cursor on this instance, but two in all
+    held.append(lease(second, "bob"))
+    with pytest.raises(CursorsBusy, match=r"MaxCursors\)"):
+        lease(first, "cy")  # this instance holds one of its 3
+    second.end(held.pop())
+    held.append(lease(first, "cy"))  # a cursor ended on one instance frees it for the other
+    for pool, taken in zip((first, second, first), held, strict=True):
+        pool.end(taken)
+    assert redis.Redis.from_url(redis_url).zcard("cursors-test:slots:cursors") == 0
+
+
+def test_a_dead_instances_cursors_stop_counting_after_the_idle_timeout(server, redis_url,
+                                                                      start_instance, ops_app):
+    dead, alive = _cursor_instances(server, redis_url, start_instance, ops_app, "dead-test:",
+                                    max_cursors=1, cursor_idle_timeout=1)
+    # Busy reading: not given back by the instance's own janitor, as if it were frozen.
+    with dead.client.cursors.lease().fetching():
+        dead.ops.cluster.close()  # killed: it neither ends its lease nor renews it
+        with pytest.raises(CursorsBusy):
+            alive.client.cursors.lease()
+        time.sleep(1.2)
+        alive.client.cursors.end(alive.client.cursors.lease())
+
+
+def _cursor_instances(server, redis_url, start_instance, ops_app, prefix: str,
+                      **kintone: float) -> list:
+    """Two instances sharing Redis under ``prefix``, with the cursor ``kintone`` settings."""
+    settings, token = settings_for(server.url, (ops_app,),
+                                   cluster={"Redis": redis_url, "KeyPrefix": prefix})
+    settings = replace(settings, kintone=replace(settings.kintone, **kintone))
+    return [start_instance(settings, token) for _ in range(2)]
+
+
+def test_a_users_flood_of_idempotency_keys_evicts_only_its_own_outcomes(redis_url):
+    settings, _ = settings_for("http://kintone.example",
+                               cluster={"Redis": redis_url, "KeyPrefix": "quota-test:"})
+    quotas = Quotas(keys_per_owner=5, bytes_per_owner=4096, bytes=64 * 1024)
+    stores = [key_value_store(settings, "idempotency", quotas=quotas) for _ in range(2)]
+    assert stores[0].add("bob/kept", b"running", ttl=60)
+    stores[0].put("bob/kept", b"bob's reply", ttl=60)
+    assert stores[1].add("eve/in-flight", b"running", ttl=60)  # a request of eve's, running
+    for n in range(50):  # eve's flood, through both instances
+        stores[n % 2].put(f"eve/{n}", b"x" * 100, ttl=60)
+    assert stores[0].get("bob/kept") == b"bob's reply"
+    assert stores[1].get("eve/in-flight") == b"running"
+    kept = [n for n in range(50) if stores[0].get(f"eve/{n}") is not None]
+    assert kept == list(range(45, 50))  # her 5 newest outcomes
+    stores[1].put("eve/big", b"y" * 4000, ttl=60)  # over her byte quota: her older ones go
+    assert [n for n in range(50) if stores[0].get(f"eve/{n}") is not None] == []
+    assert stores[0].get("eve/big") is not None and stores[1].get("bob/kept") is not None
+    stores[0].delete("eve/big")
+    for n in range(200):  # past the store's 64 KiB, the oldest outcomes of anyone go
+        stores[n % 2].put(f"user{n}/k", b"z" * 1000, ttl=60)
+    assert stores[0].get("bob/kept") is None and stores[0].get("user199/k") is not None
+    assert stores[1].get("eve/in-flight") == b"running"  # claims are never evicted
+    shared = redis.Redis.from_url(redis_url)
+    assert int(shared.hget("quota-test:idempotency:q:bytes", "all")) <= 64 * 1024
 
 
 def test_a_schema_invalidation_on_one_instance_reaches_the_other(server, redis_url,
