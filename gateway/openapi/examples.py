@@ -99,7 +99,8 @@ def add_examples(definitions: dict[str, Schema], entity_set: EntitySet, name: st
     the entity, its create, change and upsert bodies; ``app_id`` is a record app for a
     comment's example."""
     props = entity_set.entity_type.properties
-    definitions[name]["example"] = entity_example(props, resolve)
+    definitions[name]["example"] = _within_enums(entity_example(props, resolve),
+                                                 definitions[name])
     if entity_set.kind == "comments":
         definitions[f"{name}_New"]["example"] = {"AppId": app_id or 1, "RecordId": 1,
                                                  "Text": "Thank you, done."}
@@ -110,3 +111,12 @@ def add_examples(definitions: dict[str, Schema], entity_set: EntitySet, name: st
             allowed = schema["properties"]
             schema["example"] = {k: v for k, v in input_example(props, resolve, keep).items()
                                  if k in allowed}
+
+
+def _within_enums(example: dict[str, Any], schema: Schema) -> dict[str, Any]:
+    """``example`` with each property the schema restricts to an enum (the Status field's
+    states, ``process_states``) set to its first value."""
+    for key, prop in schema.get("properties", {}).items():
+        if prop.get("enum") and example.get(key) not in prop["enum"]:
+            example[key] = prop["enum"][0]
+    return example

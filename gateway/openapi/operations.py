@@ -6,8 +6,11 @@ The contract (shared with the write path): per record set ``List<Set>`` ``GET /<
 ``Upsert<Set>`` ``PATCH /<Set>(<Field>='{Key}')`` for each alternate key of the write path
 (``Upsert<Set>By2`` ... for more), ``Delete<Set>``
 ``DELETE /<Set>({Id})`` (204), ``GetCount<Set>`` ``GET /<Set>/$count`` (text/plain). Subtable
-sets are read-only; ``Apps`` and ``Fields`` have list and get; ``Comments`` list, get, create
-and delete. The methods listed per path are exactly those ``web.methods`` allows there.
+sets are read-only; a record set whose app has process management also has the bound actions
+``UpdateStatus<Set>`` ``POST /<Set>({Id})/Kintone.UpdateStatus`` and ``SetAssignees<Set>``
+``POST /<Set>({Id})/Kintone.SetAssignees`` (204 with the new ``ETag``, as
+``writes.actions`` answers); ``Apps`` and ``Fields`` have list and get; ``Comments`` list,
+get, create and delete. The methods listed per path are exactly those ``web.methods`` allows there.
 """
 
 from __future__ import annotations
@@ -19,16 +22,19 @@ from typing import Any
 
 from ..model import EntitySet, Property, edm
 from ..odata.numbers import FIRST_ID, INT64_MAX
+from ..writes.actions import SET_ASSIGNEES, UPDATE_STATUS
 from ..writes.upsert import alternate_keys
 from .links import link_set
 from .naming import OperationIds, SetNames
+from .process_states import status_property
 from .schemas import ERROR, Resolve, Schema, property_schema, ref, source, upsert_definition
 
 PARAMETERS = "#/parameters/"
 RESPONSES = "#/responses/"
 
 _OPERATIONS: Mapping[str, tuple[str, ...]] = {
-    "records": ("list", "count", "create", "get", "update", "replace", "delete", "upsert"),
+    "records": ("list", "count", "create", "get", "update", "replace", "delete", "upsert",
+                "actions"),
     "subtable": ("list", "count", "get"),
     "apps": ("list", "get"),
     "fields": ("list", "get"),
@@ -153,7 +159,8 @@ def link_paths(subject: Subject, paths: Mapping[str, Mapping[str, Schema]]) -> N
     """Links between the operations of ``subject`` in ``paths`` (the whole document's)."""
     entity_set = subject.entity_set
     link_set(paths, f"/{entity_set.name}", _key_path(subject), entity_set.entity_type.key,
-             entity_set.app_id if subject.kind == "records" else None)
+             entity_set.app_id if subject.kind == "records" else None,
+             [f"{_key_path(subject)}/{name}" for name in (UPDATE_STATUS, SET_ASSIGNEES)])
 
 
 def _list(s: Subject) -> Built:
@@ -296,9 +303,47 @@ def _upsert_replace_operation(s: Subject, prop: Property, suffix: str, body: str
     }
 
 
+def _actions(s: Subject) -> Built:
+    """The process actions, for an app with process management (the model keeps the Status
+    field only then)."""
+    if status_property(s.entity_set) is None:
+        return []
+    # Open bodies: the actions ignore properties they do not know.
+    update = {"type": "object", "required": ["Action"], "properties": {
+        "Action": {"type": "string", "minLength": 1, "x-ms-summary": "Action",
+                   "description": "The action's name, as Kintone shows it to you."},
+        "Assignee": {"type": "string", "minLength": 1, "x-nullable": True,
+                     "x-ms-summary": "Assignee", "description": "The next assignee's login "
+                     "name, when the next status asks for one."}}}
+    assignees = {"type": "object", "required": ["Assignees"], "properties": {
+        "Assignees": {"type": "array", "items": {"type": "string", "minLength": 1},
+                      "x-ms-summary": "Assignees", "description": "The login names of the "
+                      "current status's assignees (an empty list clears them)."}}}
+    return [_action(s, UPDATE_STATUS, "Update the status of", "Runs a process-management "
+                    f"action on an entity of {s.source}.", update),
+            _action(s, SET_ASSIGNEES, "Set the assignees of", "Sets who is assigned the "
+                    f"current status of an entity of {s.source}.", assignees)]
+
+
+def _action(s: Subject, name: str, summary: str, description: str, body: Schema) -> tuple[
+        str, str, Schema]:
+    operation = {
+        "operationId": f"{name.removeprefix('Kintone.')}{s.names.singular}",
+        "summary": f"{summary} {s.noun}",
+        "description": description,
+        "parameters": [*_key_parameters(s), _option_ref("if_match"),
+                       _body(body, "The action's parameters.")],
+        "responses": _responses({"204": {
+            "description": "Done; the ETag header is the record's new @odata.etag.",
+            "headers": {"ETag": {"type": "string", "description": "The new ETag."}}}},
+            _NOT_FOUND, _PRECONDITION),
+    }
+    return (f"{_key_path(s)}/{name}", "post", operation)
+
+
 _BUILDERS: Mapping[str, Callable[[Subject], Built]] = {
     "list": _list, "count": _count, "get": _get, "create": _create, "update": _update,
-    "replace": _replace, "delete": _delete, "upsert": _upsert,
+    "replace": _replace, "delete": _delete, "upsert": _upsert, "actions": _actions,
 }
 
 
@@ -312,9 +357,11 @@ def _option_ref(name: str) -> Schema:
     return {"$ref": PARAMETERS + name}
 
 
-def _body(definition: str, description: str) -> Schema:
+def _body(definition: str | Schema, description: str) -> Schema:
+    """A body parameter: a definition's name, or an inline schema."""
+    schema = ref(definition) if isinstance(definition, str) else definition
     return {"name": "body", "in": "body", "required": True, "description": description,
-            "x-ms-summary": "Body", "schema": ref(definition)}
+            "x-ms-summary": "Body", "schema": schema}
 
 
 def _key_path(s: Subject) -> str:

@@ -18,6 +18,7 @@ from werkzeug.routing import MapAdapter
 
 from ..model import UnknownName
 from ..odata.errors import ODataError, not_found
+from ..writes.actions import is_action
 from .context import gateway
 from .links import SERVICE_PATH
 from .resource import ResourcePath, parse_path
@@ -92,6 +93,8 @@ def _names_other_key(key: str, entity_key: tuple[str, ...]) -> bool:
 def _methods_of(resource: ResourcePath) -> tuple[str, ...]:
     if resource.kind in ("service", "metadata", "count", "value"):
         return ("GET",)
+    if resource.kind == "property" and is_action(resource.property_name or ""):
+        return ("POST",)  # a bound action (``writes.actions``), not a property to read
     entity_set = gateway().models.get().entity_set(resource.entity_set or "")
     if resource.kind == "entity" and entity_set.kind == "records" and _names_other_key(
             resource.key or "", entity_set.entity_type.key):

@@ -64,21 +64,8 @@ def test_the_links_of_a_created_record_lead_to_it(demo_gateway: Gateway, oas3: d
                           "DeleteCustomers", "ListComments"}
     body = created.json()
     for name in ("GetCustomers", "ListComments", "UpdateCustomers", "DeleteCustomers"):
-        target, method, _ = operations[links[name]["operationId"]]
-        url, query, headers = target, {}, dict(demo_gateway.auth)
-        for parameter, expression in links[name]["parameters"].items():
-            value = _evaluate(expression, body)
-            if parameter.startswith("header."):
-                headers[parameter[len("header."):]] = value
-            elif "{" + parameter + "}" in url:
-                url = url.replace("{" + parameter + "}", str(value))
-            else:
-                query[parameter] = value
-        # Spaces as %20: the gateway reads a + as a plus, as OData has it.
-        address = demo_gateway.url(url.lstrip("/")) + "?" + urlencode(query, quote_via=quote)
-        change = {"notes": "changed"} if method == "patch" else None
-        response = requests.request(method.upper(), address, json=change, headers=headers,
-                                    timeout=30)
+        change = {"notes": "changed"} if name == "UpdateCustomers" else None
+        response = _follow(demo_gateway, operations, links[name], body, change)
         assert response.status_code in (200, 204), (name, response.text)
         if name == "ListComments":
             assert response.json()["value"] == []
@@ -86,6 +73,57 @@ def test_the_links_of_a_created_record_lead_to_it(demo_gateway: Gateway, oas3: d
             body["@odata.etag"] = response.headers["ETag"]
     assert requests.get(demo_gateway.url(f"CUSTOMERS({body['Id']})"),
                         headers=demo_gateway.auth, timeout=30).status_code == 404
+
+
+def _follow(gw: Gateway, operations: dict, link: dict, body: dict,
+            change: dict | None) -> requests.Response:
+    """Calls the operation ``link`` leads to, from the response ``body`` it is on."""
+    target, method, _ = operations[link["operationId"]]
+    url, query, headers = target, {}, dict(gw.auth)
+    for parameter, expression in link["parameters"].items():
+        value = _evaluate(expression, body)
+        if parameter.startswith("header."):
+            headers[parameter[len("header."):]] = value
+        elif "{" + parameter + "}" in url:
+            url = url.replace("{" + parameter + "}", str(value))
+        else:
+            query[parameter] = value
+    # Spaces as %20: the gateway reads a + as a plus, as OData has it.
+    address = gw.url(url.lstrip("/")) + "?" + urlencode(query, quote_via=quote)
+    return requests.request(method.upper(), address, json=change, headers=headers, timeout=30)
+
+
+def test_the_links_of_a_record_lead_to_its_process_actions(demo_gateway: Gateway, oas3: dict):
+    """ORDERS has process management: its records link to the documented bound actions, which
+    run on the created record (as the demo's New state has it: yamamoto must approve)."""
+    operations = _operations(oas3)
+    assert operations["UpdateStatusOrders"][:2] == ("/ORDERS({Id})/Kintone.UpdateStatus",
+                                                    "post")
+    assert operations["SetAssigneesOrders"][:2] == ("/ORDERS({Id})/Kintone.SetAssignees",
+                                                    "post")
+    assert not any(name.startswith(("UpdateStatus", "SetAssignees")) and name.endswith(
+        ("Customers", "Support")) for name in operations)  # no process: no actions
+    path, _, create = operations["CreateOrders"]
+    customer = demo_gateway.json("CUSTOMERS", params={"$top": "1"})["value"][0]
+    example = {**oas3["components"]["schemas"]["Orders_New"]["example"],
+               "customer_code": customer["customer_code"]}  # a lookup: an existing customer
+    created = requests.post(demo_gateway.url(path.lstrip("/")), json=example,
+                            headers=demo_gateway.auth, timeout=30)
+    assert created.status_code == 201, created.text
+    for source in (create["responses"]["201"], operations["GetOrders"][2]["responses"]["200"]):
+        assert {"UpdateStatusOrders", "SetAssigneesOrders"} <= set(source["links"])
+    links, body = create["responses"]["201"]["links"], created.json()
+    assigned = _follow(demo_gateway, operations, links["SetAssigneesOrders"], body,
+                       {"Assignees": ["yamamoto"]})
+    assert assigned.status_code == 204, assigned.text
+    stale = _follow(demo_gateway, operations, links["UpdateStatusOrders"], body,
+                    {"Action": "Approve", "Assignee": "kobayashi"})
+    assert stale.status_code == 412, stale.text  # the link's If-Match is the record as created
+    body["@odata.etag"] = assigned.headers["ETag"]
+    response = _follow(demo_gateway, operations, links["UpdateStatusOrders"], body,
+                       {"Action": "Approve", "Assignee": "kobayashi"})
+    # The gateway's demo user is not yamamoto: Kintone's refusal, translated (never a 500).
+    assert response.status_code in (204, 400, 403), response.text
 
 
 @pytest.mark.parametrize(("path", "body", "target"), [
