@@ -25,6 +25,9 @@ _NEVER_READABLE, _WRITER = socket.socketpair()
 class KeepAliveHandler(WSGIRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = IDLE_SECONDS
+    # werkzeug writes the head and the body apart: on a kept connection Nagle's algorithm holds
+    # the body until the client's delayed ACK, 40 ms a call.
+    disable_nagle_algorithm = True
 
     def run_wsgi(self) -> None:
         client = self.connection
