@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.node import npm_installed
 from tests.writes.conftest import call, ok
 
 JS = Path(__file__).parent / "js"
@@ -155,13 +155,7 @@ def test_malformed_multipart_batches_are_400(gw, body, content_type):
 
 @pytest.fixture(scope="module")
 def node_modules() -> Path:
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("Node.js and npm are needed to run o.js")
-    installed = JS / "node_modules"
-    if not installed.exists():
-        subprocess.run(["npm", "ci", "--prefix", str(JS), "--no-audit", "--no-fund"],
-                       check=True, capture_output=True, timeout=300)
-    return installed
+    return npm_installed(JS)
 
 
 def test_ojs_sends_a_changeset_and_a_read_batch(node_modules, gw):
