@@ -97,7 +97,9 @@ class Stream:
     """Where events are published and subscribed to; one per gateway app."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()  # for subscribers only: publishing reads without it
+        # Taken to subscribe, and to publish the first event of a kind after that; other
+        # publications read without it.
+        self._lock = threading.Lock()
         self._subscribed: list[tuple[type[Event], Callable[[Event], None]]] = []
         # Subscribers by concrete event class, built on first publication; replaced as a whole
         # (never changed in place) so that a publishing thread needs no lock.
