@@ -43,11 +43,10 @@ T = TypeVar("T")
 class KintoneClient:
     """One connection to one Kintone domain (all its spaces), safe to share between threads."""
 
-    def __init__(self, settings: KintoneSettings, *, retry: RetryPolicy | None = None,
-                 events: Stream | None = None) -> None:
+    def __init__(self, settings: KintoneSettings, *, retry: RetryPolicy | None = None) -> None:
         self.settings = settings
-        # Where every HTTP call, failure and retry is told (the gateway app's stream).
-        self.events = events if events is not None else Stream()
+        # Told of every HTTP call, failure and retry; the gateway app's stream (create_app).
+        self.events = Stream()
         self._transport = Transport(settings, self.events, retry=retry)
         self._guest_spaces: Mapping[int, int] = MappingProxyType({})
         self.cursors = CursorPool(CursorLimits(settings.max_cursors,
