@@ -17,6 +17,7 @@ import time
 from flask import Flask
 
 from .. import ops
+from ..events import KintoneCallFailed
 from ..security import EXTENSION as SECURITY_EXTENSION
 from ..security import allow_anonymous
 from ..security.flags import flag
@@ -46,7 +47,7 @@ def register(app: Flask, settings: Settings) -> Console | None:
         raise section.error("AllowedIPs", str(exc)) from None
     activity = Activity(section.get_int("ActivityLines", 1000, minimum=10, maximum=100_000))
     activity.install()
-    gateway.client.observe_failures(activity.kintone_failed)
+    gateway.client.events.subscribe(KintoneCallFailed, activity.kintone_failed)
     console = Console(
         settings=settings, gateway=gateway, guard=guard, ops=app.extensions[ops.EXTENSION],
         sessions=Sessions(guard.authenticator,

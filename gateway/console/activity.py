@@ -16,7 +16,7 @@ from collections import OrderedDict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..kintone import KintoneError
+from ..events import KintoneCallFailed
 from ..ops.logs import AUDIT_LOGGER, current_request_id
 
 
@@ -125,10 +125,10 @@ class Activity(logging.Handler):
     def uninstall(self) -> None:
         logging.getLogger(AUDIT_LOGGER).removeHandler(self)
 
-    def kintone_failed(self, error: KintoneError, _retried: bool) -> None:
-        """A Kintone client failure observer (called in the request's thread)."""
-        failure = KintoneFailure(time.time(), error.status, error.code, error.error_id,
-                                 str(error))
+    def kintone_failed(self, failed: KintoneCallFailed) -> None:
+        """A Kintone failure subscriber (called in the request's thread)."""
+        failure = KintoneFailure(time.time(), failed.status, failed.code, failed.error_id,
+                                 failed.message)
         with self._guard:
             self.last_failure = failure
             self._minute(failure.at).kintone_failures += 1

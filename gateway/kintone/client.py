@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from types import EllipsisType, MappingProxyType
 from typing import Any, TypeVar
 
+from ..events import Stream
 from ..settings import KintoneSettings
 from .cursors import CursorLimits, CursorPool
 from .errors import KintoneBadRequest, KintoneError
@@ -44,7 +45,9 @@ class KintoneClient:
 
     def __init__(self, settings: KintoneSettings, *, retry: RetryPolicy | None = None) -> None:
         self.settings = settings
-        self._transport = Transport(settings, retry=retry)
+        # Told of every HTTP call, failure and retry; the gateway app's stream (create_app).
+        self.events = Stream()
+        self._transport = Transport(settings, self.events, retry=retry)
         self._guest_spaces: Mapping[int, int] = MappingProxyType({})
         self.cursors = CursorPool(CursorLimits(settings.max_cursors,
                                                settings.max_cursors_per_user,
@@ -59,18 +62,10 @@ class KintoneClient:
         """The guest space whose path calls about ``app`` take (None: ``/k/v1``)."""
         return self._guest_spaces.get(app)
 
-    def observe(self, observer: Callable[[], None]) -> None:
-        """Call ``observer`` before every HTTP call to Kintone, retries included."""
-        self._transport.observers.append(observer)
-
     def guard(self, check: Callable[[str, str], None]) -> None:
         """Call ``check(method, api)`` before every HTTP call; what it raises stops the call
         and reaches the caller (not retried)."""
         self._transport.guards.append(check)
-
-    def observe_failures(self, observer: Callable[[KintoneError, bool], None]) -> None:
-        """Call ``observer`` with every failed HTTP call and whether it will be sent again."""
-        self._transport.failure_observers.append(observer)
 
     def share_slots(self, slots: AbstractContextManager) -> None:
         """Enter ``slots`` around every HTTP call instead of this client's own semaphore, e.g. a

@@ -24,10 +24,11 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
+from ..events import KintoneCallFailed, KintoneCallMade, KintoneCallRetried, Stream
 from ..settings import KintoneSettings
 from .auth import Authenticator
 from .encoding import query_string
-from .errors import KintoneError, KintoneUnavailable, from_response
+from .errors import KintoneError, KintoneThrottled, KintoneUnavailable, from_response
 from .retry import RetryPolicy, is_retryable
 
 log = logging.getLogger("gateway.kintone")
@@ -40,14 +41,13 @@ T = TypeVar("T")
 
 
 class Transport:
-    def __init__(self, settings: KintoneSettings, *, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, settings: KintoneSettings, events: Stream, *,
+                 retry: RetryPolicy | None = None) -> None:
         self._settings = settings
-        self.observers: list[Callable[[], None]] = []  # told of every HTTP call (audit counts)
+        self._events = events  # told of every HTTP call, failure and retry
         # Asked before every HTTP call, with its method and API; one may raise to stop the
         # caller's work (its client went away, or its request spent its budget of calls).
         self.guards: list[Callable[[str, str], None]] = []
-        # Told of every failed call and whether it is sent again (metrics).
-        self.failure_observers: list[Callable[[KintoneError, bool], None]] = []
         self._auth = Authenticator(settings)
         self._retry = retry or RetryPolicy(retries=settings.max_retries)
         # Entered around every HTTP call; replaceable, so that several gateway instances can
@@ -99,15 +99,15 @@ class Transport:
                 return parse(self._send(api, request))
             except KintoneError as error:
                 retry = attempt < self._retry.retries and is_retryable(error, idempotent=idempotent)
-                for observer in self.failure_observers:
-                    observer(error, retry)
+                self._events.publish(_failed(method, api, error, retry))
                 if not retry:
                     raise
                 wait = self._retry.delay(attempt, error.retry_after)
-                log.warning("Kintone %s %s failed (%s); retry %d in %.2fs",
-                            method, api, error, attempt + 1, wait)
-                time.sleep(wait)
                 attempt += 1
+                self._events.publish(KintoneCallRetried(method, api, attempt, wait))
+                log.warning("Kintone %s %s failed (%s); retry %d in %.2fs",
+                            method, api, error, attempt, wait)
+                time.sleep(wait)
 
     def close(self) -> None:
         self._session.close()
@@ -128,8 +128,7 @@ class Transport:
     def _send(self, api: str, request: dict[str, Any]) -> requests.Response:
         for guard in self.guards:
             guard(request["method"], api)
-        for observer in self.observers:
-            observer()
+        self._events.publish(KintoneCallMade(request["method"], api))
         started = time.monotonic()
         with self.slots:
             try:
@@ -145,6 +144,11 @@ class Transport:
         if response.status_code != 200:
             raise from_response(response)
         return response
+
+
+def _failed(method: str, api: str, error: KintoneError, retried: bool) -> KintoneCallFailed:
+    return KintoneCallFailed(method, api, error.status, error.code, error.error_id, str(error),
+                             isinstance(error, KintoneThrottled), retried)
 
 
 def _json(response: requests.Response) -> dict:

@@ -19,7 +19,7 @@ from ..web.context import EXTENSION as WEB_EXTENSION
 from ..web.context import Gateway
 from . import health, logs, metrics
 from .cluster import Cluster, install
-from .metrics import UNMATCHED, CountedGcra, CountedSlots, Metrics
+from .metrics import UNMATCHED, Metrics
 from .middleware import ROUTE_KEY, OpsMiddleware
 
 EXTENSION = "kintone_gateway.ops"
@@ -52,11 +52,8 @@ def register(app: Flask, settings: Settings) -> Ops:
     guard = app.extensions[SECURITY_EXTENSION]
     cluster = install(app, settings, gateway.client, gateway.models, guard)
     counted = Metrics()
-    guard.hourly.backend = CountedGcra(guard.hourly.backend, counted)
-    guard.running.backend = CountedSlots(guard.running.backend, counted)
-    gateway.client.observe(counted.kintone_call)
-    gateway.client.observe_failures(counted.kintone_failure)
-    gateway.client.observe_failures(logs.log_kintone_failure)
+    counted.subscribe(gateway.client.events)
+    logs.subscribe(gateway.client.events)
     readiness = health.Readiness(settings.kintone, cluster.ping if cluster else None)
     ops = Ops(counted, readiness, gateway.models, cluster)
     app.extensions.update({EXTENSION: ops, metrics.EXTENSION: counted,

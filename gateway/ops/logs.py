@@ -20,7 +20,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from ..kintone import KintoneError
+from ..events import KintoneCallFailed, Stream
 
 HEADER = "X-Request-Id"
 ENVIRON_KEY = "HTTP_X_REQUEST_ID"
@@ -51,10 +51,15 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
-def log_kintone_failure(error: KintoneError, retried: bool) -> None:
-    """A Kintone client failure observer: the line that ties a request to Kintone's error id."""
-    log.info("Kintone call failed: %s (Kintone error id %s%s)", error, error.error_id or "-",
-             "; sent again" if retried else "")
+def subscribe(events: Stream) -> None:
+    """Log every failed Kintone call ``events`` tells of."""
+    events.subscribe(KintoneCallFailed, log_kintone_failure)
+
+
+def log_kintone_failure(failure: KintoneCallFailed) -> None:
+    """The line that ties a request to Kintone's error id."""
+    log.info("Kintone call failed: %s (Kintone error id %s%s)", failure.message,
+             failure.error_id or "-", "; sent again" if failure.retried else "")
 
 
 class JsonFormatter(logging.Formatter):

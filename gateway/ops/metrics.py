@@ -2,8 +2,10 @@
 
 What is counted: requests by route, method and status, their latency, requests in progress,
 Kintone calls (retries included), failed Kintone calls by status, retries, throttling answers,
-refusals by the gateway's own rate limits, and the depth of the trigger delivery queue (read
-from the trigger store at each scrape: with ``[Cluster] Redis`` it is every instance's queue).
+refusals by the gateway's own rate limits, trigger webhook deliveries by outcome, and the depth
+of the trigger delivery queue (read from the trigger store at each scrape: with ``[Cluster]
+Redis`` it is every instance's queue). All but the requests' and the queue's come from the app's
+event stream (``gateway.events``).
 
 Under gunicorn ``PROMETHEUS_MULTIPROC_DIR`` is set (``gateway.ops.gunicorn_conf``): every worker
 then writes its values to files there and a scrape, whichever worker answers it, adds them up.
@@ -13,7 +15,6 @@ Without it (tests, the demo), each app counts in its own registry.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from flask import Blueprint, Response, current_app
 from prometheus_client import (
@@ -26,8 +27,15 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from ..kintone import KintoneError, KintoneThrottled
-from ..security.ratelimit import GcraBackend, SlotBackend
+from ..events import (
+    RATE_LIMITS,
+    DeliveryTried,
+    KintoneCallFailed,
+    KintoneCallMade,
+    KintoneCallRetried,
+    RequestRefused,
+    Stream,
+)
 from ..triggers.context import EXTENSION as TRIGGERS_EXTENSION
 from ..triggers.context import Triggers
 from ..triggers.store import DeliveryQueue
@@ -71,6 +79,9 @@ class Metrics:
         self.refusals = Counter("gateway_rate_limit_refusals",
                                 "Requests refused by the gateway's own rate limits",
                                 ["limit"], registry=registry)
+        self.deliveries = Counter("gateway_trigger_deliveries",
+                                  "Attempts to send a trigger notification, by outcome "
+                                  "(delivered, retry, dead)", ["outcome"], registry=registry)
         # Every worker reads the same shared queue: the latest reading is the depth.
         self.trigger_queue_depth = Gauge("gateway_trigger_queue_depth",
                                          "Webhook deliveries waiting to be sent",
@@ -82,15 +93,31 @@ class Metrics:
         self.requests.labels(route, method, str(status)).inc()
         self.latency.labels(route, method).observe(seconds)
 
-    def kintone_call(self) -> None:
+    def subscribe(self, events: Stream) -> None:
+        """Count what ``events`` tells of."""
+        events.subscribe(KintoneCallMade, self.kintone_call)
+        events.subscribe(KintoneCallFailed, self.kintone_failure)
+        events.subscribe(KintoneCallRetried, self.kintone_retry)
+        events.subscribe(RequestRefused, self.refusal)
+        events.subscribe(DeliveryTried, self.delivery)
+
+    def kintone_call(self, _call: KintoneCallMade) -> None:
         self.kintone_calls.inc()
 
-    def kintone_failure(self, error: KintoneError, retried: bool) -> None:
-        self.kintone_failures.labels(str(error.status)).inc()
-        if retried:
-            self.kintone_retries.inc()
-        if isinstance(error, KintoneThrottled):
+    def kintone_failure(self, failure: KintoneCallFailed) -> None:
+        self.kintone_failures.labels(str(failure.status)).inc()
+        if failure.throttled:
             self.kintone_throttled.inc()
+
+    def kintone_retry(self, _retry: KintoneCallRetried) -> None:
+        self.kintone_retries.inc()
+
+    def refusal(self, refused: RequestRefused) -> None:
+        if refused.reason in RATE_LIMITS:  # the others are seen in the requests' statuses
+            self.refusals.labels(refused.reason).inc()
+
+    def delivery(self, tried: DeliveryTried) -> None:
+        self.deliveries.labels(tried.outcome).inc()
 
     def exposition(self, queue: DeliveryQueue | None = None) -> bytes:
         """The metrics as text; ``queue``'s depth is read now, the queue being the store's."""
@@ -101,37 +128,6 @@ class Metrics:
             MultiProcessCollector(registry)
             return generate_latest(registry)
         return generate_latest(self.registry)
-
-
-@dataclass(frozen=True)
-class CountedGcra:
-    """An hourly-limit backend that counts its refusals."""
-
-    inner: GcraBackend
-    metrics: Metrics
-
-    def advance(self, key: str, interval: float, period: float, now: float) -> float | None:
-        wait = self.inner.advance(key, interval, period, now)
-        if wait is not None:
-            self.metrics.refusals.labels("hourly").inc()
-        return wait
-
-
-@dataclass(frozen=True)
-class CountedSlots:
-    """A concurrency-limit backend that counts its refusals."""
-
-    inner: SlotBackend
-    metrics: Metrics
-
-    def acquire(self, key: str, limit: int) -> bool:
-        admitted = self.inner.acquire(key, limit)
-        if not admitted:
-            self.metrics.refusals.labels("concurrent").inc()
-        return admitted
-
-    def release(self, key: str) -> None:
-        self.inner.release(key)
 
 
 @blueprint.get("/metrics")

@@ -2,8 +2,8 @@
 the audit log and hardening. ``register(app, settings)`` installs it all on a Flask app.
 
 The resource layer asks for rights with ``require(method, entity_set_name)`` (or ``can``);
-``current_user()`` is the authenticated ``User``; ``count_kintone_call()`` adds one Kintone call
-to the request's audit line.
+``current_user()`` is the authenticated ``User``. Refusals are published on the app's event
+stream, whose Kintone calls are counted in each request's audit line.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from pathlib import Path
 
 from flask import Flask
 
+from ..events import Stream
 from ..settings import DEFAULT_PATH, PATH_VARIABLE, Settings
-from .audit import AuditMiddleware, count_kintone_call
+from . import audit
+from .audit import AuditMiddleware
 from .authn import Authenticator
 from .errors import Refusal, forbidden
 from .guard import IN_BATCH, Guard, current_user
@@ -29,7 +31,7 @@ from .tokens import key_file
 from .users import User, UserStore
 
 __all__ = ["FULL", "IN_BATCH", "READ_ONLY", "Rights", "User", "add_user", "allow_anonymous", "can",
-           "count_kintone_call", "current_user", "refusal", "register", "require",
+           "current_user", "refusal", "register", "require",
            "serve_documents",
            "warn_if_exposed"]
 
@@ -37,8 +39,10 @@ log = logging.getLogger("gateway.security")
 EXTENSION = "kintone_gateway.security"
 
 
-def register(app: Flask, settings: Settings, *, clock: Callable[[], float] = time.time) -> Guard:
-    """Install every check on ``app``; call it in ``create_app``, after the routes.
+def register(app: Flask, settings: Settings, events: Stream, *,
+             clock: Callable[[], float] = time.time) -> Guard:
+    """Install every check on ``app``; call it in ``create_app``, after the routes. Refusals are
+    published on ``events``, and its Kintone calls counted in the audit log.
 
     ``clock`` (seconds since the epoch) drives token expiry and rate limits; tests pass their
     own to move through an hour at once. A second call on the same app changes nothing.
@@ -46,7 +50,7 @@ def register(app: Flask, settings: Settings, *, clock: Callable[[], float] = tim
     if EXTENSION in app.extensions:
         return app.extensions[EXTENSION]
     users = UserStore(settings)
-    guard = Guard.from_settings(settings, Authenticator(settings, users, clock), clock)
+    guard = Guard.from_settings(settings, Authenticator(settings, users, clock), clock, events)
     if not users.all():
         log.warning("No users are defined: every call will be refused. Add one with "
                     "'kintone-gateway users add NAME'.")
@@ -58,6 +62,7 @@ def register(app: Flask, settings: Settings, *, clock: Callable[[], float] = tim
     app.teardown_request(guard.teardown)
     app.register_error_handler(Refusal, Refusal.response)
     app.wsgi_app = AuditMiddleware(app.wsgi_app)
+    audit.subscribe(events)
     redact_request_logs()
     warn_if_exposed([_settings_file(), users.path, key_file(settings.section("Security"))])
     return guard

@@ -8,6 +8,7 @@ bodies, whose size and duration are known only once the last byte has gone.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import time
@@ -18,6 +19,7 @@ from typing import Any
 
 from flask import has_request_context, request
 
+from ..events import KintoneCallMade, Stream
 from .redaction import redact
 
 log = logging.getLogger("gateway.audit")
@@ -39,7 +41,7 @@ class Entry:
     duration_ms: float = 0.0
     kintone_calls: int = 0
 
-    def add_bytes(self, chunk: bytes) -> None:
+    def add_bytes(self, chunk: builtins.bytes) -> None:  # ``bytes`` is the field here
         self.bytes += len(chunk)
 
 
@@ -47,9 +49,14 @@ def current_entry() -> Entry | None:
     return request.environ.get(ENVIRON_KEY) if has_request_context() else None
 
 
-def count_kintone_call() -> None:
-    """Count one Kintone API call for the request being served (call it in that request's
-    thread, or in a copy of its context)."""
+def subscribe(events: Stream) -> None:
+    """Count every Kintone call in the audit line of the request it was made for."""
+    events.subscribe(KintoneCallMade, count_kintone_call)
+
+
+def count_kintone_call(_call: KintoneCallMade) -> None:
+    """Count one Kintone API call for the request being served: the call is published in that
+    request's thread, or in a copy of its context (no request: e.g. trigger polling)."""
     entry = current_entry()
     if entry is not None:
         entry.kintone_calls += 1

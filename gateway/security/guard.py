@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 
 from flask import Request, Response, g, request
 
+from ..events import RefusalReason, RequestRefused, Stream
 from ..settings import Settings
 from .audit import current_entry
 from .authn import Authenticator, presented
 from .cors import CorsPolicy, origin_of
 from .documents import DocumentAccess, public_preflight
-from .errors import forbidden, too_many_requests
+from .errors import Refusal, forbidden, too_many_requests
 from .flags import flag
 from .hardening import add_headers, check_body, max_body
 from .ipallow import IpPolicy
@@ -40,13 +41,14 @@ class Guard:
     max_body: int
     own_origins: tuple[str, ...]
     documents: DocumentAccess
+    events: Stream  # told of every refusal
     # Endpoints callers reach without an authtoken (Kintone's webhooks carry none); the address
     # allowlist, per-address limits and body limit still apply.
     anonymous: set[str] = field(default_factory=set)
 
     @classmethod
     def from_settings(cls, settings: Settings, authenticator: Authenticator,
-                      clock: Callable[[], float]) -> Guard:
+                      clock: Callable[[], float], events: Stream) -> Guard:
         security = settings.section("Security")
         public_url = settings.gateway.public_url
         return cls(ip=IpPolicy.from_settings(security),
@@ -58,32 +60,46 @@ class Guard:
                    max_body=max_body(security),
                    own_origins=(origin_of(public_url),) if public_url else (),
                    documents=DocumentAccess(flag(settings.section("Application"),
-                                                 "PublicApiDocument")))
+                                                 "PublicApiDocument")),
+                   events=events)
 
     def before(self) -> Response | None:
         self._admit_address(request)
-        check_body(request, self.max_body)
+        try:
+            check_body(request, self.max_body)
+        except Refusal as refusal:
+            self._refused("body", refusal.status)
+            raise
         if request.endpoint in self.anonymous:
             return None
         user = None
         if self.documents.serves(request):
             if self.cors.is_preflight(request):
                 return public_preflight(request)
-            user = self.authenticator.document_user(request, self.documents)
-            if user is None and self.documents.public and presented(request, True) is None:
-                return None
+            try:
+                user = self.authenticator.document_user(request, self.documents)
+                if user is None and self.documents.public and presented(request, True) is None:
+                    return None
+            except Refusal as refusal:
+                self._refused("credentials", refusal.status)
+                raise
         if self.cors.is_preflight(request):
             return self._preflight(request)
         if self.cors.refuses(request, (*self.own_origins, origin_of(request.host_url))):
-            raise forbidden("OriginNotAllowed", "Pages from this origin may not change data "
-                            "through the gateway ([CORS] AllowedOrigins).")
-        user = user or self.authenticator.authenticate(request)
+            raise self._refusal("origin", forbidden(
+                "OriginNotAllowed", "Pages from this origin may not change data through the "
+                "gateway ([CORS] AllowedOrigins)."))
+        try:
+            user = user or self.authenticator.authenticate(request)
+        except Refusal as refusal:
+            self._refused("credentials", refusal.status)
+            raise
         setattr(g, _USER, user)
         _note(user=user.name)
         # A method no right names (TRACE ...) is left to the method policy: a 405.
         if privilege_of(request.method) and not user.rights.allows_anywhere(request.method):
-            raise forbidden("MethodNotAllowed", f"User {user.name} may not use "
-                            f"{request.method}.")
+            raise self._refusal("method", forbidden(
+                "MethodNotAllowed", f"User {user.name} may not use {request.method}."))
         self._admit_user(user)
         return None
 
@@ -101,32 +117,43 @@ class Guard:
         client = self.ip.client(req.remote_addr or "", req.headers.get("X-Forwarded-For"))
         _note(client_ip=str(client) if client else req.remote_addr)
         if client is None or not self.ip.allows(client):
-            raise forbidden("AddressNotAllowed", f"Calls from {client or 'this address'} are "
-                            "not allowed ([Security] AllowedIPs).")
+            raise self._refusal("address", forbidden(
+                "AddressNotAllowed", f"Calls from {client or 'this address'} are not allowed "
+                "([Security] AllowedIPs)."))
         wait = self.hourly.hit(f"ip {client}", self.limits.per_hour_per_ip)
         if wait is not None:
-            raise too_many_requests(f"More than {self.limits.per_hour_per_ip} requests an hour "
-                                    f"came from {client}.", wait)
+            raise self._refusal("hourly", too_many_requests(
+                f"More than {self.limits.per_hour_per_ip} requests an hour came from "
+                f"{client}.", wait))
 
     def _preflight(self, req: Request) -> Response:
         if not self.cors.allows(req.headers["Origin"]):
-            raise forbidden("OriginNotAllowed", "This origin may not call the gateway "
-                            "([CORS] AllowedOrigins).")
+            raise self._refusal("origin", forbidden(
+                "OriginNotAllowed", "This origin may not call the gateway ([CORS] "
+                "AllowedOrigins)."))
         return self.cors.preflight(req)
 
     def _admit_user(self, user: User) -> None:
         per_hour = self.limits.per_hour if user.per_hour is None else user.per_hour
         wait = self.hourly.hit(f"user {user.name}", per_hour)
         if wait is not None:
-            raise too_many_requests(f"User {user.name} made {per_hour} requests this hour.",
-                                    wait)
+            raise self._refusal("hourly", too_many_requests(
+                f"User {user.name} made {per_hour} requests this hour.", wait))
         if request.environ.get(IN_BATCH):
             return
         concurrent = self.limits.concurrent if user.concurrent is None else user.concurrent
         if not self.running.acquire(user.name, concurrent):
-            raise too_many_requests(f"User {user.name} already has {concurrent} requests "
-                                    "running.", 1)
+            raise self._refusal("concurrent", too_many_requests(
+                f"User {user.name} already has {concurrent} requests running.", 1))
         setattr(g, _SLOT, user.name)
+
+    def _refusal(self, reason: RefusalReason, refusal: Refusal) -> Refusal:
+        """``refusal``, told to the stream."""
+        self._refused(reason, refusal.status)
+        return refusal
+
+    def _refused(self, reason: RefusalReason, status: int) -> None:
+        self.events.publish(RequestRefused(reason, status))
 
 
 def current_user() -> User | None:

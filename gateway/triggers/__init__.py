@@ -58,7 +58,8 @@ def register(app: Flask, settings: Settings, client: KintoneClient,
         return
     config = TriggerSettings.from_settings(settings)
     store = _store(settings, config)
-    worker = DeliveryWorker(store, config, _owner_check(security.refusal(app)))
+    worker = DeliveryWorker(store, config, _owner_check(security.refusal(app)),
+                            events=client.events)
     app.extensions[EXTENSION] = Triggers(
         settings=settings, config=config, client=client, models=models, store=store,
         signer=StateSigner.create(config, store), worker=worker,

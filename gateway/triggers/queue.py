@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from ..events import DeliveryTried, Stream
 from . import outbound
 from .config import TriggerSettings
 from .store import Delivery, DeliveryQueue
@@ -43,8 +44,9 @@ OwnerCheck = Callable[[Delivery], str | None]
 class DeliveryWorker:
     def __init__(self, queue: DeliveryQueue, config: TriggerSettings,
                  owner_check: OwnerCheck = lambda _delivery: None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, events: Stream | None = None) -> None:
         self._queue = queue
+        self._events = events if events is not None else Stream()  # told of every attempt
         self._config = config
         self._owner_check = owner_check
         self._clock = clock
@@ -113,6 +115,7 @@ class DeliveryWorker:
             self._give(host)
         if error is None:
             self._queue.delivered(delivery.id)
+            self._events.publish(DeliveryTried("delivered", delivery.attempts + 1, None))
         else:
             self._failed(delivery, error)
 
@@ -151,9 +154,11 @@ class DeliveryWorker:
             log.error("Gave up delivering a notification to %s after %d attempts: %s", where,
                       attempts, error)
             self._queue.bury(delivery.id, error, self._clock())
+            self._events.publish(DeliveryTried("dead", attempts, error))
             return
         log.warning("Delivery to %s failed (attempt %d): %s", where, attempts, error)
         self._queue.retry(delivery.id, self._clock() + self.backoff(attempts))
+        self._events.publish(DeliveryTried("retry", attempts, error))
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after ``attempts`` failed attempts."""

@@ -21,7 +21,7 @@ ODATA_VERSION = "4.0"
 def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Flask:
     """The gateway in front of the Kintone of ``settings`` (or of ``client``, e.g. in tests)."""
     client = client or KintoneClient(settings.kintone)
-    client.observe(security.count_kintone_call)
+    events = client.events  # the app's one observation stream (gateway.events)
     limits = settings.gateway
     client.guard(cost.guard(limits.max_calls_per_request))
     client.cursors.owner = _reader
@@ -41,7 +41,7 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     app.extensions[EXTENSION] = gateway
     app.register_blueprint(routes.blueprint)
     errors.register(app)
-    security.register(app, settings)  # its address check goes before every other hook
+    security.register(app, settings, events)  # its address check goes before every other hook
     methods.register(app)  # after authentication, before the views
     writes.register(app, settings, client, gateway.models.get)
     openapi.register(app, settings, gateway.described.get, client.get_process_settings)

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from gateway.events import KintoneCallMade
 from gateway.security import add_user
 from gateway.security.rights import Rights
 from gateway.settings import GatewaySettings, Settings
@@ -84,7 +85,7 @@ def calls(gw, path: str, params: dict) -> tuple[dict, int]:
     """The body of a GET and how many Kintone calls it made (the schema already cached)."""
     gw.json("EXPCUST", params={"$top": "0"})
     made: list[int] = []
-    gw.client.observe(lambda: made.append(1))
+    gw.client.events.subscribe(KintoneCallMade, lambda _call: made.append(1))
     body = gw.json(path, params=params)
     return body, len(made)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from gateway.events import KintoneCallMade
 from tests.gateway.conftest import values
 
 FIELDS = {"name": {"type": "SINGLE_LINE_TEXT", "code": "name", "label": "Name"},
@@ -22,7 +23,7 @@ def gw(start_gateway, make_app):
     app_id = make_app(FIELDS, [values(name=n, amount="1") for n in "abc"], code="NUMBERS")[0]
     gw = start_gateway([app_id])
     gw.kintone_calls = []
-    gw.client.observe(lambda: gw.kintone_calls.append(1))
+    gw.client.events.subscribe(KintoneCallMade, lambda _call: gw.kintone_calls.append(1))
     return gw
 
 

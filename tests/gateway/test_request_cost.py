@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 import requests
 
+from gateway.events import KintoneCallMade
 from gateway.security import add_user
 from gateway.security.rights import Rights
 from gateway.settings import parse_settings
@@ -81,7 +82,7 @@ class CountingClient(RecordingClient):
         super().__init__(*args, **kwargs)
         self.calls: list[int] = []
         self.cursor_events: list[str] = []
-        self.observe(lambda: self.calls.append(len(self.calls)))
+        self.events.subscribe(KintoneCallMade, lambda _call: self.calls.append(len(self.calls)))
 
     def create_cursor(self, *args: Any, **kwargs: Any):
         cursor = super().create_cursor(*args, **kwargs)

@@ -13,7 +13,9 @@ from dataclasses import replace
 import pytest
 import requests
 
+from gateway.events import DeliveryTried, RequestRefused, Stream
 from gateway.ops.logs import JsonFormatter
+from gateway.ops.metrics import Metrics
 from gateway.sandbox import Sandbox
 from gateway.sandbox.state import Faults
 from gateway.security import add_user
@@ -94,6 +96,20 @@ def test_metrics_count_kintone_calls_retries_and_throttling(scraper, sandbox: Sa
     assert metric(gw, scrape, 'gateway_kintone_failures_total{status="429"}') == 3
 
 
+def test_metrics_count_what_the_event_stream_tells():
+    events = Stream()
+    counted = Metrics()
+    counted.subscribe(events)
+    for event in (DeliveryTried("delivered", 1, None), DeliveryTried("retry", 1, "503"),
+                  RequestRefused("concurrent", 429), RequestRefused("address", 403)):
+        events.publish(event)
+    text = counted.exposition().decode()
+    assert 'gateway_trigger_deliveries_total{outcome="delivered"} 1.0' in text
+    assert 'gateway_trigger_deliveries_total{outcome="retry"} 1.0' in text
+    assert 'gateway_rate_limit_refusals_total{limit="concurrent"} 1.0' in text
+    assert 'limit="address"' not in text  # seen in the requests' statuses, not a rate limit
+
+
 def test_metrics_show_the_trigger_queue_depth(scraper):
     gw, scrape = scraper
     ctx = gw.app.extensions[TRIGGERS]
@@ -134,6 +150,20 @@ def test_every_line_of_a_request_carries_its_id(server, start_instance, ops_app,
     assert audit["status"] == 503 and audit["kintone_calls"] == 3
     failures = [line["message"] for line in ours if "Kintone error id" in line.get("message", "")]
     assert len(failures) == 3  # each tied to Kintone's own error id
+
+
+def test_one_kintone_call_reaches_the_metrics_and_the_audit_line(scraper, json_lines):
+    """Both count from the one event stream: the call the audit line counts is the one the
+    metrics count."""
+    gw, scrape = scraper
+    assert gw.get(f"/api.rsc/{SET}(1)").status_code == 200  # the model is read and cached
+    before = metric(gw, scrape, "gateway_kintone_calls_total")
+    reply = gw.get(f"/api.rsc/{SET}(1)", headers={"X-Request-Id": "one-call"})
+    assert reply.status_code == 200
+    (audit,) = [line["audit"] for line in _lines_of("one-call", json_lines)
+                if line["logger"] == "gateway.audit"]
+    assert audit["kintone_calls"] == 1
+    assert metric(gw, scrape, "gateway_kintone_calls_total") == before + 1
 
 
 def _lines_of(request_id: str, stream: io.StringIO) -> list[dict]:

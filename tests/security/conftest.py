@@ -1,8 +1,8 @@
 """A small Flask app with the security layer registered, served on real sockets.
 
 Its one view answers ``/api.rsc/[@token/]<Set>[...]`` after ``require(method, Set)``, the way the
-resource layer asks for rights; ``?calls=N`` counts N Kintone calls for the audit line, and
-the set ``Slow`` waits for ``gate.release`` so that requests can be held open.
+resource layer asks for rights; ``?calls=N`` publishes N Kintone calls (counted in the audit
+line), and the set ``Slow`` waits for ``gate.release`` so that requests can be held open.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 
-from gateway.security import count_kintone_call, current_user, register, require
+from gateway.events import KintoneCallMade, Stream
+from gateway.security import EXTENSION, current_user, register, require
 from gateway.security.guard import Guard
 from gateway.settings import Settings, parse_settings
 from gateway.web.server import WebServer
@@ -113,8 +114,9 @@ def guarded_app(gate: Gate) -> Flask:
         entity_set = segments[0].split("(")[0] if segments else None
         if entity_set:
             require(request.method, entity_set)
+        events = current_app.extensions[EXTENSION].events
         for _ in range(int(request.args.get("calls", 0))):
-            count_kintone_call()
+            events.publish(KintoneCallMade("GET", "records"))
         if entity_set == "Slow":
             gate.entered.set()
             gate.release.wait(20)
@@ -147,7 +149,7 @@ def serve(clock: Clock, gate: Gate, monkeypatch, tmp_path
 
     def start(settings: Settings, host: str = "127.0.0.1", app: Flask | None = None) -> Server:
         app = app or guarded_app(gate)
-        guard = register(app, settings, clock=clock)
+        guard = register(app, settings, Stream(), clock=clock)
         # Not quiet: the tests read Werkzeug's request log for leaked tokens.
         web = WebServer(app, host, quiet=False).start()
         running.append(web)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
+from gateway.events import Stream
 from gateway.security import add_user, register
 from gateway.settings import SettingsError
 from tests.security.conftest import settings_of, token_header
@@ -98,7 +99,7 @@ def test_any_origin_with_credentials_is_refused_at_startup():
     settings = settings_of({"CORS": {"AllowedOrigins": "*", "AllowCredentials": "true"}})
     with pytest.raises(SettingsError, match=r"(?i)\[CORS\] AllowCredentials: cannot be true "
                        r"with AllowedOrigins = \*"):
-        register(Flask("refused"), settings)
+        register(Flask("refused"), settings, Stream())
 
 
 def test_listed_origin_with_credentials(serve):

@@ -7,6 +7,7 @@ import logging
 import pytest
 from flask import Flask
 
+from gateway.events import Stream
 from gateway.security import add_user, register
 from tests.security.conftest import settings_of, token_header
 
@@ -38,7 +39,7 @@ def test_a_body_over_the_limit_is_413_before_authentication(server):
 def test_registering_twice_changes_nothing(serve):
     settings, _ = add_user(settings_of(), "alice")
     server = serve(settings)
-    assert register(server.app, settings) is server.guard
+    assert register(server.app, settings, server.guard.events) is server.guard
     assert server.app.before_request_funcs[None].count(server.guard.before) == 1
 
 
@@ -59,5 +60,5 @@ def test_warning_when_the_settings_file_is_readable_by_others(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     settings, _ = add_user(settings_of(), "alice")
     with caplog.at_level(logging.WARNING, "gateway.security"):
-        register(Flask("permissions"), settings)
+        register(Flask("permissions"), settings, Stream())
     assert (f"{file} can be read or changed by other users" in caplog.text) is warned

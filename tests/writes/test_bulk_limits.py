@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.events import KintoneCallMade
 from gateway.settings import Section
 from tests.writes.conftest import call, error, ok
 
@@ -20,7 +21,7 @@ def gw(start_writer, app):
     writes = Section("writes", {"maxbulkrows": "50", "idempotencydatabase": ":memory:"})
     gw = start_writer([app], sections={"writes": writes})
     gw.calls = []
-    gw.client.observe(lambda: gw.calls.append(1))  # every Kintone call
+    gw.client.events.subscribe(KintoneCallMade, lambda _call: gw.calls.append(1))
     return gw
 
 

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from gateway.events import KintoneCallMade
 from gateway.settings import Section
 from tests.writes.conftest import call, ok
 
@@ -29,12 +30,12 @@ def gw(start_writer, app):
     gw.calls = []
     gw.gate = None  # a threading.Event holding back Kintone calls after the first
 
-    def observe() -> None:
+    def observe(_call: KintoneCallMade) -> None:
         gw.calls.append(1)
         if gw.gate is not None and len(gw.calls) > 1:
             gw.gate.wait(5)
 
-    gw.client.observe(observe)
+    gw.client.events.subscribe(KintoneCallMade, observe)
     return gw
 
 
