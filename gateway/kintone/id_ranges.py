@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 
 from .models import Record
@@ -101,7 +101,7 @@ class RangedRead:
     def close(self) -> None:
         self._records.close()
 
-    def _read(self) -> Iterator[Record]:
+    def _read(self) -> Generator[Record, None, None]:
         pending: deque[tuple[_Range, Ahead[list[Record]]]] = deque()
         handed = 0
         try:
@@ -125,12 +125,10 @@ class RangedRead:
         still need what they bring."""
         while self._next is not None and len(pending) < self._ranges and (
                 self._wanted is None or handed + len(pending) * self._batch < self._wanted):
-            upto: int | None = self._next + self.plan.width
-            if upto >= self.plan.high:
-                upto = None
-            part = _Range(self._next, upto)
+            upto = self._next + self.plan.width
+            part = _Range(self._next, upto if upto < self.plan.high else None)
             pending.append((part, self._start(part)))
-            self._next = upto
+            self._next = part.upto
 
     def _start(self, part: _Range) -> Ahead[list[Record]]:
         return Ahead(lambda: self._fetch(part.after, part.upto, self._batch))
