@@ -23,7 +23,7 @@ from gateway.sandbox.values import (
     check_value,
     default_value,
     format_number,
-    parse_date,
+    normalize_date,
     parse_number,
     typed_record,
     write_value,
@@ -179,8 +179,8 @@ def test_invalid_dates(ctx: Ctx, ftype: str, raw: str, message: str) -> None:
 
 
 def test_parse_date_rejects_impossible_dates() -> None:
-    assert parse_date("2023-02-29") is None
-    assert parse_date("2024-02-29") == "2024-02-29"
+    assert normalize_date("2023-02-29") is None
+    assert normalize_date("2024-02-29") == "2024-02-29"
 
 
 # -- users, organisations, groups, files
