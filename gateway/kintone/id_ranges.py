@@ -36,10 +36,9 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 
-from .models import Record
+from .models import Record, record_id
 from .readahead import Ahead
 
-ID = "$id"
 # (after, up to and including; None: no upper bound, limit) -> the records, in $id order
 Fetch = Callable[[int, int | None, int], list[Record]]
 
@@ -111,7 +110,7 @@ class RangedRead:
                 page = fetching.result()
                 handed += len(page)
                 if len(page) == self._batch:  # the range holds more: read on, first in line
-                    rest = _Range(int(page[-1][ID]["value"]), part.upto)
+                    rest = _Range(record_id(page[-1]), part.upto)
                     pending.appendleft((rest, self._start(rest)))
                 self._learn(part, page)
                 self._more(pending, handed)
@@ -136,7 +135,7 @@ class RangedRead:
     def _learn(self, part: _Range, page: list[Record]) -> None:
         """Adapt the width to the density of the ids read so far."""
         if len(page) == self._batch:
-            covered = int(page[-1][ID]["value"]) - part.after
+            covered = record_id(page[-1]) - part.after
         elif part.upto is not None:
             covered = part.upto - part.after
         else:
