@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TypeVar
+from typing import TypeVar, overload
 from urllib.parse import urlsplit
 
 DEFAULT_PATH = "settings.cfg"
@@ -78,6 +78,11 @@ class Section:
 
     def error(self, key: str, problem: str) -> SettingsError:
         return SettingsError(f"[{self.name}] {key}: {problem}")
+
+    @overload
+    def get(self, key: str, default: str) -> str: ...
+    @overload
+    def get(self, key: str, default: None = None) -> str | None: ...
 
     def get(self, key: str, default: str | None = None) -> str | None:
         value = self.raw(key)

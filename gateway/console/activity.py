@@ -122,9 +122,6 @@ class Activity(logging.Handler):
             logger.setLevel(logging.INFO)  # the audit lines exist whether or not they are kept
         logger.addHandler(self)
 
-    def uninstall(self) -> None:
-        logging.getLogger(AUDIT_LOGGER).removeHandler(self)
-
     def kintone_failed(self, failed: KintoneCallFailed) -> None:
         """A Kintone failure subscriber (called in the request's thread)."""
         failure = KintoneFailure(time.time(), failed.status, failed.code, failed.error_id,

@@ -15,7 +15,8 @@ from itertools import islice
 from typing import Any
 
 from ..kintone import query as kq
-from ..kintone.paging import ID, MAX_PAGE
+from ..kintone.models import ID
+from ..kintone.paging import MAX_PAGE
 from ..model import Model
 from ..odata.options import parse_options
 from ..odata.translate import FilterPlan, plan_filter

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from enum import Enum
 
-from ..settings import ENV_PREFIX, Section, Settings
+from ..settings import ENV_PREFIX, GatewaySettings, KintoneSettings, Section, Settings
 
 MASK = "••••••"
 _SECRET = re.compile(r"password|token|secret|apikey|redis", re.IGNORECASE)  # Redis URLs hold one
@@ -66,7 +66,9 @@ def _override(section: Section, key: str) -> str | None:
 
 def _typed(settings: Settings, section: str) -> Mapping[str, tuple[str, bool]]:
     """The typed sections' effective values by INI key, and whether each is the default."""
-    typed = {"kintone": settings.kintone, "gateway": settings.gateway}.get(section)
+    sections: dict[str, KintoneSettings | GatewaySettings] = {
+        "kintone": settings.kintone, "gateway": settings.gateway}
+    typed = sections.get(section)
     if typed is None:
         return {}
     found = {}

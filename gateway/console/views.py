@@ -21,6 +21,7 @@ from flask import (
     request,
     url_for,
 )
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
 from ..kintone import KintoneError
 from ..model import ModelUnavailable
@@ -55,7 +56,7 @@ log = logging.getLogger("gateway.security")
 
 
 @blueprint.before_request
-def _admit() -> Response | None:
+def _admit() -> BaseResponse | None:
     c = console()
     client = c.guard.ip.client(request.remote_addr or "", request.headers.get("X-Forwarded-For"))
     if client not in c.allowed:
@@ -100,7 +101,7 @@ def login() -> str:
 
 
 @blueprint.post("/login")
-def log_in() -> Response | tuple[str, int, dict]:
+def log_in() -> BaseResponse | tuple[str, int, dict]:
     c = console()
     address = c.guard.ip.client(request.remote_addr or "", request.headers.get("X-Forwarded-For"))
     wait = c.guard.hourly.hit(f"console-login {address}", c.logins_per_hour)
@@ -125,7 +126,7 @@ def log_in() -> Response | tuple[str, int, dict]:
 
 
 @blueprint.post("/logout")
-def log_out() -> Response:
+def log_out() -> BaseResponse:
     g.pop(_SESSION, None)
     response = redirect(url_for(".login"), 303)
     response.delete_cookie(COOKIE, path=blueprint.url_prefix, httponly=True, samesite="Strict",
@@ -230,7 +231,7 @@ def retry_dead_letter(letter_id: int) -> tuple[str, int]:
     found = current_app.extensions.get(TRIGGERS_EXTENSION)
     letters = found.store.dead_letters(_DEAD_LETTERS) if found is not None else []
     letter = next((d for d in letters if d.id == letter_id), None)
-    if letter is None:
+    if found is None or letter is None:
         return _triggers_page(error=f"There is no dead letter {letter_id}."), 404
     if found.store.get(letter.subscription) is None:
         return _triggers_page(error=f"Subscription {letter.subscription} is gone."), 409

@@ -25,6 +25,7 @@ from .models import (
     Record,
     RecordPage,
     RecordRef,
+    record_id,
 )
 from .paging import iter_comments, iter_records
 from .query import quote
@@ -54,4 +55,5 @@ __all__ = [
     "iter_comments",
     "iter_records",
     "quote",
+    "record_id",
 ]

@@ -33,13 +33,12 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 
-from .models import Record
+from .models import Record, record_id
 from .readahead import Ahead
 
-ID = "$id"
 # (after, up to and including; None: no upper bound, limit) -> the records, in $id order
 Fetch = Callable[[int, int | None, int], list[Record]]
 
@@ -101,7 +100,7 @@ class RangedRead:
     def close(self) -> None:
         self._records.close()
 
-    def _read(self) -> Iterator[Record]:
+    def _read(self) -> Generator[Record, None, None]:
         pending: deque[tuple[_Range, Ahead[list[Record]]]] = deque()
         handed = 0
         try:
@@ -111,7 +110,7 @@ class RangedRead:
                 page = fetching.result()
                 handed += len(page)
                 if len(page) == self._batch:  # the range holds more: read on, first in line
-                    rest = _Range(int(page[-1][ID]["value"]), part.upto)
+                    rest = _Range(record_id(page[-1]), part.upto)
                     pending.appendleft((rest, self._start(rest)))
                 self._learn(part, page)
                 self._more(pending, handed)
@@ -125,12 +124,10 @@ class RangedRead:
         still need what they bring."""
         while self._next is not None and len(pending) < self._ranges and (
                 self._wanted is None or handed + len(pending) * self._batch < self._wanted):
-            upto: int | None = self._next + self.plan.width
-            if upto >= self.plan.high:
-                upto = None
-            part = _Range(self._next, upto)
+            upto = self._next + self.plan.width
+            part = _Range(self._next, upto if upto < self.plan.high else None)
             pending.append((part, self._start(part)))
-            self._next = upto
+            self._next = part.upto
 
     def _start(self, part: _Range) -> Ahead[list[Record]]:
         return Ahead(lambda: self._fetch(part.after, part.upto, self._batch))
@@ -138,7 +135,7 @@ class RangedRead:
     def _learn(self, part: _Range, page: list[Record]) -> None:
         """Adapt the width to the density of the ids read so far."""
         if len(page) == self._batch:
-            covered = int(page[-1][ID]["value"]) - part.after
+            covered = record_id(page[-1]) - part.after
         elif part.upto is not None:
             covered = part.upto - part.after
         else:

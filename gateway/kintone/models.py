@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Record = dict[str, Any]  # field code -> {"type": ..., "value": ...}
+ID, REVISION = "$id", "$revision"  # every record has them, whatever its fields' codes
+
+
+def record_id(record: Record) -> int:
+    return int(record[ID]["value"])
 
 
 @dataclass(frozen=True)

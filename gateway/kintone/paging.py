@@ -22,13 +22,12 @@ from . import id_ranges, readahead
 from . import query as kq
 from .client import KintoneClient
 from .errors import KintoneError
-from .models import Cursor, CursorPage, Record, RecordPage
+from .models import ID, Cursor, CursorPage, Record, RecordPage, record_id
 
 log = logging.getLogger("gateway.kintone")
 
 MAX_PAGE = 500
 COMMENTS_PAGE = 10
-ID = "$id"
 
 
 def iter_records(client: KintoneClient, app: int, *, condition: str = "",
@@ -77,7 +76,7 @@ class _Seek:
         def following(page: list[Record]) -> Callable[[], list[Record]] | None:
             nonlocal fetched
             fetched += len(page)
-            return self._fetch(_id(page[-1])) if len(page) == self.page_size else None
+            return self._fetch(record_id(page[-1])) if len(page) == self.page_size else None
 
         def ahead(_: list[Record]) -> bool:
             return read_ahead and (wanted is None or fetched < wanted)
@@ -114,7 +113,7 @@ class _Seek:
         and how many records there are above ``after``."""
         edge = replace(self, direction=direction)
         page = edge._page(f"{ID} > {after}", 1, fields=[ID], total=direction == "asc")
-        return (_id(page.records[0]) if page.records else None), page.total_count or 0
+        return (record_id(page.records[0]) if page.records else None), page.total_count or 0
 
 
 def ranged_records(client: KintoneClient, app: int, *, condition: str = "",
@@ -141,10 +140,6 @@ def ranged_records(client: KintoneClient, app: int, *, condition: str = "",
             if hide_id:
                 del record[ID]
             yield record, current
-
-
-def _id(record: Record) -> int:
-    return int(record[ID]["value"])
 
 
 def _by_cursor(client: KintoneClient, app: int, query: str, fields: Sequence[str] | None,

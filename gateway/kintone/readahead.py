@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Generic, TypeVar
 
@@ -56,7 +56,7 @@ def _signalled(started: threading.Event, fetch: Callable[[], P]) -> P:
 
 
 def pages(first: P, following: Callable[[P], Callable[[], P] | None],
-          ahead: Callable[[P], bool]) -> Iterator[P]:
+          ahead: Callable[[P], bool]) -> Generator[P, None, None]:
     """``first`` and the pages after it: ``following(page)`` is the fetch of the next page, or
     None after the last; when ``ahead(page)``, that fetch starts before ``page`` is handed out.
     Close it when stopping early: that waits for the fetch in flight."""

@@ -138,7 +138,7 @@ def _claim_alias(names: NameRegistry, alias: str, owner: str) -> bool:
 
 def _exposes(props: Mapping[str, Any]) -> bool:
     """Whether a field carries a value in records."""
-    kind = props.get("type")
+    kind = props.get("type") or ""
     if kind in edm.FEATURE_TYPES and props.get("enabled") is False:
         return False
     return kind == edm.SUBTABLE or edm.edm_kind(kind, props) is not None
@@ -319,7 +319,7 @@ _STATIC_COMPLEX_TYPES = (
     ComplexType("Mention", (_static("Code", "code"), _static("Type", "type"))),
 )
 
-_NOT_NULL = {"nullable": False}
+_NOT_NULL: dict[str, Any] = {"nullable": False}
 
 _APP_TYPE = EntityType("App", (
     _static("Id", "appId", edm.INT64, **_NOT_NULL), _static("Code", "code"),

@@ -171,7 +171,7 @@ def _entity(value: Any) -> dict[str, Any] | None:
     return None if not value else {"Code": value.get("code"), "Name": value.get("name")}
 
 
-def _entities(value: Any) -> list[dict[str, Any]]:
+def _entities(value: Any) -> list[dict[str, Any] | None]:
     return [_entity(item) for item in value or []]
 
 

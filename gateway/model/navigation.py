@@ -31,7 +31,7 @@ def lookup_link(prop_name: str, code: str, props: Mapping[str, Any],
     lookup = props.get("lookup") or {}
     app_id = _related_app(lookup.get("relatedApp") or {}, app_codes)
     key = lookup.get("relatedKeyField")
-    if app_id not in set_names or not key:
+    if app_id is None or app_id not in set_names or not key:
         return None
     return NavigationProperty(f"{prop_name}_Record", "lookup", set_names[app_id], False, code, key)
 
@@ -44,7 +44,7 @@ def reference_link(code: str, props: Mapping[str, Any], own_codes: Iterable[str]
     app_id = _related_app(table.get("relatedApp") or {}, app_codes)
     condition = table.get("condition") or {}
     own, theirs = condition.get("field"), condition.get("relatedField")
-    if app_id not in set_names or own not in set(own_codes) or not theirs:
+    if app_id is None or app_id not in set_names or own not in set(own_codes) or not theirs:
         return None
     return NavigationProperty(from_code(code), "reference", set_names[app_id], True, own, theirs,
                 table.get("filterCond") or None)

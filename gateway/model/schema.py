@@ -121,7 +121,8 @@ class ComplexType(_Structured):
 def _cell(prop: Property, row: Mapping[str, Any], cells: Mapping[str, Any]) -> Any:
     if prop.kintone_type == edm.ROW_ID:
         return prop.to_odata(row.get("id"))
-    return prop.to_odata((cells.get(prop.kintone_code) or {}).get("value"))
+    cell = cells.get(prop.kintone_code) if prop.kintone_code else None
+    return prop.to_odata((cell or {}).get("value"))
 
 
 @dataclass(frozen=True)

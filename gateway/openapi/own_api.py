@@ -172,7 +172,7 @@ def _referenced(roots: list[Any], definitions: Mapping[str, Any]) -> set[str]:
         if isinstance(node, Mapping):
             target = node.get("$ref")
             name = target.rsplit("/", 1)[-1] if isinstance(target, str) else None
-            if name in definitions and name not in found:
+            if name is not None and name in definitions and name not in found:
                 found.add(name)
                 stack.append(definitions[name])
             stack.extend(node.values())

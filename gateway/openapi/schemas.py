@@ -60,7 +60,7 @@ def property_schema(prop: Property, resolve: Resolve, keep: Keep = _everything) 
     """The schema of one property's value, with its Kintone label as ``x-ms-summary``; of a
     complex value, only the properties ``keep`` accepts."""
     element = _element(prop, resolve, keep)
-    schema = {"type": "array", "items": element} if prop.collection else element
+    schema: Schema = {"type": "array", "items": element} if prop.collection else element
     if prop.nullable and not prop.collection:
         schema["x-nullable"] = True
     return {**schema, **_annotations(prop)}
@@ -131,6 +131,7 @@ def source(entity_set: EntitySet) -> str:
 def input_definition(entity_set: EntitySet, resolve: Resolve, *, new: bool) -> Schema:
     """The body of a create (``new``) or of an update/upsert of ``entity_set``."""
     keep = writable(entity_set)
+    required: tuple[str, ...]
     if entity_set.kind == "comments":
         props = tuple(entity_set.property(name) for name in COMMENT_INPUT)
         required = COMMENT_INPUT[:3] if new else ()

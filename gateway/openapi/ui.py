@@ -17,6 +17,7 @@ from pathlib import Path
 
 import flask_swagger_ui
 from flask import Blueprint, Response, redirect, request, send_from_directory, url_for
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
 from .origin import SERVICE_PATH
 
@@ -80,7 +81,7 @@ _LOG_IN = ("The API documentation is at {page}; log in there with your user name
 
 
 @blueprint.route("/$docs")
-def page_without_slash() -> Response:
+def page_without_slash() -> BaseResponse:
     # Relative asset URLs need the trailing slash.
     return redirect(request.path + "/", code=308)
 
@@ -88,7 +89,7 @@ def page_without_slash() -> Response:
 @blueprint.route("/@<token>/$docs")
 @blueprint.route("/@<token>/$docs/")
 @blueprint.route("/@<token>/$docs/<path:asset>")
-def page_with_token(token: str, asset: str = "") -> Response:
+def page_with_token(token: str, asset: str = "") -> BaseResponse:
     page = url_for(".asset")
     response = redirect(page, code=303)
     response.set_data(_LOG_IN.format(page=page))

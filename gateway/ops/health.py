@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 from redis import RedisError
 
 from ..kintone import KintoneClient, KintoneError, RetryPolicy
@@ -89,7 +90,7 @@ def readyz() -> Response:
     return jsonify(status="ready")
 
 
-def serve_probe() -> Response | None:
+def serve_probe() -> ResponseReturnValue | None:
     """A request hook ahead of the security layer's: a probe is answered here, to an allowed
     address, without the authtoken (and rate limits) every other request needs."""
     if request.endpoint not in PROBE_ENDPOINTS:
@@ -99,4 +100,5 @@ def serve_probe() -> Response | None:
     if not guard.ip.allows(client):
         raise forbidden("AddressNotAllowed", f"Calls from {client or 'this address'} are not "
                         "allowed ([Security] AllowedIPs).")
-    return current_app.view_functions[request.endpoint]()
+    # As Flask's own dispatch calls a view (a sync one is called as it is).
+    return current_app.ensure_sync(current_app.view_functions[request.endpoint])()

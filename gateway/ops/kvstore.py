@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import redis
 
@@ -265,7 +265,8 @@ class RedisStore:
         return bool(self._client.set(self._value_key(key), value, px=_ms(ttl), nx=True))
 
     def get(self, key: str) -> bytes | None:
-        return self._client.get(self._value_key(key))
+        # bytes, not str: the client is made without decode_responses.
+        return cast("bytes | None", self._client.get(self._value_key(key)))
 
     def put(self, key: str, value: bytes, ttl: float) -> None:
         quotas = self._quotas

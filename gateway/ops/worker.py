@@ -30,19 +30,20 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from gunicorn import http, util
+from gunicorn import util
+from gunicorn.http import errors as http_errors
 from gunicorn.workers import gthread
 from werkzeug.exceptions import ClientDisconnected
 
 HEAD_END = b"\r\n\r\n"
 _CLIENT_ERRORS: tuple[type[Exception], ...] = (
-    http.errors.InvalidRequestLine, http.errors.InvalidRequestMethod,
-    http.errors.InvalidHTTPVersion, http.errors.InvalidHeader, http.errors.InvalidHeaderName,
-    http.errors.LimitRequestLine, http.errors.LimitRequestHeaders,
+    http_errors.InvalidRequestLine, http_errors.InvalidRequestMethod,
+    http_errors.InvalidHTTPVersion, http_errors.InvalidHeader, http_errors.InvalidHeaderName,
+    http_errors.LimitRequestLine, http_errors.LimitRequestHeaders,
 )
 _LIMITS: dict[type[Exception], tuple[int, str]] = {
-    http.errors.LimitRequestLine: (414, "URI Too Long"),
-    http.errors.LimitRequestHeaders: (431, "Request Header Fields Too Large"),
+    http_errors.LimitRequestLine: (414, "URI Too Long"),
+    http_errors.LimitRequestHeaders: (431, "Request Header Fields Too Large"),
 }
 _READ = 65536
 
@@ -76,7 +77,8 @@ class DeadlineWorker(gthread.ThreadWorker):
                 self.log.info("Closed a connection whose request head took more than %ss",
                               self.header_timeout)
                 return False
-            return gthread._DEFER  # back to the poller, no thread held
+            # Back to the poller, no thread held; a private name the stubs leave out.
+            return gthread._DEFER  # type: ignore[attr-defined]
         conn.kintone_gateway_head = None
         conn.sock.setblocking(True)
         conn.init()

@@ -128,11 +128,3 @@ def require_user(ctx: Ctx) -> None:
     """APIs documented as not usable with API tokens (apps.json, space.json)."""
     if ctx.caller.user is None:
         raise KintoneError("GAIA_NO01")
-
-
-def is_app_admin(ctx: Ctx, app_id: int) -> bool:
-    caller = ctx.caller
-    if caller.user is None:
-        grant = caller.tokens.get(app_id)
-        return bool(grant and "manage" in grant.rights)
-    return bool(caller.user.get("admin"))

@@ -29,7 +29,8 @@ from zoneinfo import ZoneInfo
 from .clock import iso_minute
 from .errors import KintoneError
 from .fields import FieldDef, Form
-from .values import Precision, format_number, is_computed, parse_datetime, parse_number
+from .temporal import parse_datetime
+from .values import Precision, format_number, is_computed, parse_number
 
 Value = Decimal | str | list | None  # None: an empty date/time, which makes results empty
 

@@ -11,13 +11,6 @@ SYSTEM_TYPES = frozenset(
 FEATURE_TYPES = frozenset({"STATUS", "STATUS_ASSIGNEE", "CATEGORY"})
 LAYOUT_ONLY_TYPES = frozenset({"LABEL", "SPACER", "HR", "GROUP", "REFERENCE_TABLE"})
 OPTION_TYPES = frozenset({"CHECK_BOX", "RADIO_BUTTON", "DROP_DOWN", "MULTI_SELECT"})
-ENTITY_TYPES = frozenset(
-    {"USER_SELECT", "ORGANIZATION_SELECT", "GROUP_SELECT", "STATUS_ASSIGNEE"}
-)
-MULTI_VALUE_TYPES = frozenset(
-    {"CHECK_BOX", "MULTI_SELECT", "FILE", "CATEGORY"} | ENTITY_TYPES
-)
-TEXT_TYPES = frozenset({"SINGLE_LINE_TEXT", "MULTI_LINE_TEXT", "RICH_TEXT", "LINK"})
 USER_TYPES = frozenset(
     {
         "SINGLE_LINE_TEXT", "MULTI_LINE_TEXT", "RICH_TEXT", "NUMBER", "CALC", "CHECK_BOX",
@@ -86,10 +79,6 @@ def system_properties(lang: str = "en") -> dict[str, dict]:
     return props
 
 
-def is_lookup(prop: dict) -> bool:
-    return bool(prop.get("lookup"))
-
-
 NUMERIC_CALC_FORMATS = frozenset({"NUMBER", "NUMBER_DIGIT", "HOUR_MINUTE", "DAY_HOUR_MINUTE"})
 
 
@@ -105,10 +94,6 @@ class FieldDef:
     type: str
     props: dict
     table: str | None = None
-
-    @property
-    def multi(self) -> bool:
-        return self.type in MULTI_VALUE_TYPES
 
     @property
     def lookup(self) -> dict | None:
@@ -154,10 +139,6 @@ class Form:
 
     def of_type(self, ftype: str) -> FieldDef | None:
         return next((f for f in self._fields.values() if f.type == ftype), None)
-
-    def feature_enabled(self, ftype: str) -> bool:
-        fd = self.of_type(ftype)
-        return bool(fd and fd.props.get("enabled"))
 
     def data_fields(self) -> list[FieldDef]:
         """Top-level fields present in record data (feature fields only when enabled)."""

@@ -73,8 +73,6 @@ TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
     "REFERENCE_TABLE": {"referenceTable": None},
     "SUBTABLE": {},  # its inner fields are built separately
 }
-# A lookup key field shows only these keys (the base type's own settings are absent).
-LOOKUP_KEYS = ("type", "code", "label", "noLabel", "required", "lookup")
 LOOKUP_BASE_TYPES = {"SINGLE_LINE_TEXT", "NUMBER"}
 LOOKUP_KEY_TYPES = {
     "SINGLE_LINE_TEXT": {"SINGLE_LINE_TEXT", "LINK", "CALC", "RECORD_NUMBER"},
@@ -147,6 +145,7 @@ class FieldBuilder:
         prop: dict[str, Any] = {"type": ftype, "code": code, "label": as_text(label),
                                 "noLabel": as_bool(raw.get("noLabel", False))}
         if ftype in LOOKUP_BASE_TYPES and raw.get("lookup"):
+            # A lookup key field has only these keys: its base type's own settings are absent.
             prop["required"] = as_bool(raw.get("required", False))
             prop["lookup"] = self._lookup(raw["lookup"], ftype, f"{prefix}.lookup")
             return prop

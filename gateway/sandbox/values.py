@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from .clock import iso_minute
 from .errors import KintoneError, Problems, message
 from .fields import DATA_TYPES, FEATURE_TYPES, FieldDef
 from .files import attach
+from .temporal import parse_date, parse_datetime, parse_time
 
 if TYPE_CHECKING:
     from .apps import App
@@ -110,59 +110,18 @@ class Precision:
 # ---------------------------------------------------------------------------------------------
 # Dates and times
 
-_DATE_RE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
-_TIME_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?")
-_DATETIME_RE = re.compile(
-    r"(\d{4})-(\d{1,2})-(\d{1,2})"
-    r"(?:T(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
-    r"(Z|[+-]\d{2}:?\d{2})?"
-)
+def normalize_date(text: str) -> str | None:
+    """A written DATE as stored: blanks around it and partial dates allowed."""
+    day = parse_date(text.strip(), partial=True)
+    return day.isoformat() if day else None
 
 
-def parse_date(text: str) -> str | None:
-    """``YYYY-MM-DD``; partial forms are completed (``2015-7`` → ``2015-07-01``)."""
-    match = _DATE_RE.fullmatch(text.strip())
-    if not match:
-        return None
-    year, month, day = (int(part or 1) for part in match.groups())
-    try:
-        return date(year, month, day).isoformat()
-    except ValueError:
-        return None
-
-
-def parse_time(text: str) -> str | None:
-    """``HH:MM``; seconds are dropped."""
-    match = _TIME_RE.fullmatch(text.strip())
-    if not match:
-        return None
-    hour, minute = int(match[1]), int(match[2])
-    if hour > 23 or minute > 59:
-        return None
-    return f"{hour:02d}:{minute:02d}"
-
-
-def parse_datetime(text: str) -> datetime | None:
-    """An aware UTC datetime; no zone means UTC, a date alone means midnight UTC."""
-    match = _DATETIME_RE.fullmatch(text.strip())
-    if not match:
-        return None
-    year, month, day, hour, minute, second, zone = match.groups()
-    tz = UTC
-    if zone and zone != "Z":
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
-    try:
-        moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                          int(second or 0), tzinfo=tz)
-    except ValueError:
-        return None
-    return moment.astimezone(UTC)
+def normalize_time(text: str) -> str | None:
+    return parse_time(text.strip())
 
 
 def normalize_datetime(text: str) -> str | None:
-    moment = parse_datetime(text)
+    moment = parse_datetime(text.strip())
     return iso_minute(moment) if moment else None
 
 
@@ -344,8 +303,8 @@ _WRITERS: dict[str, Callable[[WriteTarget, Any], Any]] = {
     "DROP_DOWN": _write_drop_down,
     "CHECK_BOX": _write_choices,
     "MULTI_SELECT": _write_choices,
-    "DATE": _write_parsed(parse_date, "invalid_date", None),
-    "TIME": _write_parsed(parse_time, "invalid_time", None),
+    "DATE": _write_parsed(normalize_date, "invalid_date", None),
+    "TIME": _write_parsed(normalize_time, "invalid_time", None),
     "DATETIME": _write_parsed(normalize_datetime, "invalid_datetime", ""),
     "CREATED_TIME": _write_parsed(normalize_datetime, "invalid_datetime", ""),
     "UPDATED_TIME": _write_parsed(normalize_datetime, "invalid_datetime", ""),
@@ -462,13 +421,13 @@ def _default_drop_down(ctx: Ctx, fd: FieldDef, precision: Precision) -> str | No
 def _default_date(ctx: Ctx, fd: FieldDef, precision: Precision) -> str | None:
     if fd.props.get("defaultNowValue"):
         return ctx.now().astimezone(ctx.tz).date().isoformat()
-    return parse_date(fd.props.get("defaultValue") or "")
+    return normalize_date(fd.props.get("defaultValue") or "")
 
 
 def _default_time(ctx: Ctx, fd: FieldDef, precision: Precision) -> str | None:
     if fd.props.get("defaultNowValue"):
         return ctx.now().astimezone(ctx.tz).strftime("%H:%M")
-    return parse_time(fd.props.get("defaultValue") or "")
+    return normalize_time(fd.props.get("defaultValue") or "")
 
 
 def _default_datetime(ctx: Ctx, fd: FieldDef, precision: Precision) -> str:

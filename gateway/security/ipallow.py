@@ -30,7 +30,9 @@ class Span:
     last: Address
 
     def __contains__(self, address: Address) -> bool:
-        return address.version == self.first.version and self.first <= address <= self.last
+        # As numbers: mypy cannot tell the version check made the three addresses one type.
+        return (address.version == self.first.version
+                and int(self.first) <= int(address) <= int(self.last))
 
 
 def parse_rule(text: str) -> Span:

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import replace
 from datetime import datetime
 from types import MappingProxyType
+from typing import TypedDict, Unpack
 
 from ..settings import Section, Settings
 from .rights import FULL, Rights
@@ -22,7 +23,16 @@ def issue(key: TokenKey, name: str, rights: Rights, *, per_hour: int | None = No
     return User(check_name(name), key.hash(token), rights, per_hour, concurrent, expires), token
 
 
-def add_user(settings: Settings, name: str, rights: Rights = FULL, **limits: object
+class Limits(TypedDict, total=False):
+    """What ``issue`` takes besides the key, name and rights."""
+
+    per_hour: int | None
+    concurrent: int | None
+    expires: datetime | None
+    token: str | None
+
+
+def add_user(settings: Settings, name: str, rights: Rights = FULL, **limits: Unpack[Limits]
              ) -> tuple[Settings, str]:
     """``settings`` with one more user in ``[Users]``, and the user's token: for the demo and
     tests, which need a caller without writing files. Without a configured key or key file,

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ..kintone import KintoneClient, Record
+from ..kintone import KintoneClient, Record, record_id
 from ..kintone import query as kq
+from ..kintone.models import ID, REVISION
 
-ID, REVISION = "$id", "$revision"
 MINUTE = 60
 OPEN_KEPT = 100
 Seen = Mapping[int, tuple[int, int]]  # id -> (revision, minute), minutes since the epoch
@@ -57,7 +57,7 @@ class Poller:
     def added(self, state: Mapping[str, Any] | None) -> Outcome:
         if state is None:
             newest = self.client.get_records(self.app, f"order by {ID} desc limit 1", [ID])
-            return Outcome([], {"id": _id(newest.records[0]) if newest.records else 0},
+            return Outcome([], {"id": record_id(newest.records[0]) if newest.records else 0},
                            self.idle)
         query = f"{ID} > {int(state['id'])} order by {ID} asc limit {self.batch + 1}"
         records = self.client.get_records(self.app, query).records
@@ -65,7 +65,7 @@ class Poller:
         if not served:
             return Outcome([], dict(state), self.idle)
         more = len(records) > self.batch
-        return Outcome(served, {"id": _id(served[-1])}, 0 if more else self.idle)
+        return Outcome(served, {"id": record_id(served[-1])}, 0 if more else self.idle)
 
     def updated(self, code: str, state: Mapping[str, Any] | None) -> Outcome:
         now = self.clock().timestamp()
@@ -156,11 +156,7 @@ class _Scan:
     def stamp(self, record: Record) -> tuple[int, int, int]:
         """(id, revision, minute of the update)."""
         updated = datetime.fromisoformat(record[self.code]["value"])
-        return _id(record), int(record[REVISION]["value"]), int(updated.timestamp()) // MINUTE
-
-
-def _id(record: Record) -> int:
-    return int(record[ID]["value"])
+        return record_id(record), int(record[REVISION]["value"]), int(updated.timestamp()) // MINUTE
 
 
 def _iso(minute: int) -> str:

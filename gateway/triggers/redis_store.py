@@ -23,6 +23,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import asdict
+from typing import cast
 
 import redis
 
@@ -186,7 +187,7 @@ class RedisTriggerStore:
 
     def next_due(self) -> float | None:
         first = self._client.zrange(self._queue, 0, 0, withscores=True)
-        return first[0][1] if first else None
+        return float(first[0][1]) if first else None
 
     def depth(self) -> int:
         return self._client.zcard(self._queue)
@@ -222,10 +223,11 @@ class RedisTriggerStore:
     def key(self, name: str) -> bytes:
         key = f"{self._prefix}key:{name}"
         self._client.set(key, secrets.token_bytes(KEY_BYTES), nx=True)  # the first one wins
-        return self._client.get(key)
+        # Set just above, and bytes: the client is made without decode_responses.
+        return cast(bytes, self._client.get(key))
 
 
-def _subscription(text: bytes) -> Subscription:
+def _subscription(text: bytes | str) -> Subscription:
     return Subscription(**json.loads(text))
 
 

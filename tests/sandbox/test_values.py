@@ -15,7 +15,9 @@ from gateway.sandbox.context import Caller, Ctx
 from gateway.sandbox.directory import Directory
 from gateway.sandbox.errors import KintoneError, Problems
 from gateway.sandbox.fields import FieldDef, system_properties
+from gateway.sandbox.query.values import datetime_literal
 from gateway.sandbox.store import Database
+from gateway.sandbox.temporal import parse_date
 from gateway.sandbox.values import (
     ErrorKey,
     Precision,
@@ -23,7 +25,8 @@ from gateway.sandbox.values import (
     check_value,
     default_value,
     format_number,
-    parse_date,
+    normalize_date,
+    normalize_datetime,
     parse_number,
     typed_record,
     write_value,
@@ -179,8 +182,21 @@ def test_invalid_dates(ctx: Ctx, ftype: str, raw: str, message: str) -> None:
 
 
 def test_parse_date_rejects_impossible_dates() -> None:
-    assert parse_date("2023-02-29") is None
-    assert parse_date("2024-02-29") == "2024-02-29"
+    assert normalize_date("2023-02-29") is None
+    assert normalize_date("2024-02-29") == "2024-02-29"
+
+
+def test_writes_and_query_literals_share_one_parser_with_their_own_rules() -> None:
+    # Writes: blanks around a value and partial dates; a query literal: neither.
+    assert normalize_date(" 2015-7 ") == "2015-07-01"
+    assert parse_date("2015-7") is None
+    assert normalize_datetime("2020-1-1T1:00+09:00") == "2019-12-31T16:00:00Z"
+    assert datetime_literal("2020-1-1T01:00+09:00") is None  # two-digit parts in a query
+    assert datetime_literal("2020-01-01T01:00:59+09:00") == datetime(2019, 12, 31, 16, 0,
+                                                                     tzinfo=UTC)
+    # An offset of a day or more is no time zone; the value is invalid, as one out of range.
+    assert normalize_datetime("2020-01-01T00:00+24:00") is None
+    assert normalize_datetime("0001-01-01T00:00+01:00") is None  # before year 1 in UTC
 
 
 # -- users, organisations, groups, files

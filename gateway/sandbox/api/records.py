@@ -17,7 +17,6 @@ from ..webhooks import record_event
 from .common import live_app
 from .registry import endpoint
 
-MAX_READ = 500
 DEFAULT_READ = 100
 MAX_WRITE = 100
 UPDATE_KEY_TYPES = ("SINGLE_LINE_TEXT", "NUMBER")

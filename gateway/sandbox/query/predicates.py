@@ -28,14 +28,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from ..clock import iso_minute
 from ..errors import KintoneError
 from ..fields import FieldDef
+from ..temporal import parse_date, parse_time
 from ..text_search import tokenize
 from . import dates
 from .ast import Call, Num, Str, Value
 from .lexer import WHITESPACE, syntax_error
 from .sql import Cond, Frag, Has, Not, OnRecord, Words, any_of, placeholders
-from .values import iso_minute, next_minute, parse_date, parse_datetime, parse_number, parse_time
+from .values import datetime_literal, next_minute, parse_number
 
 
 @dataclass(frozen=True)
@@ -197,7 +199,7 @@ def _bounds(domain: str, value: Value, env: Env) -> Bounds | None:
         if hhmm is None:
             raise env.error()
         return Bounds(hhmm, next_minute(hhmm))
-    if domain == "datetime" and (moment := parse_datetime(text)) is not None:
+    if domain == "datetime" and (moment := datetime_literal(text)) is not None:
         return _minute_bounds(moment)
     day = parse_date(text)
     if day is None:
