@@ -8,6 +8,7 @@ constructs, so the difference is explicit and reviewable.
 from __future__ import annotations
 
 import re
+from typing import NoReturn
 
 from odata_query import ast
 from odata_query.exceptions import ODataException
@@ -182,7 +183,7 @@ class _ListCheck(NodeVisitor):
                               "$filter")
 
 
-def check_orderby_item(item: str) -> None:
+def check_orderby_item(item: str) -> NoReturn:
     """An $orderby item that is not a property path: a valid expression (501) or garbage (400)."""
     if unsupported_construct(item):
         raise not_implemented(f"$orderby expression '{item}' is not supported.", "$orderby")

@@ -78,8 +78,8 @@ class Visitor(NodeVisitor):
         kind = type(node)
         method = self._methods.get(kind)
         if method is None:
-            method = getattr(type(self), f"visit_{kind.__name__}", type(self).generic_visit)
-            self._methods[kind] = method
+            method = self._methods[kind] = getattr(
+                type(self), f"visit_{kind.__name__}", type(self).generic_visit)
         return method(self, node)
 
 
