@@ -223,7 +223,9 @@ class _Evaluator(Visitor):
             return None if value is None else cast(value, type_name(node.args[1]))
         if node.func.name == COUNT:  # a collection is never null: no rows count 0
             return len(self.visit(node.args[0]) or [])
-        args = [self.visit(arg) for arg in node.args]
+        args = []
+        for arg in node.args:  # not a comprehension: that is one more frame per nested call
+            args.append(self.visit(arg))
         if any(arg is None for arg in args):
             return None
         try:

@@ -31,7 +31,10 @@ class _Folder(NodeTransformer):
         name = node.func.name.lower()
         if not node.func.namespace and name in self._constants:  # the parser saw no arguments
             return ast.DateTime(_datetime_text(self._constants[name]))
-        return self.generic_visit(node)
+        args = []
+        for arg in node.args:  # not a comprehension: that is one more frame per nested call
+            args.append(self.visit(arg))
+        return ast.Call(node.func, args)
 
     def visit_BinOp(self, node: ast.BinOp) -> Node:
         folded = ast.BinOp(node.op, self.visit(node.left), self.visit(node.right))

@@ -175,7 +175,8 @@ class _ListCheck(NodeVisitor):
         if node.func.name.lower() == CAST and len(node.args) == 2:
             self.visit(node.args[0])  # the second argument is a qualified type name
             return
-        self.generic_visit(node)
+        for arg in node.args:
+            self.visit(arg)
 
     def visit_Identifier(self, node: ast.Identifier) -> None:
         if node.namespace:

@@ -100,18 +100,11 @@ class _TypeOf(Visitor):
         return ValueType(edm.BOOLEAN)
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> ValueType:
+        found = self.visit(node.operand)
         if isinstance(node.op, ast.Not):
-            _boolean(self.visit(node.operand))
+            _boolean(found)
             return ValueType(edm.BOOLEAN)
-        return self._numeric(node.operand)
-
-    def _numeric(self, node: Node) -> ValueType:
-        found = self.visit(node)
-        if found.name == NULL or (found.primitive and found.name in NUMERIC):
-            return ValueType(edm.DECIMAL)
-        if found.primitive and found.name in (edm.DATE, edm.DATETIME_OFFSET, "Edm.Duration"):
-            raise not_implemented("Date and duration arithmetic is not supported.", "$filter")
-        raise bad_request(f"Arithmetic needs numbers, not {found}.", "$filter")
+        return _numeric(found)
 
     def visit_BinOp(self, node: ast.BinOp) -> ValueType:
         """Numbers with every operator; date-times, dates and durations with add and sub."""
@@ -193,6 +186,14 @@ class _TypeOf(Visitor):
 def _boolean(found: ValueType) -> None:
     if found.name not in (edm.BOOLEAN, NULL) or found.collection:
         raise bad_request(f"A Boolean expression is required, not {found}.", "$filter")
+
+
+def _numeric(found: ValueType) -> ValueType:
+    if found.name == NULL or (found.primitive and found.name in NUMERIC):
+        return ValueType(edm.DECIMAL)
+    if found.primitive and found.name in (edm.DATE, edm.DATETIME_OFFSET, "Edm.Duration"):
+        raise not_implemented("Date and duration arithmetic is not supported.", "$filter")
+    raise bad_request(f"Arithmetic needs numbers, not {found}.", "$filter")
 
 
 def _check_literal(node: Literal) -> None:
