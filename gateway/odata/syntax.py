@@ -12,12 +12,12 @@ from typing import NoReturn
 
 from odata_query import ast
 from odata_query.exceptions import ODataException
-from odata_query.visitor import NodeTransformer, NodeVisitor
+from odata_query.visitor import NodeTransformer
 
 from .errors import ODataError, bad_request, not_implemented
 from .folding import fold
 from .identifiers import IDENTIFIER, QUALIFIED
-from .tree import CAST, COUNT, Lexer, Literal, Node, children, parser
+from .tree import CAST, COUNT, Lexer, Literal, Node, Visitor, children, parser
 
 # Valid OData constructs the gateway answers with 501: (pattern, description).
 UNSUPPORTED: tuple[tuple[re.Pattern, str], ...] = tuple(
@@ -153,7 +153,7 @@ def unsupported_construct(text: str) -> str | None:
     return next((desc for pattern, desc in UNSUPPORTED if pattern.search(code)), None)
 
 
-class _ListCheck(NodeVisitor):
+class _ListCheck(Visitor):
     """Lists may only be the right operand of ``in`` and hold only literals; names are plain.
     Other nodes are walked by ``generic_visit``."""
 

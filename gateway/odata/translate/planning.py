@@ -37,6 +37,8 @@ def conjuncts(node: Node) -> Iterator[Node]:
 
 
 class _Conjuncts(Visitor):
+    """``not (a or b)`` splits as ``not a``, ``not b``; ``not not a`` as ``a``."""
+
     def generic_visit(self, node: Node) -> Iterator[Node]:
         yield node
 
@@ -66,6 +68,8 @@ def plan(node: Node, scope: Scope, positive: bool = True) -> Cond:
 
 
 class _Planner(Visitor):
+    """``not`` flips ``positive`` for the operand; what Kintone cannot express is ``NOTHING``."""
+
     def __init__(self, scope: Scope, positive: bool) -> None:
         self._scope = scope
         self._positive = positive

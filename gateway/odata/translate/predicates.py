@@ -48,6 +48,8 @@ EmptyTest = Callable[[Field, bool], Cond]  # (field, negated): "is null" / "is n
 
 
 def predicate(path: Path, op: str, value: Any, or_null: bool) -> Cond:
+    """The condition for ``path op value`` (``value`` a list for ``in``/``nin``), or the field
+    being null too when ``or_null``."""
     found = _handler(path)
     if found is None:
         return NOTHING
