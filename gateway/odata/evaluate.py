@@ -26,35 +26,52 @@ from odata_query import ast
 from ..kintone.ranges import FIRST_DAY, LAST_DAY
 from .errors import bad_request, not_implemented
 from .numbers import INT64_MAX, int64
+from .tree import CAST, COUNT, Comparator, Literal, Node, Visitor
 
 # Double literals that the parser reads as names.
 SPECIAL_NUMBERS: Mapping[str, float] = {"INF": math.inf, "NaN": math.nan}
 
 
-def matches(tree: ast._Node, entity: Mapping[str, Any]) -> bool:
-    return _evaluate(tree, entity, {}) is True
+def matches(tree: Node, entity: Mapping[str, Any]) -> bool:
+    return _Evaluator(entity, {}).visit(tree) is True
 
 
-def literal_value(node: ast._Literal) -> Any:
+def literal_value(node: Literal) -> Any:
     """The Python value of a literal: numbers as ``int``/``Decimal``, date-times always aware."""
-    if isinstance(node, ast.Float):
+    return _LITERAL_VALUE.visit(node)
+
+
+class _LiteralValue(Visitor):
+    def visit_Float(self, node: ast.Float) -> Decimal:
         return Decimal(node.val)
-    if isinstance(node, ast.DateTime):
+
+    def visit_DateTime(self, node: ast.DateTime) -> datetime:
         moment = node.py_val
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if isinstance(node, ast.List):
-        return [literal_value(item) for item in node.val]
-    if isinstance(node, ast.Integer):
+
+    def visit_List(self, node: ast.List) -> list[Any]:
+        return [self.visit(item) for item in node.val]
+
+    def visit_Integer(self, node: ast.Integer) -> int:
         return _int64(node.val)
-    if isinstance(node, ast.Duration):
+
+    def visit_Duration(self, node: ast.Duration) -> timedelta:
         try:
             return duration_value(node.val)
         except ValueError:
             raise bad_request(f"Invalid duration '{node.val}': days, hours, minutes and "
                               f"seconds only.", "$filter") from None
-    if isinstance(node, ast.Null | ast.Integer | ast.String | ast.Boolean | ast.Date | ast.Time):
+
+    def _python_value(self, node: Literal) -> Any:
         return node.py_val
-    raise not_implemented(f"{type(node).__name__} literals are not supported.", "$filter")
+
+    visit_Null = visit_String = visit_Boolean = visit_Date = visit_Time = _python_value
+
+    def generic_visit(self, node: Node) -> Any:
+        raise not_implemented(f"{type(node).__name__} literals are not supported.", "$filter")
+
+
+_LITERAL_VALUE = _LiteralValue()
 
 
 def duration_value(text: str) -> timedelta:
@@ -79,9 +96,6 @@ _DURATION = re.compile(r"([+-])?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:
 MIN_DATETIME = datetime.combine(FIRST_DAY, time(), UTC)
 MAX_DATETIME = datetime.combine(LAST_DAY, time(23, 59, 59, 999999), UTC)
 
-# ``Path/$count`` is parsed as a call of this name, which no client can spell as a function.
-COUNT = "$count"
-CAST = "cast"
 # What cast() converts to: the target type and the type its result has in comparisons.
 CAST_TYPES: Mapping[str, str] = {
     "Edm.String": "Edm.String", "Edm.Boolean": "Edm.Boolean", "Edm.Date": "Edm.Date",
@@ -106,81 +120,121 @@ def _int64(text: str) -> int:
 Env = Mapping[str, Any]  # lambda variables in scope
 
 
-def _evaluate(node: ast._Node, entity: Mapping[str, Any], env: Env) -> Any:
-    if isinstance(node, ast._Literal):
-        return literal_value(node)
-    if isinstance(node, ast.Identifier):
-        return _name(node.name, entity, env)
-    if isinstance(node, ast.Attribute):
-        owner = _evaluate(node.owner, entity, env)
-        return owner.get(node.attr) if isinstance(owner, Mapping) else None
-    handler = _HANDLERS.get(type(node))
-    if handler is None:
+class _Evaluator(Visitor):
+    """A node's value on ``entity``, with the lambda variables in ``env``."""
+
+    def __init__(self, entity: Mapping[str, Any], env: Env) -> None:
+        self._entity = entity
+        self._env = env
+
+    def generic_visit(self, node: Node) -> Any:
+        if isinstance(node, Literal):
+            return literal_value(node)
         raise not_implemented(f"{type(node).__name__} is not supported in $filter.", "$filter")
-    return handler(node, entity, env)
 
+    def visit_Identifier(self, node: ast.Identifier) -> Any:
+        name = node.name
+        if name in self._env:
+            return self._env[name]
+        if name not in self._entity and name in SPECIAL_NUMBERS:
+            return SPECIAL_NUMBERS[name]
+        return self._entity.get(name)
 
-def _name(name: str, entity: Mapping[str, Any], env: Env) -> Any:
-    if name in env:
-        return env[name]
-    if name not in entity and name in SPECIAL_NUMBERS:
-        return SPECIAL_NUMBERS[name]
-    return entity.get(name)
+    def visit_Attribute(self, node: ast.Attribute) -> Any:
+        owner = self.visit(node.owner)
+        return owner.get(node.attr) if isinstance(owner, Mapping) else None
 
+    # -- logic
 
-# -- logic ----------------------------------------------------------------------------------------
+    def visit_BoolOp(self, node: ast.BoolOp) -> bool | None:
+        left = self.visit(node.left)
+        # The short cut is the three-valued rule: false and null = false, true or null = true.
+        decisive = isinstance(node.op, ast.Or)
+        if left is decisive:
+            return decisive
+        right = self.visit(node.right)
+        if right is decisive:
+            return decisive
+        if left is None or right is None:
+            return None
+        return not decisive
 
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
+        value = self.visit(node.operand)
+        if value is None:
+            return None
+        if isinstance(node.op, ast.Not):
+            return not value
+        return -value
 
-def _bool_op(node: ast.BoolOp, entity: Mapping[str, Any], env: Env) -> bool | None:
-    left = _evaluate(node.left, entity, env)
-    # The short cut is the three-valued rule: false and null = false, true or null = true.
-    decisive = isinstance(node.op, ast.Or)
-    if left is decisive:
-        return decisive
-    right = _evaluate(node.right, entity, env)
-    if right is decisive:
-        return decisive
-    if left is None or right is None:
-        return None
-    return not decisive
+    def visit_CollectionLambda(self, node: ast.CollectionLambda) -> bool:
+        items = self.visit(node.owner) or []
+        if node.lambda_ is None:
+            return bool(items)
+        name, body = node.lambda_.identifier.name, node.lambda_.expression
+        results = (_Evaluator(self._entity, {**self._env, name: item}).visit(body)
+                   for item in items)
+        if isinstance(node.operator, ast.All):
+            return all(result is True for result in results)
+        return any(result is True for result in results)
 
+    # -- comparison
 
-def _unary(node: ast.UnaryOp, entity: Mapping[str, Any], env: Env) -> Any:
-    value = _evaluate(node.operand, entity, env)
-    if value is None:
-        return None
-    if isinstance(node.op, ast.Not):
-        return not value
-    return -value
+    def visit_Compare(self, node: ast.Compare) -> bool:
+        left = self.visit(node.left)
+        right = self.visit(node.right)
+        op = node.comparator
+        if isinstance(op, ast.In):
+            return any(_equal(left, item) for item in right or [])
+        if isinstance(op, ast.Eq):
+            return _equal(left, right)
+        if isinstance(op, ast.NotEq):
+            return not _equal(left, right)
+        if left is None or right is None:
+            return False
+        return _ordered(op, left, right)
 
+    # -- arithmetic
 
-def _lambda(node: ast.CollectionLambda, entity: Mapping[str, Any], env: Env) -> bool:
-    items = _evaluate(node.owner, entity, env) or []
-    if node.lambda_ is None:
-        return bool(items)
-    name = node.lambda_.identifier.name
-    results = (_evaluate(node.lambda_.expression, entity, {**env, name: item}) for item in items)
-    if isinstance(node.operator, ast.All):
-        return all(result is True for result in results)
-    return any(result is True for result in results)
+    def visit_BinOp(self, node: ast.BinOp) -> Any:
+        left = self.visit(node.left)
+        right = self.visit(node.right)
+        if left is None or right is None:
+            return None
+        if _is_number(left) and _is_number(right):
+            if isinstance(node.op, ast.Div | ast.Mod) and right == 0:
+                # OData leaves integer division by zero to the service; null filters out.
+                return None
+            return _ARITHMETIC[type(node.op)](left, right)
+        if isinstance(node.op, ast.Add | ast.Sub):
+            return temporal_arithmetic(isinstance(node.op, ast.Add), left, right)
+        raise not_implemented("Arithmetic is only supported on numbers, dates and durations.",
+                              "$filter")
+
+    # -- functions
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        name = node.func.name.lower()
+        function = FUNCTIONS.get(name)
+        if function is None:
+            raise not_implemented(f"The function {node.func.name} is not supported.", "$filter")
+        if name == CAST:  # its second argument is a type name, not a value
+            value = self.visit(node.args[0])
+            return None if value is None else cast(value, type_name(node.args[1]))
+        if node.func.name == COUNT:  # a collection is never null: no rows count 0
+            return len(self.visit(node.args[0]) or [])
+        args = []
+        for arg in node.args:  # not a comprehension: that is one more frame per nested call
+            args.append(self.visit(arg))
+        if any(arg is None for arg in args):
+            return None
+        try:
+            return function(*args)
+        except (TypeError, AttributeError):
+            raise bad_request(f"Invalid arguments for {node.func.name}.", "$filter") from None
 
 
 # -- comparison -----------------------------------------------------------------------------------
-
-
-def _compare(node: ast.Compare, entity: Mapping[str, Any], env: Env) -> bool:
-    left = _evaluate(node.left, entity, env)
-    right = _evaluate(node.right, entity, env)
-    op = node.comparator
-    if isinstance(op, ast.In):
-        return any(_equal(left, item) for item in right or [])
-    if isinstance(op, ast.Eq):
-        return _equal(left, right)
-    if isinstance(op, ast.NotEq):
-        return not _equal(left, right)
-    if left is None or right is None:
-        return False
-    return _ordered(op, left, right)
 
 
 def _equal(left: Any, right: Any) -> bool:
@@ -205,7 +259,7 @@ _ORDER: Mapping[type, Callable[[Any, Any], bool]] = {
 }
 
 
-def _ordered(op: ast._Comparator, left: Any, right: Any) -> bool:
+def _ordered(op: Comparator, left: Any, right: Any) -> bool:
     try:
         return _ORDER[type(op)](left, right)
     except InvalidOperation:  # NaN
@@ -219,21 +273,6 @@ def _kind(value: Any) -> str:
 
 
 # -- arithmetic -----------------------------------------------------------------------------------
-
-
-def _binary(node: ast.BinOp, entity: Mapping[str, Any], env: Env) -> Any:
-    left = _evaluate(node.left, entity, env)
-    right = _evaluate(node.right, entity, env)
-    if left is None or right is None:
-        return None
-    if _is_number(left) and _is_number(right):
-        if isinstance(node.op, ast.Div | ast.Mod) and right == 0:
-            return None  # OData leaves integer division by zero to the service; null filters out
-        return _ARITHMETIC[type(node.op)](left, right)
-    if isinstance(node.op, ast.Add | ast.Sub):
-        return temporal_arithmetic(isinstance(node.op, ast.Add), left, right)
-    raise not_implemented("Arithmetic is only supported on numbers, dates and durations.",
-                          "$filter")
 
 
 def temporal_arithmetic(add: bool, left: Any, right: Any) -> Any:
@@ -308,7 +347,7 @@ def _round(value: Any) -> Any:
     return _decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)
 
 
-def type_name(node: ast._Node) -> str:
+def type_name(node: Node) -> str:
     """The qualified type name cast() names (``Edm.String``)."""
     if not isinstance(node, ast.Identifier):
         raise bad_request("cast needs a type name as its second argument.", "$filter")
@@ -426,33 +465,4 @@ FUNCTIONS: Mapping[str, Callable[..., Any]] = {
     "totaloffsetminutes": _total_offset_minutes,
     COUNT: len,
     CAST: cast,
-}
-
-
-def _call(node: ast.Call, entity: Mapping[str, Any], env: Env) -> Any:
-    name = node.func.name.lower()
-    function = FUNCTIONS.get(name)
-    if function is None:
-        raise not_implemented(f"The function {node.func.name} is not supported.", "$filter")
-    if name == CAST:  # its second argument is a type name, not a value
-        value = _evaluate(node.args[0], entity, env)
-        return None if value is None else cast(value, type_name(node.args[1]))
-    if node.func.name == COUNT:  # a collection is never null: no rows count 0
-        return len(_evaluate(node.args[0], entity, env) or [])
-    args = [_evaluate(arg, entity, env) for arg in node.args]
-    if any(arg is None for arg in args):
-        return None
-    try:
-        return function(*args)
-    except (TypeError, AttributeError):
-        raise bad_request(f"Invalid arguments for {node.func.name}.", "$filter") from None
-
-
-_HANDLERS: Mapping[type, Callable[[Any, Mapping[str, Any], Env], Any]] = {
-    ast.BoolOp: _bool_op,
-    ast.UnaryOp: _unary,
-    ast.Compare: _compare,
-    ast.BinOp: _binary,
-    ast.Call: _call,
-    ast.CollectionLambda: _lambda,
 }

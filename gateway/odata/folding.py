@@ -16,9 +16,10 @@ from odata_query import ast
 from odata_query.visitor import NodeTransformer
 
 from .evaluate import MAX_DATETIME, MIN_DATETIME, literal_value, temporal_arithmetic
+from .tree import Literal, Node
 
 
-def fold(tree: ast._Node, now: datetime | None = None) -> ast._Node:
+def fold(tree: Node, now: datetime | None = None) -> Node:
     return _Folder(now or datetime.now(UTC)).visit(tree)
 
 
@@ -26,14 +27,17 @@ class _Folder(NodeTransformer):
     def __init__(self, now: datetime) -> None:
         self._constants = {"now": now, "mindatetime": MIN_DATETIME, "maxdatetime": MAX_DATETIME}
 
-    def visit_Call(self, node: ast.Call) -> ast._Node:
+    def visit_Call(self, node: ast.Call) -> Node:
         name = node.func.name.lower()
         if not node.func.namespace and name in self._constants:  # the parser saw no arguments
             return ast.DateTime(_datetime_text(self._constants[name]))
-        return self.generic_visit(node)
+        args = []
+        for arg in node.args:  # not a comprehension: that is one more frame per nested call
+            args.append(self.visit(arg))
+        return ast.Call(node.func, args)
 
-    def visit_BinOp(self, node: ast.BinOp) -> ast._Node:
-        folded = self.generic_visit(node)
+    def visit_BinOp(self, node: ast.BinOp) -> Node:
+        folded = ast.BinOp(node.op, self.visit(node.left), self.visit(node.right))
         temporal = (ast.DateTime, ast.Date, ast.Duration)
         if not (isinstance(folded.op, ast.Add | ast.Sub) and isinstance(folded.left, temporal)
                 and isinstance(folded.right, temporal)):
@@ -45,7 +49,7 @@ class _Folder(NodeTransformer):
         return _literal(temporal_arithmetic(isinstance(folded.op, ast.Add), left, right))
 
 
-def _literal(value: Any) -> ast._Literal:
+def _literal(value: Any) -> Literal:
     if value is None:
         return ast.Null()  # out of range, or a date moved by part of a day
     if isinstance(value, datetime):

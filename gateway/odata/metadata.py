@@ -312,8 +312,8 @@ def _xml_annotations(parent: ET.Element, annotations: Iterable[Annotation]) -> N
                 ET.SubElement(collection, "String").text = _xml_text(item)
         elif isinstance(value, Mapping):
             record = ET.SubElement(element, "Record")
-            for name, item in value.items():
-                _xml_property_value(record, name, item)
+            for name, member in value.items():
+                _xml_property_value(record, name, member)
         else:
             element.set(*_xml_constant(value))
 

@@ -40,6 +40,8 @@ def json_int64(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value if INT64_MIN <= value <= INT64_MAX else None
-    if isinstance(value, Decimal | float):
+    if isinstance(value, float):  # NaN and Infinity: JSON bodies read fractions as Decimal
+        value = Decimal(value)
+    if isinstance(value, Decimal):
         return json_int64(int(value)) if value.is_finite() and value == int(value) else None
     return int64(value) if isinstance(value, str) else None

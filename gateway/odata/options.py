@@ -12,8 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
-from odata_query import ast
-
 from .errors import bad_request, not_acceptable, not_implemented
 from .identifiers import IDENTIFIER
 from .numbers import INT64_MAX, non_negative_int64
@@ -25,6 +23,7 @@ from .syntax import (
     parse_filter,
     split_top_level,
 )
+from .tree import Node
 
 SUPPORTED = {"$filter", "$select", "$orderby", "$top", "$skip", "$count", "$skiptoken", "$format",
              "$expand"}
@@ -49,7 +48,7 @@ class OrderItem:
 
 @dataclass(frozen=True)
 class QueryOptions:
-    filter: ast._Node | None = None
+    filter: Node | None = None
     select: tuple[str, ...] | None = None  # None: every property
     orderby: tuple[OrderItem, ...] = ()
     top: int | None = None

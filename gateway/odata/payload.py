@@ -135,13 +135,13 @@ class _Shaper:
                 for name, convert in converted:
                     out[name] = convert(out[name])
                 return
-            for name, type_key, annotation, convert in slots:
+            for name, type_key, annotation, planned in slots:
                 value = values.get(name, _ABSENT)
                 if value is _ABSENT:
                     continue
                 if annotation is not None and value is not None:
                     out[type_key] = annotation
-                out[name] = value if convert is None else convert(value)
+                out[name] = value if planned is None else planned(value)
 
         return write
 

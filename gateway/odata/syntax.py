@@ -8,17 +8,16 @@ constructs, so the difference is explicit and reviewable.
 from __future__ import annotations
 
 import re
+from typing import NoReturn
 
 from odata_query import ast
 from odata_query.exceptions import ODataException
-from odata_query.grammar import ODataLexer, ODataParser
 from odata_query.visitor import NodeTransformer
 
-from . import identifiers
 from .errors import ODataError, bad_request, not_implemented
-from .evaluate import CAST, COUNT
 from .folding import fold
 from .identifiers import IDENTIFIER, QUALIFIED
+from .tree import CAST, COUNT, Lexer, Literal, Node, Visitor, children, parser
 
 # Valid OData constructs the gateway answers with 501: (pattern, description).
 UNSUPPORTED: tuple[tuple[re.Pattern, str], ...] = tuple(
@@ -43,25 +42,6 @@ UNSUPPORTED: tuple[tuple[re.Pattern, str], ...] = tuple(
 )
 
 
-class _Lexer(ODataLexer):
-    """odata-query's lexer, reading a TimeOfDay's seconds as optional (``09:30``), as the OData
-    ABNF does (``timeOfDayValue``): its own pattern makes them required by a typo. Identifiers
-    follow the ABNF too (Unicode letters first, ``優先度``): its own pattern is ASCII-first. A
-    ``/$count`` after a name sticks to it (``Items/$count``), for ``_Counts`` to turn into a
-    call: the library's grammar has no ``$count``."""
-
-    tokens = ODataLexer.tokens
-
-    # Not the bare name QUALIFIED: sly's class body reads upper-case names as token names.
-    @_(identifiers.QUALIFIED + r"(?:/\$count)?")  # noqa: F821 (sly's class body has _)
-    def ODATA_IDENTIFIER(self, t):
-        return ODataLexer.ODATA_IDENTIFIER(self, t)
-
-    @_(r"(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,12})?)?")  # noqa: F821 (sly's class body has _)
-    def TIME(self, t):
-        return ODataLexer.TIME(self, t)
-
-
 # An expression's nesting (each operator, call and parenthesis a level; a chain of N ``or`` is
 # N levels) and size (nodes): what the translators walk recursively, kept well inside Python's
 # recursion limit and cheap to translate.
@@ -77,19 +57,19 @@ _QUALIFIED_SELECT = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT})*")
 _SIMPLE_PATH = re.compile(rf"{IDENTIFIER}(?:/{IDENTIFIER})*")
 
 
-def parse_filter(text: str) -> ast._Node:
+def parse_filter(text: str) -> Node:
     """The filter's tree, with ``now()`` as this moment (see ``folding``)."""
     if not text.strip():
         raise bad_request("The $filter expression is empty.", "$filter")
     if text[0].isspace():
         raise bad_request("The $filter expression must not start with whitespace.", "$filter")
     try:
-        tree = _parser().parse(_Lexer().tokenize(_widen_single_item_lists(_no_blank_calls(text))))
+        tree = parser().parse(Lexer().tokenize(_widen_single_item_lists(_no_blank_calls(text))))
     except (ODataException, TypeError, ValueError, IndexError, AttributeError):
         raise _unparsable(text, "$filter") from None
     _check_size(tree)  # first: what follows walks the tree recursively
     tree = _Counts().visit(tree)
-    _check_lists(tree)
+    _ListCheck().visit(tree)
     return fold(tree)
 
 
@@ -101,42 +81,28 @@ def _no_blank_calls(text: str) -> str:
 _BLANK_CALL = re.compile(r"'(?:[^']|'')*'|\(\s+\)")
 
 
-def _parser() -> ODataParser:
-    """odata-query's parser, also taking ``cast(value, Type)``, which its function table lacks."""
-    parser = ODataParser()
-    known = parser._function_call
-
-    def function_call(func: ast.Identifier, args: list[ast._Node]) -> ast._Node:
-        if not func.namespace and func.name.lower() == CAST and len(args) == 2:
-            return ast.Call(func, args)
-        return known(func, args)
-
-    parser._function_call = function_call  # an instance attribute: the grammar calls it so
-    return parser
-
-
 class _Counts(NodeTransformer):
     """``Items/$count`` (a name the lexer ended with ``/$count``) as the call ``$count(Items)``."""
 
     _SUFFIX = "/$count"
 
-    def visit_Identifier(self, node: ast.Identifier) -> ast._Node:
+    def visit_Identifier(self, node: ast.Identifier) -> Node:
         if not node.name.endswith(self._SUFFIX):
             return node
         return _count(ast.Identifier(node.name[:-len(self._SUFFIX)], node.namespace))
 
-    def visit_Attribute(self, node: ast.Attribute) -> ast._Node:
+    def visit_Attribute(self, node: ast.Attribute) -> Node:
         owner = self.visit(node.owner)
         if not node.attr.endswith(self._SUFFIX):
             return ast.Attribute(owner, node.attr)
         return _count(ast.Attribute(owner, node.attr[:-len(self._SUFFIX)]))
 
 
-def _count(path: ast._Node) -> ast.Call:
+def _count(path: Node) -> ast.Call:
     return ast.Call(ast.Identifier(COUNT), [path])
 
 
-def _check_size(tree: ast._Node) -> None:
+def _check_size(tree: Node) -> None:
     nodes = 0
     stack = [(tree, 1)]
     while stack:
@@ -149,7 +115,7 @@ def _check_size(tree: ast._Node) -> None:
         if nodes > MAX_NODES:
             raise bad_request(f"The $filter expression has more than {MAX_NODES} terms.",
                               "$filter")
-        stack.extend((child, depth + 1) for child in _children(node))
+        stack.extend((child, depth + 1) for child in children(node))
 
 
 def _widen_single_item_lists(text: str) -> str:
@@ -158,7 +124,7 @@ def _widen_single_item_lists(text: str) -> str:
     Repeating the item keeps the meaning and lets the parser see a list.
     """
     try:
-        tokens = list(_Lexer().tokenize(text))
+        tokens = list(Lexer().tokenize(text))
     except ODataException:
         return text  # the parser will report it
     inserts = [
@@ -167,7 +133,7 @@ def _widen_single_item_lists(text: str) -> str:
             tokens, tokens[1:], tokens[2:], tokens[3:], strict=False
         )
         if keyword.type == "IN" and open_.type == "(" and close.type == ")"
-        and isinstance(item.value, ast._Literal)
+        and isinstance(item.value, Literal)
     ]
     for position, item in reversed(inserts):
         text = f"{text[:position]},{item}{text[position:]}"
@@ -187,48 +153,44 @@ def unsupported_construct(text: str) -> str | None:
     return next((desc for pattern, desc in UNSUPPORTED if pattern.search(code)), None)
 
 
-def _check_lists(node: ast._Node) -> None:
-    """Lists may only be the right operand of ``in`` and hold only literals; names are plain."""
-    if isinstance(node, ast.Compare) and isinstance(node.comparator, ast.In):
-        _check_lists(node.left)
-        if isinstance(node.right, ast.List):
-            for item in node.right.val:
-                if not isinstance(item, ast._Literal):
-                    raise bad_request("An in list may only contain literals.", "$filter")
-        else:
-            _check_lists(node.right)
-        return
-    if isinstance(node, ast.List):
+class _ListCheck(Visitor):
+    """Lists may only be the right operand of ``in`` and hold only literals; names are plain.
+    Other nodes are walked by ``generic_visit``."""
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        if not (isinstance(node.comparator, ast.In) and isinstance(node.right, ast.List)):
+            self.generic_visit(node)
+            return
+        self.visit(node.left)
+        if not all(isinstance(item, Literal) for item in node.right.val):
+            raise bad_request("An in list may only contain literals.", "$filter")
+
+    def visit_List(self, node: ast.List) -> None:
         raise bad_request("A list is only allowed as the right operand of in.", "$filter")
-    if isinstance(node, ast.Call) and node.func.namespace:
-        name = ".".join([*node.func.namespace, node.func.name])
-        raise not_implemented(f"The function {name} is not supported.", "$filter")
-    if isinstance(node, ast.Call) and node.func.name.lower() == CAST and len(node.args) == 2:
-        _check_lists(node.args[0])  # the second argument is a qualified type name
-        return
-    if isinstance(node, ast.Identifier) and node.namespace:
-        raise bad_request(f"Unknown name '{'.'.join([*node.namespace, node.name])}'.", "$filter")
-    for child in _children(node):
-        _check_lists(child)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if node.func.namespace:
+            name = ".".join([*node.func.namespace, node.func.name])
+            raise not_implemented(f"The function {name} is not supported.", "$filter")
+        if node.func.name.lower() == CAST and len(node.args) == 2:
+            self.visit(node.args[0])  # the second argument is a qualified type name
+            return
+        for arg in node.args:
+            self.visit(arg)
+
+    def visit_Identifier(self, node: ast.Identifier) -> None:
+        if node.namespace:
+            raise bad_request(f"Unknown name '{'.'.join([*node.namespace, node.name])}'.",
+                              "$filter")
 
 
-def _children(node: ast._Node) -> list[ast._Node]:
-    out: list[ast._Node] = []
-    for value in vars(node).values():
-        if isinstance(value, ast._Node):
-            out.append(value)
-        elif isinstance(value, list):
-            out.extend(v for v in value if isinstance(v, ast._Node))
-    return out
-
-
-def check_orderby_item(item: str) -> None:
+def check_orderby_item(item: str) -> NoReturn:
     """An $orderby item that is not a property path: a valid expression (501) or garbage (400)."""
     if unsupported_construct(item):
         raise not_implemented(f"$orderby expression '{item}' is not supported.", "$orderby")
     expression = _DIRECTION.sub("", item)
     try:
-        _parser().parse(_Lexer().tokenize(expression))
+        parser().parse(Lexer().tokenize(expression))
     except (ODataException, TypeError, ValueError, IndexError, AttributeError):
         raise bad_request(f"Invalid $orderby item '{item}'.", "$orderby") from None
     raise not_implemented(f"$orderby expression '{item}' is not supported.", "$orderby")

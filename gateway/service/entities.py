@@ -14,6 +14,7 @@ from ..kintone.models import Record
 from ..model import ComplexType, EntitySet, EntityType, Property, edm
 from ..odata.errors import bad_request
 from ..odata.payload import json_number
+from ..odata.tree import Node
 
 ID = "$id"
 REVISION = "$revision"
@@ -59,20 +60,20 @@ def orderable(entity_set: EntitySet, path: str) -> Property:
     return prop
 
 
-def filter_names(tree: ast._Node | None, entity_type: EntityType) -> set[str]:
+def filter_names(tree: Node | None, entity_type: EntityType) -> set[str]:
     """The properties a ``$filter`` tree reads (lambda variables are not properties)."""
     if tree is None:
         return set()
     return {name for name in _identifiers(tree) if entity_type.has_property(name)}
 
 
-def _identifiers(node: ast._Node) -> Iterator[str]:
+def _identifiers(node: Node) -> Iterator[str]:
     if isinstance(node, ast.Identifier):
         yield node.name
     for value in vars(node).values():
         children = value if isinstance(value, list) else [value]
         for child in children:
-            if isinstance(child, ast._Node):
+            if isinstance(child, Node):
                 yield from _identifiers(child)
 
 

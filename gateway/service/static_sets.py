@@ -27,6 +27,7 @@ from ..odata.errors import ODataError, bad_request, not_found
 from ..odata.evaluate import matches
 from ..odata.options import OrderItem
 from ..odata.translate import FilterPlan
+from ..odata.tree import Node
 from ..security import can, require
 from .entities import ID, orderable, project, static_entity
 from .pages import Item, Position, Window, count_all
@@ -179,7 +180,7 @@ def _check_exposed(model: Model, app: int,
     require("GET", records.name, ", which reading its comments needs")
 
 
-def _equals(tree: ast._Node, name: str) -> int | None:
+def _equals(tree: Node, name: str) -> int | None:
     """N when ``name eq N`` (an integer) is one of the top-level ``and`` terms of ``tree``."""
     if isinstance(tree, ast.BoolOp) and isinstance(tree.op, ast.And):
         left = _equals(tree.left, name)

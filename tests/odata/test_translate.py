@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
 import pytest
 from odata_query import ast
 
 from gateway.model.builder import build_model
 from gateway.model.schema import EntitySet
 from gateway.odata.errors import ODataError
-from gateway.odata.syntax import parse_filter
+from gateway.odata.evaluate import matches
+from gateway.odata.syntax import MAX_DEPTH, parse_filter
 from gateway.odata.translate import MATCHES_NOTHING, FilterPlan, plan_filter
 
 
@@ -398,3 +402,46 @@ def test_folded_literals_are_pushed_and_property_arithmetic_is_residual(text, co
 def test_now_is_pushed_as_the_requests_moment():
     planned = plan_filter(parse_filter("Created_at ge now() sub duration'P30D'"), DEALS)
     assert planned.condition.startswith('Created_at >= "') and planned.residual is not None
+
+
+# Filters n levels deep, one per kind of nesting.
+DEEP: dict[str, Callable[[int], str]] = {
+    "not": lambda n: "not " * (n - 1) + "true",
+    "or": lambda n: " or ".join(["price eq 1"] * (n - 1)),
+    "and": lambda n: " and ".join(["price eq 1"] * (n - 1)),
+    "minus": lambda n: "price eq " + "-" * (n - 1) + "1",  # the last minus is the literal's
+    "add": lambda n: "price" + " add 1" * (n - 2) + " eq 1",
+    "tolower": lambda n: "tolower(" * (n - 2) + "title" + ")" * (n - 2) + " eq 'a'",
+}
+
+
+def _frames() -> int:
+    frame, count = sys._getframe(), 0
+    while frame is not None:
+        frame, count = frame.f_back, count + 1
+    return count
+
+
+def _within_frames(budget: int, run: Callable[[], object]) -> None:
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(_frames() + budget)
+    try:
+        run()
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+@pytest.mark.parametrize("shape", DEEP)
+def test_the_deepest_filter_leaves_the_stack_to_the_server(shape: str) -> None:
+    """The walkers recurse (parse checks, fold, type check, plan, evaluate): at the deepest
+    filter taken they need at most 2.5 frames a level, so Python's limit of 1,000 leaves the
+    server's own stack (Flask, $batch) hundreds of frames."""
+
+    def run() -> None:
+        tree = parse_filter(DEEP[shape](MAX_DEPTH))
+        plan_filter(tree, DEALS)
+        matches(tree, {"price": 1, "title": "A"})
+
+    _within_frames(MAX_DEPTH * 5 // 2, run)
+    with pytest.raises(ODataError, match="nested more than"):
+        parse_filter(DEEP[shape](MAX_DEPTH + 1))

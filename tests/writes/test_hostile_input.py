@@ -64,6 +64,15 @@ def test_json_bodies_nested_too_deep(gw, method, path):
         assert "nested more than 64" in error(response, 400)["message"], depth
 
 
+def test_ids_that_are_no_numbers(gw):
+    """JSON's NaN and Infinity, which Python's reader takes, are no ids: a 400, not a 500."""
+    for constant in (b"NaN", b"Infinity", b"-Infinity"):
+        response = requests.post(gw.url("Comments"), timeout=60,
+                                 data=b'{"AppId": %s, "RecordId": 1, "Text": "x"}' % constant,
+                                 headers={**gw.auth, "Content-Type": "application/json"})
+        assert "AppId is required" in error(response, 400)["message"], constant
+
+
 def test_batch_inside_batch(gw):
     inner: dict = {"requests": [{"id": "1", "method": "GET", "url": SET}]}
     for level in range(150):

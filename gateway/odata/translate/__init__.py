@@ -35,35 +35,36 @@ from odata_query import ast
 
 from gateway.model.schema import EntitySet
 
-from .conditions import MATCHES_NOTHING, NOTHING, TRUE, _and, _conjuncts
-from .paths import _Scope
-from .planning import _plan
-from .typecheck import _require_boolean
+from ..tree import Node
+from .conditions import MATCHES_NOTHING, NOTHING, TRUE, and_
+from .paths import Scope
+from .planning import conjuncts, plan
+from .typecheck import require_boolean
 
 
 @dataclass(frozen=True)
 class FilterPlan:
     condition: str  # Kintone query condition ("" = no condition); every and/or parenthesised
-    residual: ast._Node | None  # what the gateway must still check; None = condition is exact
+    residual: Node | None  # what the gateway must still check; None = condition is exact
 
 
-def plan_filter(tree: ast._Node, entity_set: EntitySet) -> FilterPlan:
+def plan_filter(tree: Node, entity_set: EntitySet) -> FilterPlan:
     """Check ``tree`` against the entity set (400/501) and split it for Kintone."""
-    scope = _Scope(entity_set)
-    _require_boolean(tree, scope)
+    scope = Scope(entity_set)
+    require_boolean(tree, scope)
     if entity_set.kind not in ("records", "subtable"):
         return FilterPlan("", tree)
     total, residuals = TRUE, []
-    for node in _conjuncts(tree):
-        cond = _plan(node, True, scope)
+    for node in conjuncts(tree):
+        cond = plan(node, scope)
         if cond.tables & total.tables:
             cond = NOTHING  # Kintone would make both lambdas hold in the same row
-        total = _and(total, cond)
+        total = and_(total, cond)
         if not cond.exact:
             residuals.append(node)
     if total.kind == "none":
         return FilterPlan(MATCHES_NOTHING, None)
-    residual = None
+    residual: Node | None = None
     for node in residuals:
         residual = node if residual is None else ast.BoolOp(ast.And(), residual, node)
     return FilterPlan(total.render(), residual)

@@ -1,50 +1,24 @@
-"""The condition algebra: Kintone conditions with their exactness, ``and``/``or`` over them,
-and De Morgan on the filter tree."""
+"""The condition algebra: Kintone conditions with their exactness, ``and``/``or`` over them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
-
-from odata_query import ast
 
 # The condition of a filter that no record can satisfy (record ids start at 1).
 MATCHES_NOTHING = "$id < 0"
 
 
-def _conjuncts(node: ast._Node) -> Iterator[ast._Node]:
-    """The top-level ``and`` terms (after De Morgan), so exact ones leave the residual."""
-    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
-        yield from _conjuncts(node.left)
-        yield from _conjuncts(node.right)
-    elif _is_not(node) and isinstance(node.operand, ast.BoolOp) and isinstance(
-        node.operand.op, ast.Or
-    ):
-        yield from _conjuncts(ast.UnaryOp(ast.Not(), node.operand.left))
-        yield from _conjuncts(ast.UnaryOp(ast.Not(), node.operand.right))
-    elif _is_not(node) and _is_not(node.operand):
-        yield from _conjuncts(node.operand.operand)
-    else:
-        yield node
-
-
-def _is_not(node: ast._Node) -> bool:
-    return isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)
-
-
-# -- pushed conditions ----------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
-class _Cond:
+class Cond:
     """A Kintone condition: ``all`` (no condition), ``none`` (constant false), an atom or a
     flat ``and``/``or`` of parts. ``exact``: it selects exactly what the OData part selects.
     ``tables``: subtables whose rows it constrains through an ``any`` lambda."""
 
     kind: Literal["all", "none", "atom", "and", "or"]
     text: str = ""
-    parts: tuple[_Cond, ...] = ()
+    parts: tuple[Cond, ...] = ()
     exact: bool = True
     tables: frozenset[str] = frozenset()
 
@@ -56,17 +30,17 @@ class _Cond:
         return MATCHES_NOTHING if self.kind == "none" else ""
 
 
-TRUE = _Cond("all")
-NOTHING = _Cond("all", exact=False)  # nothing pushed: the residual decides
-FALSE = _Cond("none")
+TRUE = Cond("all")
+NOTHING = Cond("all", exact=False)  # nothing pushed: the residual decides
+FALSE = Cond("none")
 
 
-def _loose(cond: _Cond) -> _Cond:
+def loose(cond: Cond) -> Cond:
     """``cond`` as a mere superset (constants stay exact: they do not depend on the record)."""
     return cond if cond.kind in ("all", "none") else replace(cond, exact=False)
 
 
-def _and(a: _Cond, b: _Cond) -> _Cond:
+def and_(a: Cond, b: Cond) -> Cond:
     if "none" in (a.kind, b.kind):
         return FALSE
     if a.kind == "all" or b.kind == "all":
@@ -74,33 +48,33 @@ def _and(a: _Cond, b: _Cond) -> _Cond:
         return replace(kept, exact=a.exact and b.exact)
     if a.tables & b.tables:
         return replace(a, exact=False)
-    return _Cond("and", parts=_flat("and", a, b), exact=a.exact and b.exact,
+    return Cond("and", parts=_flat("and", a, b), exact=a.exact and b.exact,
                  tables=a.tables | b.tables)
 
 
-def _or(a: _Cond, b: _Cond) -> _Cond:
+def or_(a: Cond, b: Cond) -> Cond:
     if a.kind == "none" or b.kind == "none":
         return b if a.kind == "none" else a
     if a.kind == "all" or b.kind == "all":
         always = (a.kind == "all" and a.exact) or (b.kind == "all" and b.exact)
         return TRUE if always or (a.exact and b.exact) else NOTHING
-    return _Cond("or", parts=_flat("or", a, b), exact=a.exact and b.exact,
+    return Cond("or", parts=_flat("or", a, b), exact=a.exact and b.exact,
                  tables=a.tables | b.tables)
 
 
-def _flat(kind: str, a: _Cond, b: _Cond) -> tuple[_Cond, ...]:
+def _flat(kind: str, a: Cond, b: Cond) -> tuple[Cond, ...]:
     return (a.parts if a.kind == kind else (a,)) + (b.parts if b.kind == kind else (b,))
 
 
-def _any_of(conds: Sequence[_Cond]) -> _Cond:
+def any_of(conds: Sequence[Cond]) -> Cond:
     result = FALSE
     for cond in conds:
-        result = _or(result, cond)
+        result = or_(result, cond)
     return result
 
 
-def _all_of(conds: Sequence[_Cond]) -> _Cond:
+def all_of(conds: Sequence[Cond]) -> Cond:
     result = TRUE
     for cond in conds:
-        result = _and(result, cond)
+        result = and_(result, cond)
     return result

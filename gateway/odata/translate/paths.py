@@ -12,9 +12,10 @@ from gateway.model.schema import EntitySet, Property, UnknownName
 
 from ..errors import bad_request
 from ..evaluate import SPECIAL_NUMBERS
+from ..tree import Node, Visitor
 
-_NUMERIC = frozenset({edm.INT64, edm.DECIMAL, "Edm.Int32", "Edm.Double"})
-_NULL = "null"
+NUMERIC = frozenset({edm.INT64, edm.DECIMAL, "Edm.Int32", "Edm.Double"})
+NULL = "null"
 # Members of the shared complex types (the model keeps them in its static ComplexTypes).
 _MEMBERS: Mapping[str, Mapping[str, str]] = {
     edm.ENTITY: {"Code": edm.STRING, "Name": edm.STRING},
@@ -25,7 +26,7 @@ _MEMBERS: Mapping[str, Mapping[str, str]] = {
 
 
 @dataclass(frozen=True)
-class _Type:
+class ValueType:
     name: str  # EDM type name, or "null" for the null literal
     collection: bool = False
 
@@ -38,13 +39,13 @@ class _Type:
 
 
 @dataclass(frozen=True)
-class _Path:
+class Path:
     """What a property path denotes. ``prop`` is the Kintone field (the collection for a lambda
     variable, the complex property for ``member``); ``table`` the subtable holding the field;
     ``row_exact`` whether a pushed row predicate decides the entity (lambdas, not row sets)."""
 
     prop: Property
-    type: _Type
+    type: ValueType
     member: str | None = None
     element: bool = False
     table: str | None = None
@@ -52,30 +53,40 @@ class _Path:
 
 
 @dataclass(frozen=True)
-class _Scope:
+class Scope:
     entity_set: EntitySet
-    variables: Mapping[str, _Path] = field(default_factory=dict)
+    variables: Mapping[str, Path] = field(default_factory=dict)
     row_table: str | None = None  # inside ``Subtable/any(...)``: the subtable
 
-    def bind(self, name: str, collection: _Path) -> _Scope:
+    def bind(self, name: str, collection: Path) -> Scope:
         table = collection.prop.kintone_code if collection.prop.row_type else self.row_table
-        return _Scope(self.entity_set, {**self.variables, name: collection}, table)
+        return Scope(self.entity_set, {**self.variables, name: collection}, table)
 
 
-def _resolve(node: ast._Node, scope: _Scope) -> _Path | None:
+def resolve(node: Node, scope: Scope) -> Path | None:
     """The path ``node`` denotes, ``None`` if it is not a path; 400 for unknown names."""
-    if isinstance(node, ast.Identifier):
-        if node.name in scope.variables:
-            collection = scope.variables[node.name]
-            return replace(collection, type=_Type(collection.type.name), element=True)
-        return _property(node.name, scope.entity_set)
-    if isinstance(node, ast.Attribute):
-        owner = _resolve(node.owner, scope)
+    return _Resolver(scope).visit(node)
+
+
+class _Resolver(Visitor):
+    def __init__(self, scope: Scope) -> None:
+        self._scope = scope
+
+    def generic_visit(self, node: Node) -> None:
+        return None
+
+    def visit_Identifier(self, node: ast.Identifier) -> Path | None:
+        if node.name in self._scope.variables:
+            collection = self._scope.variables[node.name]
+            return replace(collection, type=ValueType(collection.type.name), element=True)
+        return _property(node.name, self._scope.entity_set)
+
+    def visit_Attribute(self, node: ast.Attribute) -> Path | None:
+        owner = self.visit(node.owner)
         return None if owner is None else _member(owner, node.attr)
-    return None
 
 
-def _property(name: str, entity_set: EntitySet) -> _Path | None:
+def _property(name: str, entity_set: EntitySet) -> Path | None:
     try:
         prop = entity_set.property(name)
     except UnknownName:
@@ -84,11 +95,11 @@ def _property(name: str, entity_set: EntitySet) -> _Path | None:
         raise bad_request(f"The type {entity_set.entity_type.name} has no property '{name}'.",
                           name) from None
     on_row = entity_set.kind == "subtable" and prop.kintone_type not in (edm.ID, edm.ROW_ID)
-    return _Path(prop, _Type(prop.edm_type, prop.collection),
+    return Path(prop, ValueType(prop.edm_type, prop.collection),
                  table=entity_set.subtable_code if on_row else None, row_exact=not on_row)
 
 
-def _member(owner: _Path, name: str) -> _Path:
+def _member(owner: Path, name: str) -> Path:
     if owner.type.collection or owner.type.primitive:
         raise bad_request(f"'{name}' cannot follow a value of type {owner.type}.", name)
     row_type = owner.prop.row_type
@@ -96,8 +107,9 @@ def _member(owner: _Path, name: str) -> _Path:
         if not row_type.has_property(name):
             raise bad_request(f"The type {row_type.name} has no property '{name}'.", name)
         inner = row_type.property(name)
-        return _Path(inner, _Type(inner.edm_type, inner.collection), table=owner.prop.kintone_code)
+        return Path(inner, ValueType(inner.edm_type, inner.collection),
+                    table=owner.prop.kintone_code)
     members = _MEMBERS.get(owner.type.name, {})
     if name not in members:
         raise bad_request(f"The type {owner.type.name} has no property '{name}'.", name)
-    return replace(owner, type=_Type(members[name]), member=name)
+    return replace(owner, type=ValueType(members[name]), member=name)

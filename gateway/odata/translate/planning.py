@@ -3,7 +3,7 @@ functions (``year``) and ``any`` lambdas over collections and subtables."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -13,18 +13,10 @@ from odata_query import ast
 from gateway.kintone.query import quote
 
 from ..evaluate import literal_value
-from .conditions import FALSE, NOTHING, TRUE, _and, _Cond, _is_not, _loose, _or
-from .paths import _Path, _resolve, _Scope
-from .predicates import (
-    _ORDERED,
-    _TEMPORAL,
-    _codes,
-    _Field,
-    _field,
-    _handler,
-    _predicate,
-    _temporal_literal,
-)
+from ..tree import Literal, Node, Visitor
+from .conditions import FALSE, NOTHING, TRUE, Cond, and_, loose, or_
+from .paths import Path, Scope, resolve
+from .predicates import ORDERED, Field, codes, field_of, is_temporal, predicate, temporal_literal
 
 _COMPARATORS: Mapping[type, str] = {
     ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge",
@@ -38,46 +30,100 @@ _NEGATED = {
     "gt": ("le", True), "ge": ("lt", True), "lt": ("ge", True), "le": ("gt", True),
 }
 
-def _plan(node: ast._Node, positive: bool, scope: _Scope) -> _Cond:
+
+def conjuncts(node: Node) -> Iterator[Node]:
+    """The top-level ``and`` terms (after De Morgan), so exact ones leave the residual."""
+    return _Conjuncts().visit(node)
+
+
+class _Conjuncts(Visitor):
+    """``not (a or b)`` splits as ``not a``, ``not b``; ``not not a`` as ``a``."""
+
+    def generic_visit(self, node: Node) -> Iterator[Node]:
+        yield node
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> Iterator[Node]:
+        if not isinstance(node.op, ast.And):
+            yield node
+            return
+        yield from self.visit(node.left)
+        yield from self.visit(node.right)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Iterator[Node]:
+        inner = node.operand
+        if not isinstance(node.op, ast.Not):
+            yield node
+        elif isinstance(inner, ast.BoolOp) and isinstance(inner.op, ast.Or):
+            yield from self.visit(ast.UnaryOp(ast.Not(), inner.left))
+            yield from self.visit(ast.UnaryOp(ast.Not(), inner.right))
+        elif isinstance(inner, ast.UnaryOp) and isinstance(inner.op, ast.Not):
+            yield from self.visit(inner.operand)
+        else:
+            yield node
+
+
+def plan(node: Node, scope: Scope, positive: bool = True) -> Cond:
     """The condition for "``node`` is true" (``positive``) or "``node`` is false"."""
-    if isinstance(node, ast.BoolOp):
-        left = _plan(node.left, positive, scope)
-        right = _plan(node.right, positive, scope)
-        return _and(left, right) if isinstance(node.op, ast.And) == positive else _or(left, right)
-    if _is_not(node):
-        return _plan(node.operand, not positive, scope)
-    try:
-        if isinstance(node, ast.Compare):
-            return _plan_compare(node, positive, scope)
-        if isinstance(node, ast.CollectionLambda):
-            return _plan_lambda(node, positive, scope)
-    except ValueError:
-        return NOTHING  # a value no Kintone literal can carry (control characters)
-    if isinstance(node, ast.Boolean):
-        return TRUE if node.py_val == positive else FALSE
-    if isinstance(node, ast.Null):
+    return _Planner(scope, positive).visit(node)
+
+
+class _Planner(Visitor):
+    """``not`` flips ``positive`` for the operand; what Kintone cannot express is ``NOTHING``."""
+
+    def __init__(self, scope: Scope, positive: bool) -> None:
+        self._scope = scope
+        self._positive = positive
+
+    def generic_visit(self, node: Node) -> Cond:
+        return NOTHING
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> Cond:
+        left, right = self.visit(node.left), self.visit(node.right)
+        return and_(left, right) if isinstance(node.op, ast.And) == self._positive \
+            else or_(left, right)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Cond:
+        if not isinstance(node.op, ast.Not):
+            return NOTHING
+        return _Planner(self._scope, not self._positive).visit(node.operand)
+
+    def visit_Boolean(self, node: ast.Boolean) -> Cond:
+        return TRUE if node.py_val == self._positive else FALSE
+
+    def visit_Null(self, node: ast.Null) -> Cond:
         return FALSE  # null is neither true nor false
-    return NOTHING
+
+    def visit_Compare(self, node: ast.Compare) -> Cond:
+        try:
+            return _plan_compare(node, self._positive, self._scope)
+        except ValueError:
+            return NOTHING  # a value no Kintone literal can carry (control characters)
+
+    def visit_CollectionLambda(self, node: ast.CollectionLambda) -> Cond:
+        try:
+            return _plan_lambda(node, self._positive, self._scope)
+        except ValueError:
+            return NOTHING
 
 
-def _plan_compare(node: ast.Compare, positive: bool, scope: _Scope) -> _Cond:
+def _plan_compare(node: ast.Compare, positive: bool, scope: Scope) -> Cond:
     op, subject, value = _COMPARATORS[type(node.comparator)], node.left, node.right
-    if isinstance(subject, ast._Literal) and op in _FLIPPED:
+    if isinstance(subject, Literal) and op in _FLIPPED:
         op, subject, value = _FLIPPED[op], value, subject
-    if not isinstance(value, ast._Literal) or isinstance(value, ast.List) != (op == "in"):
+    if not isinstance(value, Literal) or isinstance(value, ast.List) != (op == "in"):
         return NOTHING  # property against property or expression: residual only
     or_null = False
     if not positive:
         op, or_null = _NEGATED[op]
     if isinstance(subject, ast.Call):
         return _plan_call(subject, op, literal_value(value), or_null, scope)
-    path = _resolve(subject, scope)
+    path = resolve(subject, scope)
     if path is None or not _in_scope(path, scope):
         return NOTHING
-    return _predicate(path, op, literal_value(value), or_null)
+    return predicate(path, op, literal_value(value), or_null)
 
 
-def _in_scope(path: _Path, scope: _Scope) -> bool:
+def _in_scope(path: Path, scope: Scope) -> bool:
     # Inside Subtable/any(...), "row matches" only equals "record matches" for predicates on
     # the row: `Items/any(i: i/Qty gt 5 or Price gt 3)` is false for a record without rows.
     return scope.row_table is None or path.table == scope.row_table
@@ -86,33 +132,33 @@ def _in_scope(path: _Path, scope: _Scope) -> bool:
 # -- functions ------------------------------------------------------------------------------------
 
 
-def _plan_call(call: ast.Call, op: str, value: Any, or_null: bool, scope: _Scope) -> _Cond:
+def _plan_call(call: ast.Call, op: str, value: Any, or_null: bool, scope: Scope) -> Cond:
     """``year(D) op 2024`` as a range of D; other functions stay in the residual."""
-    if call.func.name.lower() != "year" or or_null or op not in _ORDERED | {"eq"}:
+    if call.func.name.lower() != "year" or or_null or op not in ORDERED | {"eq"}:
         return NOTHING
-    path = _resolve(call.args[0], scope)
-    if path is None or not _in_scope(path, scope) or _handler(path) != _TEMPORAL:
+    path = resolve(call.args[0], scope)
+    if path is None or not _in_scope(path, scope) or not is_temporal(path):
         return NOTHING
     if not isinstance(value, int) or not 1 <= value <= 9998:
         return NOTHING
     start, end = _year_start(path, value), _year_start(path, value + 1)
-    target = _field(path)
+    target = field_of(path)
     bounds = {
-        "eq": lambda: _and(target.atom(">=", start), target.atom("<", end)),
+        "eq": lambda: and_(target.atom(">=", start), target.atom("<", end)),
         "gt": lambda: target.atom(">=", end),
         "ge": lambda: target.atom(">=", start),
         "lt": lambda: target.atom("<", start),
         "le": lambda: target.atom("<", end),
     }
     cond = bounds[op]()
-    return cond if path.row_exact else _loose(cond)
+    return cond if path.row_exact else loose(cond)
 
 
-def _year_start(path: _Path, year: int) -> str:
-    vtype = _field(path).vtype
+def _year_start(path: Path, year: int) -> str:
+    vtype = field_of(path).vtype
     # Entities carry date-times in UTC, so year() counts in UTC.
     start = date(year, 1, 1) if vtype == "DATE" else datetime(year, 1, 1, tzinfo=UTC)
-    return _temporal_literal(vtype, start)[0]
+    return temporal_literal(vtype, start)[0]
 
 
 # -- lambdas --------------------------------------------------------------------------------------
@@ -124,24 +170,24 @@ _ENTITY_COLLECTIONS = frozenset(
 )
 
 
-def _plan_lambda(node: ast.CollectionLambda, positive: bool, scope: _Scope) -> _Cond:
-    collection = _resolve(node.owner, scope)
+def _plan_lambda(node: ast.CollectionLambda, positive: bool, scope: Scope) -> Cond:
+    collection = resolve(node.owner, scope)
     if collection is None or isinstance(node.operator, ast.All):
         return NOTHING
     if not _in_scope(collection, scope):
         return NOTHING
     if collection.prop.row_type is not None:
         return _plan_rows(node, collection, positive, scope)
-    target = _field(collection)
+    target = field_of(collection)
     if node.lambda_ is None:
         cond = _non_empty(target, positive)
     else:
         listed = _listed(node.lambda_, target.vtype)
         cond = NOTHING if listed is None else _contains(target, listed, positive)
-    return cond if collection.row_exact else _loose(cond)
+    return cond if collection.row_exact else loose(cond)
 
 
-def _non_empty(target: _Field, positive: bool) -> _Cond:
+def _non_empty(target: Field, positive: bool) -> Cond:
     """``F/any()``: something selected / some file attached."""
     if target.vtype in _OPTION_TYPES:
         return target.atom("not in" if positive else "in", quote(""))
@@ -150,11 +196,11 @@ def _non_empty(target: _Field, positive: bool) -> _Cond:
     return NOTHING
 
 
-def _contains(target: _Field, listed: list[str], positive: bool) -> _Cond:
+def _contains(target: Field, listed: list[str], positive: bool) -> Cond:
     allowed = target.options if target.vtype in _OPTION_TYPES else None
     if target.vtype in _OPTION_TYPES and allowed is None:
         return NOTHING
-    return _codes(target, "in" if positive else "nin", listed, allowed)
+    return codes(target, "in" if positive else "nin", listed, allowed)
 
 
 def _listed(lam: ast.Lambda, vtype: str) -> list[str] | None:
@@ -162,42 +208,54 @@ def _listed(lam: ast.Lambda, vtype: str) -> list[str] | None:
     groups); ``None`` for any other lambda body."""
     var = lam.identifier.name
     if vtype in _VALUE_COLLECTIONS:
-        def is_element(node: ast._Node) -> bool:
+        def is_element(node: Node) -> bool:
             return isinstance(node, ast.Identifier) and node.name == var
     elif vtype in _ENTITY_COLLECTIONS:
-        def is_element(node: ast._Node) -> bool:
+        def is_element(node: Node) -> bool:
             return (isinstance(node, ast.Attribute) and node.attr == "Code"
                     and isinstance(node.owner, ast.Identifier) and node.owner.name == var)
     else:
         return None
-    return _listed_values(lam.expression, is_element)
+    return _Listed(is_element).visit(lam.expression)
 
 
-def _listed_values(node: ast._Node, is_element: Callable[[ast._Node], bool]) -> list[str] | None:
-    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
-        left = _listed_values(node.left, is_element)
-        right = _listed_values(node.right, is_element)
+class _Listed(Visitor):
+    """The listed values of an ``or`` of ``element eq/in literal``, else ``None``."""
+
+    def __init__(self, is_element: Callable[[Node], bool]) -> None:
+        self._is_element = is_element
+
+    def generic_visit(self, node: Node) -> None:
+        return None
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> list[str] | None:
+        if not isinstance(node.op, ast.Or):
+            return None
+        left, right = self.visit(node.left), self.visit(node.right)
         return None if left is None or right is None else left + right
-    if not isinstance(node, ast.Compare) or not isinstance(node.comparator, ast.Eq | ast.In):
-        return None
-    subject, value = node.left, node.right
-    if isinstance(subject, ast._Literal) and isinstance(node.comparator, ast.Eq):
-        subject, value = value, subject
-    if not (is_element(subject) and isinstance(value, ast._Literal)):
-        return None
-    values = literal_value(value)
-    # Elements are never null, so a listed null matches nothing.
-    return [v for v in (values if isinstance(values, list) else [values]) if isinstance(v, str)]
+
+    def visit_Compare(self, node: ast.Compare) -> list[str] | None:
+        if not isinstance(node.comparator, ast.Eq | ast.In):
+            return None
+        subject, value = node.left, node.right
+        if isinstance(subject, Literal) and isinstance(node.comparator, ast.Eq):
+            subject, value = value, subject
+        if not (self._is_element(subject) and isinstance(value, Literal)):
+            return None
+        values = literal_value(value)
+        # Elements are never null, so a listed null matches nothing.
+        listed = values if isinstance(values, list) else [values]
+        return [v for v in listed if isinstance(v, str)]
 
 
 def _plan_rows(
-    node: ast.CollectionLambda, rows: _Path, positive: bool, scope: _Scope
-) -> _Cond:
+    node: ast.CollectionLambda, rows: Path, positive: bool, scope: Scope
+) -> Cond:
     """``Items/any(i: ...)``: Kintone's row predicates already mean "some row"."""
     if not positive or node.lambda_ is None:
         return NOTHING  # "no row" and "has rows" have no Kintone form
     inner = scope.bind(node.lambda_.identifier.name, rows)
-    cond = _plan(node.lambda_.expression, True, inner)
+    cond = plan(node.lambda_.expression, inner)
     if cond.kind in ("all", "none"):
         return cond if cond.kind == "none" else NOTHING
     # Kintone keeps one row for the predicates of one `and`; whether that reaches into a nested
@@ -206,7 +264,7 @@ def _plan_rows(
     return replace(cond, exact=exact, tables=cond.tables | {rows.prop.kintone_code or ""})
 
 
-def _and_over_or(cond: _Cond) -> bool:
+def _and_over_or(cond: Cond) -> bool:
     if cond.kind == "and" and any(part.kind == "or" for part in cond.parts):
         return True
     return any(_and_over_or(part) for part in cond.parts)

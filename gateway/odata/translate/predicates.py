@@ -14,10 +14,10 @@ from gateway.model import edm
 from gateway.model.schema import Property
 from gateway.odata.errors import ODataError, bad_request
 
-from .conditions import FALSE, NOTHING, TRUE, _all_of, _and, _any_of, _Cond, _loose, _or
-from .paths import _Path
+from .conditions import FALSE, NOTHING, TRUE, Cond, all_of, and_, any_of, loose, or_
+from .paths import Path
 
-_ORDERED = frozenset({"gt", "ge", "lt", "le"})
+ORDERED = frozenset({"gt", "ge", "lt", "le"})
 _KINTONE_OPS = {"eq": "=", "ne": "!=", "gt": ">", "ge": ">=", "lt": "<", "le": "<=",
                 "in": "in", "nin": "not in"}
 # Kintone operators that, on a subtable field, mean "the table has rows and every row passes".
@@ -25,43 +25,45 @@ _NEGATIVE_OPS = frozenset({"!=", "not in", "not like", "is not empty"})
 
 
 @dataclass(frozen=True)
-class _Field:
+class Field:
     code: str
     vtype: str  # the Kintone type whose values and operators apply (a CALC's by its format)
     inner: bool  # inside a subtable: no = or !=, and negative operators mean "every row"
     nullable: bool
     options: frozenset[str] | None = None
 
-    def atom(self, op: str, *literals: str) -> _Cond:
+    def atom(self, op: str, *literals: str) -> Cond:
         if self.inner and op == "=":
             op = "in"
         if self.inner and op in _NEGATIVE_OPS:
             return NOTHING
         code = field_code(self.code)
         if op in ("in", "not in"):
-            return _Cond("atom", f"{code} {op} ({', '.join(literals)})")
-        return _Cond("atom", " ".join((code, op, *literals)))
+            return Cond("atom", f"{code} {op} ({', '.join(literals)})")
+        return Cond("atom", " ".join((code, op, *literals)))
 
 
-Handler = Callable[[_Field, str, Any], _Cond]  # (field, op, non-null value or values)
-EmptyTest = Callable[[_Field, bool], _Cond]  # (field, negated): "is null" / "is not null"
+Handler = Callable[[Field, str, Any], Cond]  # (field, op, non-null value or values)
+EmptyTest = Callable[[Field, bool], Cond]  # (field, negated): "is null" / "is not null"
 
 
-def _predicate(path: _Path, op: str, value: Any, or_null: bool) -> _Cond:
+def predicate(path: Path, op: str, value: Any, or_null: bool) -> Cond:
+    """The condition for ``path op value`` (``value`` a list for ``in``/``nin``), or the field
+    being null too when ``or_null``."""
     found = _handler(path)
     if found is None:
         return NOTHING
-    if value is None and op in _ORDERED:
+    if value is None and op in ORDERED:
         return TRUE if or_null else FALSE  # comparing with null is false, so its negation true
     handler, empty = found
-    target = _field(path)
+    target = field_of(path)
     cond = _with_nulls(handler, empty, target, op, value)
     if or_null and target.nullable:
-        cond = _or(cond, empty(target, False))
-    return cond if path.row_exact else _loose(cond)
+        cond = or_(cond, empty(target, False))
+    return cond if path.row_exact else loose(cond)
 
 
-def _with_nulls(handler: Handler, empty: EmptyTest, target: _Field, op: str, value: Any) -> _Cond:
+def _with_nulls(handler: Handler, empty: EmptyTest, target: Field, op: str, value: Any) -> Cond:
     if value is None:
         return empty(target, op == "ne")
     if op not in ("in", "nin"):
@@ -69,15 +71,15 @@ def _with_nulls(handler: Handler, empty: EmptyTest, target: _Field, op: str, val
     listed = list(dict.fromkeys(v for v in value if v is not None))
     if op == "in":
         found = handler(target, op, listed) if listed else FALSE
-        return _or(found, empty(target, False)) if None in value else found
+        return or_(found, empty(target, False)) if None in value else found
     kept = handler(target, op, listed) if listed else TRUE
-    return _and(kept, empty(target, True)) if None in value else kept
+    return and_(kept, empty(target, True)) if None in value else kept
 
 
-def _field(path: _Path) -> _Field:
+def field_of(path: Path) -> Field:
     prop = path.prop
     options = prop.props.get("options")
-    return _Field(
+    return Field(
         code=prop.kintone_code or "",
         vtype=edm.value_type(prop.kintone_type or "", prop.props),
         inner=path.table is not None,
@@ -86,23 +88,28 @@ def _field(path: _Path) -> _Field:
     )
 
 
-def _handler(path: _Path) -> tuple[Handler, EmptyTest] | None:
+def _handler(path: Path) -> tuple[Handler, EmptyTest] | None:
     prop = path.prop
     if path.element or prop.kintone_code is None:
         return None  # collection elements are planned by their lambda
     if path.member is not None:
-        return (_codes, _unknown_empty) if _is_creator(prop) and path.member == "Code" else None
+        return (codes, _unknown_empty) if _is_creator(prop) and path.member == "Code" else None
     vtype = edm.value_type(prop.kintone_type or "", prop.props)
     if vtype in ("SINGLE_LINE_TEXT", "LINK") and prop.kintone_type == vtype:
         return _text, _text_empty
     return _HANDLERS.get(vtype)
 
 
+def is_temporal(path: Path) -> bool:
+    """Whether ``path`` is a Kintone date, time or date-time field, compared as one."""
+    return _handler(path) == _TEMPORAL
+
+
 def _is_creator(prop: Property) -> bool:
     return prop.kintone_type in ("CREATOR", "MODIFIER")
 
 
-def _id(target: _Field, op: str, value: Any) -> _Cond:
+def _id(target: Field, op: str, value: Any) -> Cond:
     """Record ids are positive integers: fractional or non-positive literals fold away."""
     if op in ("in", "nin"):
         ids = [str(int(v)) for v in value if _is_id(v)]
@@ -139,12 +146,13 @@ def _ceil(value: Any) -> int:
     return int(Decimal(value).to_integral_value(rounding="ROUND_CEILING"))
 
 
-def _number(target: _Field, op: str, value: Any) -> _Cond:
+def _number(target: Field, op: str, value: Any) -> Cond:
     values = value if op in ("in", "nin") else [value]
     literals = [_number_literal(v) for v in values]
-    if None in literals:
+    exact = [text for text in literals if text is not None]
+    if len(exact) < len(literals):
         return NOTHING
-    return target.atom(_KINTONE_OPS[op], *literals)
+    return target.atom(_KINTONE_OPS[op], *exact)
 
 
 def _number_literal(value: Any) -> str | None:
@@ -157,26 +165,26 @@ def _number_literal(value: Any) -> str | None:
     return quote(format(number, "f"))
 
 
-def _temporal(target: _Field, op: str, value: Any) -> _Cond:
+def _temporal(target: Field, op: str, value: Any) -> Cond:
     if op in ("in", "nin"):
         single = "eq" if op == "in" else "ne"
         parts = [_temporal(target, single, v) for v in value]
-        return _any_of(parts) if op == "in" else _all_of(parts)
-    text, truncated = _temporal_literal(target.vtype, value)
+        return any_of(parts) if op == "in" else all_of(parts)
+    text, truncated = temporal_literal(target.vtype, value)
     if truncated:
         # The literal lies inside a minute; Kintone compares whole minutes (15.1).
         loose_op = {"eq": "=", "gt": ">=", "ge": ">=", "lt": "<=", "le": "<="}.get(op)
-        return _loose(_temporal_atom(target, loose_op, text)) if loose_op else NOTHING
+        return loose(_temporal_atom(target, loose_op, text)) if loose_op else NOTHING
     return _temporal_atom(target, _KINTONE_OPS[op], text)
 
 
-def _temporal_atom(target: _Field, op: str, text: str) -> _Cond:
+def _temporal_atom(target: Field, op: str, text: str) -> Cond:
     if target.inner and op == "=":  # subtable fields refuse = and DATE refuses in
-        return _and(target.atom(">=", text), target.atom("<=", text))
+        return and_(target.atom(">=", text), target.atom("<=", text))
     return target.atom(op, text)
 
 
-def _temporal_literal(vtype: str, value: Any) -> tuple[str, bool]:
+def temporal_literal(vtype: str, value: Any) -> tuple[str, bool]:
     """The Kintone literal (minute precision) and whether seconds were cut off."""
     if vtype == "TIME":
         return quote(value.strftime("%H:%M")), bool(value.second or value.microsecond)
@@ -197,34 +205,34 @@ def _out_of_range(value: Any) -> ODataError:
                        f"({RANGE}).", "$filter")
 
 
-def _text(target: _Field, op: str, value: Any) -> _Cond:
+def _text(target: Field, op: str, value: Any) -> Cond:
     """Pushed with a residual: Kintone may compare case-insensitively. Empty text is null in
     OData, so '' equals nothing."""
     if op in ("eq", "in"):
         wanted = [v for v in ([value] if op == "eq" else value) if v]
         if not wanted:
             return FALSE
-        return _loose(target.atom("=" if op == "eq" else "in", *map(quote, wanted)))
+        return loose(target.atom("=" if op == "eq" else "in", *map(quote, wanted)))
     if op in ("ne", "nin") and not any([value] if op == "ne" else value):
         return TRUE
     return NOTHING
 
 
-def _long_text(target: _Field, op: str, value: Any) -> _Cond:
-    if op in _ORDERED or any([value] if op in ("eq", "ne") else value):
+def _long_text(target: Field, op: str, value: Any) -> Cond:
+    if op in ORDERED or any([value] if op in ("eq", "ne") else value):
         return NOTHING
     return FALSE if op in ("eq", "in") else TRUE  # empty text is null in OData
 
 
-def _choice(target: _Field, op: str, value: Any) -> _Cond:
+def _choice(target: Field, op: str, value: Any) -> Cond:
     if target.options is None:
         return NOTHING  # without the options a value could make Kintone fail (GAIA_IQ10)
-    return _codes(target, op, value, target.options)
+    return codes(target, op, value, target.options)
 
 
-def _codes(target: _Field, op: str, value: Any, allowed: frozenset[str] | None = None) -> _Cond:
+def codes(target: Field, op: str, value: Any, allowed: frozenset[str] | None = None) -> Cond:
     """``in``/``not in`` over exact codes: option keys, statuses, login names."""
-    if op in _ORDERED:
+    if op in ORDERED:
         return NOTHING
     wanted = [value] if op in ("eq", "ne") else value
     known = [v for v in wanted if v and (allowed is None or v in allowed)]
@@ -234,24 +242,24 @@ def _codes(target: _Field, op: str, value: Any, allowed: frozenset[str] | None =
     return target.atom("in" if positive else "not in", *map(quote, known))
 
 
-def _text_empty(target: _Field, negated: bool) -> _Cond:
+def _text_empty(target: Field, negated: bool) -> Cond:
     return target.atom("!=" if negated else "=", quote(""))
 
 
-def _long_text_empty(target: _Field, negated: bool) -> _Cond:
+def _long_text_empty(target: Field, negated: bool) -> Cond:
     # `is empty` also matches whitespace-only text, which OData does not call null.
-    return NOTHING if negated else _loose(target.atom("is empty"))
+    return NOTHING if negated else loose(target.atom("is empty"))
 
 
-def _choice_empty(target: _Field, negated: bool) -> _Cond:
+def _choice_empty(target: Field, negated: bool) -> Cond:
     return target.atom("not in" if negated else "in", quote(""))
 
 
-def _never_empty(target: _Field, negated: bool) -> _Cond:
+def _never_empty(target: Field, negated: bool) -> Cond:
     return TRUE if negated else FALSE
 
 
-def _unknown_empty(target: _Field, negated: bool) -> _Cond:
+def _unknown_empty(target: Field, negated: bool) -> Cond:
     return NOTHING
 
 
@@ -268,5 +276,5 @@ _HANDLERS: Mapping[str, tuple[Handler, EmptyTest]] = {
     "RICH_TEXT": (_long_text, _long_text_empty),
     "DROP_DOWN": (_choice, _choice_empty),
     "RADIO_BUTTON": (_choice, _choice_empty),
-    "STATUS": (_codes, _unknown_empty),
+    "STATUS": (codes, _unknown_empty),
 }
