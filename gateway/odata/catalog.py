@@ -60,7 +60,7 @@ CATALOG: dict[str, Entry] = dict([
     _e("Unauthorized", 401, _FREE, "No authtoken, or an invalid or expired one (with "
        "`WWW-Authenticate`)."),
     _e("AccessDenied", 403, _FREE, "The user's rights do not cover the method on this entity "
-       "set (or the admin-only trigger listing)."),
+       "set (or, for the triggers' dead letters, are not `*:*`)."),
     ("MethodForbidden", Entry("MethodNotAllowed", 403, "User {user} may not use {method}.",
                               "The user's rights allow the HTTP method on no entity set.")),
     _e("OriginNotAllowed", 403, _FREE, "A browser page from an origin outside `[CORS] "
@@ -118,8 +118,8 @@ CATALOG: dict[str, Entry] = dict([
        "have been applied: check before sending it again.", "Kintone's answer to a write that "
        "cannot be repeated safely never came."),
     _e("BatchReplyTooLarge", 507, "The batch's reply reached [writes] MaxBatchReplyBytes: send "
-       "this request on its own or in a smaller batch.", "A `$batch` reply would exceed "
-       "`[writes] MaxBatchReplyBytes`; the requests from this one on are not run."),
+       "this request on its own or in a smaller batch.", "In a `$batch`: a read whose body "
+       "would take the reply past `[writes] MaxBatchReplyBytes`."),
     # Operations.
     _e("NotReady", 503, "The gateway cannot serve yet.", "`/readyz`: Kintone (or Redis, when "
        "clustered) cannot be reached; the details say which."),
