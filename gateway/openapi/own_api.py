@@ -19,7 +19,7 @@ from flask import Flask, Response
 from flask_smorest import Api, Blueprint
 from webargs.fields import DelimitedList
 
-from ..odata.errors import bad_request
+from ..odata.errors import Answer, bad_request
 from . import service
 from .origin import SERVICE_PATH
 from .schemas import ERROR
@@ -111,12 +111,12 @@ def api_definition(args: Mapping[str, Any], token: str | None = None) -> Respons
                                      dynamic=args["dynamic"])
 
 
-def _invalid_arguments(error: Exception) -> Response:
+def _invalid_arguments(error: Exception) -> Answer:
     """webargs' rejection of the query, as an OData error."""
     messages = getattr(error, "data", {}).get("messages", {}).get("query", {})
     target = next(iter(messages), None)
     text = " ".join(str(m) for m in messages.get(target, [])) if target else str(error)
-    return service.error_response(bad_request(f"{target}: {text}" if target else text, target))
+    return bad_request(f"{target}: {text}" if target else text, target).reply()
 
 
 def _cors(response: Response) -> Response:

@@ -60,12 +60,7 @@ class DocumentService:
 
 def too_large(size: int, limit: int) -> ODataError:
     """Power Automate refuses a definition over 1 MB: say so, and what to use instead."""
-    return ODataError(400, "DocumentTooLarge", f"The API definition would be {size} bytes, over "
-                      f"the {limit} bytes Power Automate accepts ([Application] "
-                      "MaxApiDocumentBytes). Ask for some apps with ?sets=A,B (an app's "
-                      "subtables come with it), or use the dynamic connector document "
-                      "(?dynamic=true), whose size does not grow with the number of apps.",
-                      "sets")
+    return ODataError.of("DocumentTooLarge", "sets", size=size, limit=limit)
 
 
 def _names(sets: Sequence[str] | None) -> list[str] | None:
@@ -83,8 +78,3 @@ def _request_view() -> RequestView:
 
 def current() -> DocumentService:
     return current_app.extensions[EXTENSION]
-
-
-def error_response(error: ODataError) -> Response:
-    return Response(json.dumps(error.body(), ensure_ascii=False), error.status,
-                    headers=error.headers, mimetype="application/json")

@@ -27,14 +27,13 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import redis
-from flask import Flask, Response
+from flask import Flask
 
 from ..kintone import KintoneClient
 from ..model import ModelCache
-from ..odata.errors import ODataError
+from ..odata.errors import Answer, ODataError, retry_after
 from ..security.guard import Guard
 from ..settings import Secret, Settings
-from ..web.errors import respond
 from .gcra import RedisGcra
 from .kvstore import KeyValueStore, MemoryStore, Quotas, RedisStore
 from .leases import LeaseSlots, SharedSemaphore, SharedUserSlots
@@ -159,7 +158,6 @@ def install(app: Flask, settings: Settings, client: KintoneClient, models: Model
     return Cluster(shared, slots, cursor_slots, schema)
 
 
-def _unavailable(error: redis.RedisError) -> Response:
+def _unavailable(error: redis.RedisError) -> Answer:
     log.warning("Redis failed: %s", error)  # its messages name the host, never the password
-    return respond(ODataError(503, "ClusterUnavailable", "The gateway's shared state (Redis) "
-                              "cannot be reached; try again later."), retry_after=5)
+    return ODataError.of("ClusterUnavailable", headers=retry_after(5)).reply()

@@ -19,13 +19,12 @@ from flask.typing import ResponseReturnValue
 from redis import RedisError
 
 from ..kintone import KintoneClient, KintoneError, RetryPolicy
-from ..odata.errors import ODataError
+from ..odata.errors import Answer, ODataError, detail
 from ..security import EXTENSION as SECURITY_EXTENSION
-from ..security.errors import forbidden
+from ..security.errors import Refusal
 from ..security.guard import Guard
 from ..service import list_apps
 from ..settings import KintoneSettings, SettingsError
-from ..web.errors import respond
 
 EXTENSION = "kintone_gateway.health"
 PROBE_ENDPOINTS = frozenset({"ops_health.healthz", "ops_health.readyz"})
@@ -62,7 +61,7 @@ class Readiness:
         try:
             list_apps(self._client, self._settings)
         except (KintoneError, SettingsError) as error:
-            return {"code": "KintoneUnreachable", "target": "kintone", "message": str(error)}
+            return detail("KintoneUnreachable", str(error), "kintone")
         return None
 
     def _cluster(self) -> dict[str, str] | None:
@@ -71,8 +70,8 @@ class Readiness:
         try:
             self._cluster_ping()
         except RedisError as error:
-            return {"code": "RedisUnreachable", "target": "cluster",
-                    "message": type(error).__name__}  # its text may name the host and user
+            # Its text may name the host and user.
+            return detail("RedisUnreachable", type(error).__name__, "cluster")
         return None
 
 
@@ -82,11 +81,10 @@ def healthz() -> Response:
 
 
 @blueprint.get("/readyz")
-def readyz() -> Response:
+def readyz() -> Response | Answer:
     problems = current_app.extensions[EXTENSION].problems()
     if problems:
-        return respond(ODataError(503, "NotReady", "The gateway cannot serve yet.", None,
-                                  problems))
+        return ODataError.of("NotReady", details=problems).reply()
     return jsonify(status="ready")
 
 
@@ -98,7 +96,6 @@ def serve_probe() -> ResponseReturnValue | None:
     guard: Guard = current_app.extensions[SECURITY_EXTENSION]
     client = guard.ip.client(request.remote_addr or "", request.headers.get("X-Forwarded-For"))
     if not guard.ip.allows(client):
-        raise forbidden("AddressNotAllowed", f"Calls from {client or 'this address'} are not "
-                        "allowed ([Security] AllowedIPs).")
+        raise Refusal.of("AddressNotAllowed", client=client or "this address")
     # As Flask's own dispatch calls a view (a sync one is called as it is).
     return current_app.ensure_sync(current_app.view_functions[request.endpoint])()

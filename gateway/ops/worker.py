@@ -35,16 +35,23 @@ from gunicorn.http import errors as http_errors
 from gunicorn.workers import gthread
 from werkzeug.exceptions import ClientDisconnected
 
+from ..odata.errors import ODataError
+
 HEAD_END = b"\r\n\r\n"
 _CLIENT_ERRORS: tuple[type[Exception], ...] = (
     http_errors.InvalidRequestLine, http_errors.InvalidRequestMethod,
     http_errors.InvalidHTTPVersion, http_errors.InvalidHeader, http_errors.InvalidHeaderName,
     http_errors.LimitRequestLine, http_errors.LimitRequestHeaders,
 )
-_LIMITS: dict[type[Exception], tuple[int, str]] = {
-    http_errors.LimitRequestLine: (414, "URI Too Long"),
-    http_errors.LimitRequestHeaders: (431, "Request Header Fields Too Large"),
+_UNREADABLE = ("The request line or a header could not be read: percent-encode every byte "
+               "outside ASCII in the URL (UTF-8), and send well-formed headers.")
+_UNREAD = ODataError.of("BadRequest", message=_UNREADABLE)
+_LIMITS: dict[type[Exception], ODataError] = {
+    http_errors.LimitRequestLine: ODataError.of("URITooLong", message=_UNREADABLE),
+    http_errors.LimitRequestHeaders: ODataError.of("RequestHeaderFieldsTooLarge",
+                                                   message=_UNREADABLE),
 }
+_REASONS = {400: "Bad Request", 414: "URI Too Long", 431: "Request Header Fields Too Large"}
 _READ = 65536
 
 
@@ -92,22 +99,18 @@ class DeadlineWorker(gthread.ThreadWorker):
         if not isinstance(exc, _CLIENT_ERRORS):
             super().handle_error(req, client, addr, exc)
             return
-        status, reason = _LIMITS.get(type(exc), (400, "Bad Request"))
+        error = _LIMITS.get(type(exc), _UNREAD)
         self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
         try:
-            util.write_nonblock(client, error_response(status, reason))
+            util.write_nonblock(client, error_response(error))
         except Exception:  # the client went away: nothing to answer
             self.log.debug("Failed to send error message.")
 
 
-def error_response(status: int, reason: str) -> bytes:
+def error_response(error: ODataError) -> bytes:
     """An OData JSON error as raw HTTP, for a request the app never saw."""
-    body = json.dumps({"error": {
-        "code": reason.replace(" ", ""),
-        "message": "The request line or a header could not be read: percent-encode every "
-                   "byte outside ASCII in the URL (UTF-8), and send well-formed headers.",
-    }}).encode()
-    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+    body = json.dumps(error.body()).encode()
+    head = (f"HTTP/1.1 {error.status} {_REASONS[error.status]}\r\nConnection: close\r\n"
             f"Content-Type: application/json;charset=utf-8\r\nOData-Version: 4.0\r\n"
             f"Content-Length: {len(body)}\r\n\r\n")
     return head.encode("latin-1") + body

@@ -21,7 +21,7 @@ from ..settings import DEFAULT_PATH, PATH_VARIABLE, Settings
 from . import audit
 from .audit import AuditMiddleware
 from .authn import Authenticator
-from .errors import Refusal, forbidden
+from .errors import Refusal
 from .guard import IN_BATCH, Guard, current_user
 from .hardening import warn_if_exposed
 from .provision import add_user
@@ -60,7 +60,7 @@ def register(app: Flask, settings: Settings, events: Stream, *,
     app.before_request_funcs.setdefault(None, []).insert(0, guard.before)
     app.after_request(guard.after)
     app.teardown_request(guard.teardown)
-    app.register_error_handler(Refusal, Refusal.response)
+    app.register_error_handler(Refusal, Refusal.reply)
     app.wsgi_app = AuditMiddleware(app.wsgi_app)
     audit.subscribe(events)
     redact_request_logs()
@@ -79,8 +79,9 @@ def require(method: str, entity_set: str, why: str = "") -> None:
     ``why`` says why the method is needed when the request used another."""
     if not can(method, entity_set):
         user = current_user()
-        raise forbidden("AccessDenied", f"User {user.name if user else '(none)'} may not use "
-                        f"{method.upper()} on {entity_set}{why}.", entity_set)
+        name = user.name if user else "(none)"
+        raise Refusal.of("AccessDenied", entity_set, message=f"User {name} may not use "
+                         f"{method.upper()} on {entity_set}{why}.")
 
 
 def can(method: str, entity_set: str) -> bool:

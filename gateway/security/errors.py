@@ -1,46 +1,32 @@
-"""The refusals of this package: OData errors that carry their own headers.
+"""The refusals of this package: catalogue errors (``gateway.odata.catalog``) that carry their
+own headers.
 
-``register`` installs a handler for ``Refusal``, so a refusal raised anywhere (a hook, or a view
-calling ``require``) becomes OData JSON with its ``WWW-Authenticate`` or ``Retry-After``.
+``Refusal`` is its own class so that ``register`` can answer it on any app, through the same
+``ODataError.reply`` as every other error (a hook, or a view calling ``require``, may raise it),
+and so that a caller can tell a refusal from other failures.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-
-from flask import Response, jsonify
-
-from ..odata.errors import ODataError
+from ..odata.errors import ODataError, retry_after
 
 CHALLENGE = 'Basic realm="kintone-gateway", charset="UTF-8"'
 
 
-@dataclass
 class Refusal(ODataError):
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def response(self) -> Response:
-        response = jsonify(self.body())
-        response.status_code = self.status
-        response.headers.update(self.headers)
-        return response
+    """An error of the security layer."""
 
 
 def unauthorized(message: str) -> Refusal:
     # The challenge makes Power Query and Excel ask for Basic credentials (user:authtoken).
-    return Refusal(401, "Unauthorized", message, headers={"WWW-Authenticate": CHALLENGE})
+    return Refusal.of("Unauthorized", message=message, headers={"WWW-Authenticate": CHALLENGE})
 
 
-def forbidden(code: str, message: str, target: str | None = None) -> Refusal:
-    return Refusal(403, code, message, target)
-
-
-def too_many_requests(message: str, retry_after: float) -> Refusal:
-    seconds = max(1, math.ceil(retry_after))
-    return Refusal(429, "TooManyRequests", f"{message} Retry in {seconds} s.",
-                   headers={"Retry-After": str(seconds)})
+def too_many_requests(message: str, wait: float) -> Refusal:
+    header = retry_after(wait)
+    return Refusal.of("TooManyRequests", message=message, seconds=header["Retry-After"],
+                      headers=header)
 
 
 def too_large(limit: int) -> Refusal:
-    return Refusal(413, "PayloadTooLarge", f"The request body exceeds {limit} bytes.")
+    return Refusal.of("PayloadTooLarge", limit=limit)

@@ -15,7 +15,7 @@ from .audit import current_entry
 from .authn import Authenticator, presented
 from .cors import CorsPolicy, origin_of
 from .documents import DocumentAccess, public_preflight
-from .errors import Refusal, forbidden, too_many_requests
+from .errors import Refusal, too_many_requests
 from .flags import flag
 from .hardening import add_headers, check_body, max_body
 from .ipallow import IpPolicy
@@ -86,9 +86,9 @@ class Guard:
         if self.cors.is_preflight(request):
             return self._preflight(request)
         if self.cors.refuses(request, (*self.own_origins, origin_of(request.host_url))):
-            raise self._refusal("origin", forbidden(
-                "OriginNotAllowed", "Pages from this origin may not change data through the "
-                "gateway ([CORS] AllowedOrigins)."))
+            raise self._refusal("origin", Refusal.of(
+                "OriginNotAllowed", message="Pages from this origin may not change data through "
+                "the gateway ([CORS] AllowedOrigins)."))
         try:
             user = user or self.authenticator.authenticate(request)
         except Refusal as refusal:
@@ -98,8 +98,8 @@ class Guard:
         _note(user=user.name)
         # A method no right names (TRACE ...) is left to the method policy: a 405.
         if privilege_of(request.method) and not user.rights.allows_anywhere(request.method):
-            raise self._refusal("method", forbidden(
-                "MethodNotAllowed", f"User {user.name} may not use {request.method}."))
+            raise self._refusal("method", Refusal.of(
+                "MethodForbidden", user=user.name, method=request.method))
         self._admit_user(user)
         return None
 
@@ -117,9 +117,8 @@ class Guard:
         client = self.ip.client(req.remote_addr or "", req.headers.get("X-Forwarded-For"))
         _note(client_ip=str(client) if client else req.remote_addr)
         if client is None or not self.ip.allows(client):
-            raise self._refusal("address", forbidden(
-                "AddressNotAllowed", f"Calls from {client or 'this address'} are not allowed "
-                "([Security] AllowedIPs)."))
+            raise self._refusal("address", Refusal.of(
+                "AddressNotAllowed", client=client or "this address"))
         wait = self.hourly.hit(f"ip {client}", self.limits.per_hour_per_ip)
         if wait is not None:
             raise self._refusal("hourly", too_many_requests(
@@ -128,8 +127,8 @@ class Guard:
 
     def _preflight(self, req: Request) -> Response:
         if not self.cors.allows(req.headers["Origin"]):
-            raise self._refusal("origin", forbidden(
-                "OriginNotAllowed", "This origin may not call the gateway ([CORS] "
+            raise self._refusal("origin", Refusal.of(
+                "OriginNotAllowed", message="This origin may not call the gateway ([CORS] "
                 "AllowedOrigins)."))
         return self.cors.preflight(req)
 

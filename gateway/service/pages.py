@@ -67,9 +67,7 @@ class CallBudget:
 
 
 def too_costly(limit: int) -> ODataError:
-    return ODataError(400, "RequestTooCostly", f"This request needs more than {limit} Kintone "
-                      "calls ([gateway] MaxCallsPerRequest). Narrow $filter, ask for fewer "
-                      "records ($top), order by Id, or send smaller requests.")
+    return ODataError.of("RequestTooCostly", limit=limit)
 
 
 class Page:

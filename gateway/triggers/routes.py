@@ -15,7 +15,7 @@ from ..odata import bodies, payload
 from ..odata.errors import bad_request, not_found
 from ..odata.numbers import non_negative_int64
 from ..security import current_user, require
-from ..security.errors import forbidden
+from ..security.errors import Refusal
 from ..security.rights import PRIVILEGES
 from ..web.links import SERVICE_PATH, service_root
 from ..web.resource import ResourcePath
@@ -140,8 +140,8 @@ def _subscription(s: Subscription) -> dict:
 @_route(paths.DEAD_LETTERS, ["GET"])
 def dead_letters(token: str | None = None) -> Response:
     if not _is_admin():
-        raise forbidden("AccessDenied", "Only users with every right on every entity set "
-                        "(*:*) may read the dead letters.")
+        raise Refusal.of("AccessDenied", message="Only users with every right on every "
+                         "entity set (*:*) may read the dead letters.")
     top = _top(request.args.get("$top"))
     letters = triggers().store.dead_letters(top)
     return Response(payload.dumps({"value": [_dead_letter(letter) for letter in letters]}),

@@ -21,8 +21,7 @@ MAX_CALLBACK = 2048
 def subscribe(ctx: Triggers, entity_set: EntitySet, kind: EventKind, callback: object,
               owner: str) -> Subscription:
     if ctx.config.webhook_secret is None:
-        raise ODataError(501, "NotConfigured", "Webhook triggers are off on this gateway: its "
-                         "administrator must set [Triggers] WebhookSecret.")
+        raise ODataError.of("NotConfigured")
     subscription = Subscription(uuid.uuid4().hex, entity_set.app_id or 0, entity_set.name,
                                 kind.kintone, _callback(ctx, callback), owner)
     ctx.store.add(subscription)

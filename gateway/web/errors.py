@@ -1,38 +1,29 @@
 """Every failure as an OData JSON error with the status a client can act on, never a trace.
 
-Kintone's answers map as follows: credentials refused (401, 403) → 502, since the client cannot
-fix the gateway's credentials; throttled, down or unreachable (after the client's retries) → 503
-with ``Retry-After`` when Kintone gave one; a query Kintone refused (400) → 400; anything else →
-502. Kintone's own error code is in ``details`` for the gateway's administrator.
+Each is an entry of the error catalogue (``gateway.odata.catalog``); Kintone's failures are
+translated by ``gateway.odata.kintone_errors.from_kintone``.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
-from ..kintone import (
-    KintoneAuthError,
-    KintoneBadRequest,
-    KintoneError,
-    KintoneNotFound,
-    KintonePermissionError,
-    KintoneThrottled,
-    KintoneTokenMissing,
-    KintoneUnavailable,
-)
+from ..kintone import KintoneError
 from ..kintone.cursors import CursorsBusy
 from ..model import ModelUnavailable, UnknownName
-from ..odata.errors import ODataError, not_found
+from ..odata.catalog import CATALOG
+from ..odata.errors import Answer, ODataError, not_found, retry_after
+from ..odata.kintone_errors import from_kintone
 from .cost import ClientGone
 
 log = logging.getLogger("gateway.web")
 
 
 def register(app: Flask) -> None:
-    app.register_error_handler(ODataError, _odata)
+    app.register_error_handler(ODataError, ODataError.reply)
     app.register_error_handler(KintoneError, _kintone)
     app.register_error_handler(ModelUnavailable, _model_unavailable)
     app.register_error_handler(UnknownName, _unknown_name)
@@ -42,68 +33,36 @@ def register(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected)
 
 
-def respond(error: ODataError, retry_after: float | None = None) -> Response:
-    response = jsonify(error.body())
-    response.status_code = error.status
-    response.headers.update(error.headers)
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(max(1, round(retry_after)))
-    return response
-
-
-def _odata(error: ODataError) -> Response:
-    return respond(error)
-
-
-def from_kintone(error: KintoneError) -> ODataError:
-    details = [{"code": error.code or f"HTTP{error.status}", "message": error.message,
-                "target": "kintone"}]
-    if isinstance(error, KintoneTokenMissing):
-        return ODataError(502, "KintoneTokenMissing", error.message, None, details)
-    if isinstance(error, KintoneAuthError | KintonePermissionError):
-        return ODataError(502, "KintoneAccessDenied", "Kintone refused the gateway's "
-                          "credentials; check the [kintone] settings.", None, details)
-    if isinstance(error, KintoneThrottled | KintoneUnavailable):
-        return ODataError(503, "KintoneUnavailable", "Kintone is unavailable or busy; try again "
-                          "later.", None, details)
-    if isinstance(error, KintoneNotFound):
-        return ODataError(404, "NotFound", f"Kintone: {error.message}", None, details)
-    if isinstance(error, KintoneBadRequest):
-        return ODataError(400, "KintoneRejectedQuery", f"Kintone refused the query: "
-                          f"{error.message}", None, details)
-    return ODataError(502, "KintoneError", f"Kintone failed: {error.message}", None, details)
-
-
-def _kintone(error: KintoneError) -> Response:
+def _kintone(error: KintoneError) -> Answer:
     log.warning("Kintone call failed: %s", error)
-    return respond(from_kintone(error), error.retry_after)
+    return from_kintone(error).reply()
 
 
-def _model_unavailable(error: ModelUnavailable) -> Response:
+def _model_unavailable(error: ModelUnavailable) -> Answer:
     cause = error.__cause__
     if isinstance(cause, KintoneError):
         return _kintone(cause)
     log.error("The model of the Kintone apps could not be loaded", exc_info=cause)
-    return respond(ODataError(503, "ModelUnavailable", "The Kintone apps could not be read; "
-                              "try again later."))
+    return ODataError.of("ModelUnavailable").reply()
 
 
-def _unknown_name(error: UnknownName) -> Response:
-    return respond(not_found(str(error.args[0]) if error.args else "Not found."))
+def _unknown_name(error: UnknownName) -> Answer:
+    return not_found(str(error.args[0]) if error.args else "Not found.").reply()
 
 
-def _http(error: HTTPException) -> Response:
-    status = error.code or 500
-    response = respond(ODataError(status, error.name.replace(" ", ""), error.description or
-                                  error.name))
-    if status == 405 and error.get_response().headers.get("Allow"):
-        response.headers["Allow"] = error.get_response().headers["Allow"]
-    return response
+def _http(error: HTTPException) -> Answer:
+    """Werkzeug's own refusals (no route, a body too large while read ...), by their names."""
+    name = error.name.replace(" ", "")
+    if name not in CATALOG or CATALOG[name].status != error.code:  # one to add to the catalogue
+        return _unexpected(error)
+    allow = error.get_response().headers.get("Allow") if error.code == 405 else None
+    return ODataError.of(name, message=error.description or error.name,
+                         headers={"Allow": allow} if allow else None).reply()
 
 
-def _cursors_busy(error: CursorsBusy) -> Response:
-    return respond(ODataError(429, "TooManyCursors", f"{error.message} Try again shortly, or "
-                              "read in Id order (no cursor needed)."), error.retry_after)
+def _cursors_busy(error: CursorsBusy) -> Answer:
+    return ODataError.of("TooManyCursors", message=error.message,
+                         headers=retry_after(error.retry_after)).reply()
 
 
 def _client_gone(_error: ClientGone) -> Response:
@@ -112,7 +71,7 @@ def _client_gone(_error: ClientGone) -> Response:
     return Response(status=499)
 
 
-def _unexpected(error: Exception) -> Response:
+def _unexpected(error: Exception) -> Answer:
     log.exception("Unexpected error while serving a request", exc_info=error)
-    return respond(ODataError(500, "InternalError", "An unexpected error occurred; it has been "
-                              "logged."))
+    return ODataError.of("InternalError", message="An unexpected error occurred; it has been "
+                         "logged.").reply()

@@ -51,8 +51,8 @@ def _check() -> Response | None:
     if method == "OPTIONS":
         return Response(status=204, headers={"Allow": allow})
     if method not in allowed:
-        raise ODataError(405, "MethodNotAllowed", f"{request.method} is not allowed here; "
-                         f"allowed: {allow}.", headers={"Allow": allow})
+        raise ODataError.of("MethodNotAllowed", message=f"{request.method} is not allowed "
+                            f"here; allowed: {allow}.", headers={"Allow": allow})
     return None
 
 

@@ -197,9 +197,7 @@ def _alone(req: WriteRequest, entry: Entry, done: Mapping[str, Reply],
     try:
         data = _read(response, room if entry.method == "GET" else None)
         if data is None:
-            return error_reply(ODataError(507, "BatchReplyTooLarge", "The batch's reply reached "
-                                          "[writes] MaxBatchReplyBytes: send this request on "
-                                          "its own or in a smaller batch."))
+            return error_reply(ODataError.of("BatchReplyTooLarge"))
         return Reply(response.status_code, _response_body(data, response.mimetype),
                      _kept_headers(response.headers), response.content_type or media.JSON)
     finally:
@@ -247,8 +245,8 @@ def _group(ctx: Writes, req: WriteRequest, batch: Sequence[Entry], done: Mapping
 
 def _failed(size: int, index: int | None, error: ODataError) -> list[Reply]:
     """The failing request's error; 424 for the others (all of them when it is unknown)."""
-    dependency = error_reply(ODataError(424, "FailedDependency", "Not applied: another request "
-                                        "of the atomicity group failed."))
+    dependency = error_reply(ODataError.of("FailedDependency", message="Not applied: another "
+                                           "request of the atomicity group failed."))
     if index is None:
         return [error_reply(error)] * size
     return [error_reply(error) if i == index else dependency for i in range(size)]
@@ -266,7 +264,7 @@ def _check_dependencies(entry: Entry, done: Mapping[str, Reply]) -> None:
             raise bad_request(f"Request '{entry.id}' depends on '{dependency}', which does not "
                               f"come before it.", entry.id)
         if done[dependency].status >= 400:
-            raise ODataError(424, "FailedDependency", f"Not run: '{dependency}' failed.")
+            raise ODataError.of("FailedDependency", message=f"Not run: '{dependency}' failed.")
 
 
 def _sub_request(req: WriteRequest, entry: Entry, done: Mapping[str, Reply]) -> WriteRequest:

@@ -53,7 +53,7 @@ from ..web.cost import ClientGone
 from ..web.resource import ResourcePath
 from . import values
 from .context import Writes
-from .errors import outcome_unknown, problems, write_error
+from .errors import invalid_values, outcome_unknown, problems, write_error
 from .exchange import Reply, WriteRequest
 from .ops import send
 from .planning import record_set, related_apps
@@ -220,9 +220,7 @@ class Load:
             self._narrow(rows, error)
             return
         for position, details in by_row.items():
-            message = "Kintone refused the values: " + " ".join(d["message"] for d in details)
-            self.fail([rows[position]], ODataError(400, "ValidationFailed", message, None,
-                                                    details))
+            self.fail([rows[position]], invalid_values(details))
         self.send([row for i, row in enumerate(rows) if i not in by_row])
 
     def _narrow(self, rows: Sequence[Row], error: KintoneError) -> None:
@@ -305,8 +303,8 @@ def _send(job: Load, chunk: list[Row]) -> None:
         raise
     except Exception:  # whatever went wrong, the rows written so far stay reported
         log.exception("A $bulk chunk failed unexpectedly")
-        job.fail([row for row in chunk if row.index not in job.results], ODataError(
-            500, "InternalError", "The gateway failed while writing this row, which may "
+        job.fail([row for row in chunk if row.index not in job.results], ODataError.of(
+            "InternalError", message="The gateway failed while writing this row, which may "
             "or may not have been written: check before sending it again."))
 
 

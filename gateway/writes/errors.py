@@ -11,18 +11,19 @@
   Kintone answers a source app the request may not view as a value not found).
 * An answer that never came for a write that cannot be repeated safely → 502
   ``WriteOutcomeUnknown``: Kintone may or may not have applied it.
-* Anything else as for reads (``gateway.web.errors.from_kintone``).
+* Anything else as for reads (``gateway.odata.kintone_errors.from_kintone``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..kintone import KintoneBadRequest, KintoneConflict, KintoneError, KintoneValidationError
 from ..model import EntitySet, UnknownName
-from ..odata.errors import ODataError
-from ..web.errors import from_kintone
+from ..odata.errors import ODataError, detail
+from ..odata.kintone_errors import from_kintone, kintone_detail
 
 REVISION_MISMATCH = "GAIA_CO02"
 LOOKUP_NOT_FOUND = "GAIA_LO04"
@@ -50,10 +51,7 @@ class Problem:
     message: str
 
     def detail(self) -> dict:
-        detail = {"code": "InvalidValue", "message": self.message}
-        if self.target:
-            detail["target"] = self.target
-        return detail
+        return detail("InvalidValue", self.message, self.target)
 
 
 def problems(entity_set: EntitySet, error: KintoneError) -> list[Problem]:
@@ -79,28 +77,29 @@ def _problem(entity_set: EntitySet, key: str, messages: tuple[str, ...]) -> Prob
 
 def write_error(entity_set: EntitySet | None, error: KintoneError) -> ODataError:
     """The OData error for a failed write to ``entity_set``."""
-    kintone = [{"code": error.code or f"HTTP{error.status}", "message": error.message,
-                "target": "kintone"}]
+    kintone = [kintone_detail(error)]
     if isinstance(error, KintoneValidationError) and entity_set is not None and error.errors:
         details = [p.detail() for p in problems(entity_set, error)]
-        return ODataError(400, "ValidationFailed", "Kintone refused the values: "
-                          + " ".join(d["message"] for d in details), None, details + kintone)
+        return invalid_values(details, kintone)
     if isinstance(error, KintoneConflict) and error.code == REVISION_MISMATCH:
-        return ODataError(412, "PreconditionFailed", "The record has changed since the ETag "
-                          "in If-Match was read; read it again.", None, kintone)
+        return ODataError.of("PreconditionFailed", details=kintone, message="The record has "
+                             "changed since the ETag in If-Match was read; read it again.")
     if error.code in _FORBIDDEN:
-        return ODataError(403, "Forbidden", f"Kintone: {error.message}", None, kintone)
+        return ODataError.of("Forbidden", details=kintone, message=error.message)
     if error.code in _NOT_FOUND:
-        return ODataError(404, "NotFound", f"Kintone: {error.message}", None, kintone)
+        return ODataError.of("NotFound", details=kintone, message=f"Kintone: {error.message}")
     if isinstance(error, KintoneBadRequest):
         hint = _LOOKUP_HINT if error.code == LOOKUP_NOT_FOUND else ""
-        return ODataError(400, "KintoneRejectedWrite", f"Kintone refused the write: "
-                          f"{error.message}{hint}", None, kintone)
+        return ODataError.of("KintoneRejectedWrite", details=kintone,
+                             message=error.message + hint)
     return from_kintone(error)
 
 
+def invalid_values(details: Sequence[dict], kintone: Sequence[dict] = ()) -> ODataError:
+    """``ValidationFailed`` for the ``InvalidValue`` details of ``Problem.detail``."""
+    return ODataError.of("ValidationFailed", details=[*details, *kintone],
+                         message=" ".join(d["message"] for d in details))
+
+
 def outcome_unknown(error: KintoneError) -> ODataError:
-    return ODataError(502, "WriteOutcomeUnknown", "Kintone did not answer the write, which may "
-                      "or may not have been applied: check before sending it again.", None,
-                      [{"code": error.code or f"HTTP{error.status}", "message": error.message,
-                        "target": "kintone"}])
+    return ODataError.of("WriteOutcomeUnknown", details=[kintone_detail(error)])

@@ -71,8 +71,8 @@ class WriteRequest:
             return None
         match = _ETAG.fullmatch(value)
         if match is None:
-            raise ODataError(412, "PreconditionFailed",
-                             f"The ETag {value} in If-Match is not a record's ETag.")
+            raise ODataError.of("PreconditionFailed",
+                                message=f"The ETag {value} in If-Match is not a record's ETag.")
         return int(match.group(1))
 
     def prefers(self, preference: str) -> bool:

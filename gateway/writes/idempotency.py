@@ -134,11 +134,9 @@ class IdempotencyStore:
                 break
         kept_fingerprint, reply = _decode(stored)
         if kept_fingerprint != fingerprint:
-            raise ODataError(422, "IdempotencyKeyReused", f"The {HEADER} was already used for a "
-                             "different request.")
+            raise ODataError.of("IdempotencyKeyReused", header=HEADER)
         if reply is None:
-            raise ODataError(409, "IdempotencyKeyInUse", f"A request with this {HEADER} is "
-                             "still running; try again shortly.")
+            raise ODataError.of("IdempotencyKeyInUse", header=HEADER)
         return reply
 
     def _keep(self, key: str, fingerprint: str, reply: Reply) -> None:

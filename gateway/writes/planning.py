@@ -58,7 +58,7 @@ ALLOWED = {"collection": ("GET", "POST"), "entity": ("GET", "PATCH", "PUT", "DEL
 
 
 def method_not_allowed(message: str, allow: tuple[str, ...]) -> ODataError:
-    return ODataError(405, "MethodNotAllowed", message, headers={"Allow": ", ".join(allow)})
+    return ODataError.of("MethodNotAllowed", message=message, headers={"Allow": ", ".join(allow)})
 
 
 def related_apps(entity_set: EntitySet, records: Iterable[Mapping[str, Any]]
