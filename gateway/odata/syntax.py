@@ -14,11 +14,11 @@ from odata_query.exceptions import ODataException
 from odata_query.grammar import ODataLexer, ODataParser
 from odata_query.visitor import NodeTransformer
 
-from . import identifiers
+from ..model import identifiers
+from ..model.identifiers import IDENTIFIER, QUALIFIED
 from .errors import ODataError, bad_request, not_implemented
 from .evaluate import CAST, COUNT
 from .folding import fold
-from .identifiers import IDENTIFIER, QUALIFIED
 
 # Valid OData constructs the gateway answers with 501: (pattern, description).
 UNSUPPORTED: tuple[tuple[re.Pattern, str], ...] = tuple(

@@ -18,10 +18,10 @@ from werkzeug.routing import MapAdapter
 
 from ..model import UnknownName
 from ..odata.errors import ODataError, not_found
+from ..odata.links import SERVICE_PATH
+from ..odata.resource import ResourcePath, parse_path
 from ..writes.actions import is_action
 from .context import gateway
-from .links import SERVICE_PATH
-from .resource import ResourcePath, parse_path
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # The catch-all views of the OData resources (``routes.odata``, ``writes.routes.write``).

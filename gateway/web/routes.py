@@ -13,18 +13,18 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, request, stream_with_context
 
 from ..model import EntitySet, Model, NavigationProperty
-from ..odata import media, metadata, payload
+from ..odata import links, media, metadata, payload
 from ..odata.errors import bad_request, not_found, not_implemented
 from ..odata.options import QueryOptions, parse_options, split_query
+from ..odata.resource import ResourcePath, parse_key, parse_path
 from ..security import require
 from ..service import CollectionQuery, Page
 from ..service.expand import Expansion, records_per_page, source_names
 from ..writes.exchange import etag
-from . import expansion, links
+from . import expansion
 from .capabilities import capabilities
 from .context import Gateway, gateway
 from .cost import ClientGone
-from .resource import ResourcePath, parse_key, parse_path
 
 blueprint = Blueprint("odata", __name__)
 log = logging.getLogger("gateway.web")

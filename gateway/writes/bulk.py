@@ -48,9 +48,9 @@ from ..model import EntitySet, Property
 from ..odata import payload
 from ..odata.errors import ODataError, bad_request
 from ..odata.numbers import json_int64
+from ..odata.resource import ResourcePath
 from ..security import require
 from ..web.cost import ClientGone
-from ..web.resource import ResourcePath
 from . import values
 from .context import Writes
 from .errors import outcome_unknown, problems, write_error

@@ -16,7 +16,7 @@ from ..kintone import KintoneError
 from ..kintone.models import RecordRef
 from ..model import EntitySet, Model
 from ..odata.errors import ODataError
-from ..web.resource import ResourcePath
+from ..odata.resource import ResourcePath
 from . import ops
 from .context import Writes
 from .errors import write_error

@@ -11,7 +11,7 @@ from functools import partial
 from ..kintone.models import RecordRef
 from ..model import EntitySet
 from ..odata import media
-from ..web.resource import parse_key
+from ..odata.resource import parse_key
 from . import ops, upsert, values
 from .context import Writes
 from .exchange import Reply, WriteRequest
