@@ -17,6 +17,7 @@ from dataclasses import replace
 from flask import Blueprint, Response, current_app, jsonify, request
 from redis import RedisError
 
+from ..http.errors import respond
 from ..kintone import KintoneClient, KintoneError, RetryPolicy
 from ..odata.errors import ODataError
 from ..security import EXTENSION as SECURITY_EXTENSION
@@ -24,7 +25,6 @@ from ..security.errors import forbidden
 from ..security.guard import Guard
 from ..service import list_apps
 from ..settings import KintoneSettings, SettingsError
-from ..web.errors import respond
 
 EXTENSION = "kintone_gateway.health"
 PROBE_ENDPOINTS = frozenset({"ops_health.healthz", "ops_health.readyz"})

@@ -50,16 +50,16 @@ from .store import Delivery, TriggerStore
 
 def register(app: Flask, settings: Settings, client: KintoneClient,
              models: Callable[[], Model], *,
-             kintone_clock: Callable[[], datetime] | None = None) -> None:
+             kintone_clock: Callable[[], datetime] | None = None) -> Triggers:
     """Add the trigger routes to the gateway's app and start its delivery worker. ``models``
     returns the current model; ``kintone_clock`` is Kintone's time (default: this machine's;
     tests pass the sandbox's). Calling it again on the same app does nothing."""
     if EXTENSION in app.extensions:
-        return
+        return app.extensions[EXTENSION]
     config = TriggerSettings.from_settings(settings)
     store = _store(settings, config)
     worker = DeliveryWorker(store, config, _owner_check(security.refusal(app)))
-    app.extensions[EXTENSION] = Triggers(
+    ctx = app.extensions[EXTENSION] = Triggers(
         settings=settings, config=config, client=client, models=models, store=store,
         signer=StateSigner.create(config, store), worker=worker,
         kintone_clock=kintone_clock or (lambda: datetime.now(UTC)),
@@ -68,6 +68,7 @@ def register(app: Flask, settings: Settings, client: KintoneClient,
     security.allow_anonymous(app, f"{blueprint.name}.{receive.__name__}")  # Kintone sends no token
     worker.start()
     atexit.register(worker.stop)
+    return ctx
 
 
 def _owner_check(refusal: Callable[[str, str, str], str | None]

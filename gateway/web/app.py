@@ -1,35 +1,45 @@
-"""The gateway's Flask application."""
+"""The gateway's Flask application: the one place where its parts are built and wired.
+
+``create_app`` reads top to bottom as a request's path: the WSGI middleware around everything,
+the request hooks in the order they run, the views, the after-request hooks in the order they
+run, the error handlers.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import quote
 
+import redis
 from flask import Flask, Response, has_app_context
 
 from .. import console, openapi, ops, security, triggers, writes
+from ..http import cost, errors
+from ..http.context import EXTENSION, Gateway
+from ..http.described import DescribedModels
 from ..kintone import KintoneClient
+from ..ops import cluster as clusters
+from ..ops import health, logs
+from ..ops.metrics import CountedGcra, CountedSlots, Metrics
+from ..ops.middleware import OpsMiddleware
+from ..security.ratelimit import MemoryGcra, MemorySlots
 from ..service import CallBudget, Reader, SkipTokens, model_cache
 from ..settings import Settings
-from . import cost, errors, methods, routes
-from .context import EXTENSION, Gateway
-from .described import DescribedModels
+from . import methods, routes
 
 ODATA_VERSION = "4.0"
 
 
 def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Flask:
     """The gateway in front of the Kintone of ``settings`` (or of ``client``, e.g. in tests)."""
+    limits = settings.gateway
     client = client or KintoneClient(settings.kintone)
     client.observe(security.count_kintone_call)
-    limits = settings.gateway
     client.guard(cost.guard(limits.max_calls_per_request))
     client.cursors.owner = _reader
-    app = Flask(__name__)
-    app.json.sort_keys = False  # OData clients expect "@odata.context" first
-    app.json.ensure_ascii = False
     models = model_cache(client, settings)
-    gateway = Gateway(
+    services = Gateway(
         settings=settings,
         client=client,
         models=models,
@@ -38,19 +48,56 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
                                  cost.spent(limits.max_calls_per_request))),
         described=DescribedModels(models.get),
     )
-    app.extensions[EXTENSION] = gateway
-    app.register_blueprint(routes.blueprint)
+    cluster = clusters.connect(settings, models)  # None: a single instance
+    if cluster is not None:
+        client.share_slots(cluster.kintone_slots)
+        client.cursors.share(cluster.cursor_slots)
+    counted = Metrics()
+    client.observe(counted.kintone_call)
+    client.observe_failures(counted.kintone_failure)
+    client.observe_failures(logs.log_kintone_failure)
+
+    app = Flask(__name__)
+    app.json.sort_keys = False  # OData clients expect "@odata.context" first
+    app.json.ensure_ascii = False
+    app.extensions[EXTENSION] = services
+
+    # Before the views, in this order:
+    app.before_request(ops.note_route)  # the route label of the metrics
+    app.before_request(health.serve_probe)  # probes: an allowed address is all they need
+    guard = security.register(  # address, body size, authtoken, CORS, rate limits; its
+        # after-request hook, teardown and the audit log's middleware come with it
+        app, settings,
+        hourly=CountedGcra(cluster.rates if cluster else MemoryGcra(), counted),
+        running=CountedSlots(cluster.user_slots if cluster else MemorySlots(), counted))
+    app.before_request(methods.check)  # 405 and OPTIONS, per resource
+    if cluster is not None:
+        app.before_request(cluster.schema.sync)  # another instance may have invalidated
+
+    # The views (their blueprints' own hooks run inside these):
+    app.register_blueprint(routes.blueprint)  # OData reads
+    writes.register(app, settings, client, models.get)
+    openapi.register(app, settings, services.described.get, client.get_process_settings)
+    trigger_ctx = triggers.register(app, settings, client, models.get)
+    operations = ops.register(app, settings, counted, models, cluster, trigger_ctx.store)
+    console.register(app, settings, services, guard, operations)
+
+    # After the views, in this order (Flask runs after-request hooks last registered first;
+    # the security layer's, which adds the CORS and hardening headers, runs last):
+    _after(app, _ascii_headers, _odata_version)
+
     errors.register(app)
-    security.register(app, settings)  # its address check goes before every other hook
-    methods.register(app)  # after authentication, before the views
-    writes.register(app, settings, client, gateway.models.get)
-    openapi.register(app, settings, gateway.described.get, client.get_process_settings)
-    triggers.register(app, settings, client, gateway.models.get)
-    ops.register(app, settings)  # after security.register: it uses the guard
-    console.register(app, settings)  # after ops.register: it shows its state
-    app.after_request(_odata_version)
-    app.after_request(_ascii_headers)
+    if cluster is not None:
+        app.register_error_handler(redis.RedisError, clusters.unavailable)
+    # Outermost: the request id and metrics see the whole request, the audit line included.
+    app.wsgi_app = OpsMiddleware(app.wsgi_app, counted)
     return app
+
+
+def _after(app: Flask, *hooks: Callable[[Response], Response]) -> None:
+    """Register after-request ``hooks`` to run in the order given."""
+    for hook in reversed(hooks):
+        app.after_request(hook)
 
 
 def _reader() -> str | None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, request, stream_with_context
 
+from ..http.context import Gateway, gateway
+from ..http.cost import ClientGone
 from ..model import EntitySet, Model, NavigationProperty
 from ..odata import links, media, metadata, payload
 from ..odata.errors import bad_request, not_found, not_implemented
@@ -23,8 +25,6 @@ from ..service.expand import Expansion, records_per_page, source_names
 from ..writes.exchange import etag
 from . import expansion
 from .capabilities import capabilities
-from .context import Gateway, gateway
-from .cost import ClientGone
 
 blueprint = Blueprint("odata", __name__)
 log = logging.getLogger("gateway.web")

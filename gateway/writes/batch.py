@@ -41,13 +41,13 @@ from flask import current_app, request
 from werkzeug.datastructures import Headers
 from werkzeug.test import Client
 
+from ..http import cost
 from ..kintone import KintoneError
 from ..model import UnknownName
 from ..odata import media, payload
 from ..odata.errors import ODataError, bad_request, not_found
 from ..security import IN_BATCH
 from ..settings import Settings
-from ..web import cost
 from . import multipart, ops
 from .context import Writes
 from .errors import write_error

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs
 
+from ..http.cost import ClientGone
 from ..kintone import (
     KintoneError,
     KintoneThrottled,
@@ -50,7 +51,6 @@ from ..odata.errors import ODataError, bad_request
 from ..odata.numbers import json_int64
 from ..odata.resource import ResourcePath
 from ..security import require
-from ..web.cost import ClientGone
 from . import values
 from .context import Writes
 from .errors import outcome_unknown, problems, write_error

@@ -11,7 +11,7 @@
   Kintone answers a source app the request may not view as a value not found).
 * An answer that never came for a write that cannot be repeated safely → 502
   ``WriteOutcomeUnknown``: Kintone may or may not have applied it.
-* Anything else as for reads (``gateway.web.errors.from_kintone``).
+* Anything else as for reads (``gateway.http.errors.from_kintone``).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..http.errors import from_kintone
 from ..kintone import KintoneBadRequest, KintoneConflict, KintoneError, KintoneValidationError
 from ..model import EntitySet, UnknownName
 from ..odata.errors import ODataError
-from ..web.errors import from_kintone
 
 REVISION_MISMATCH = "GAIA_CO02"
 LOOKUP_NOT_FOUND = "GAIA_LO04"

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import requests
 
+from gateway.http.context import EXTENSION
 from gateway.kintone import RetryPolicy
 from gateway.odata.payload import dumps
-from gateway.web.context import EXTENSION
 from gateway.writes import register
 from tests.gateway.conftest import (  # noqa: F401  (fixtures used by this folder's tests)
     FAST_RETRY,
