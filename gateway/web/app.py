@@ -76,9 +76,9 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
 
     # The views (their blueprints' own hooks run inside these):
     app.register_blueprint(routes.blueprint)  # OData reads
-    writes.register(app, settings, client, models.get)
+    writes.register(app, services)
     openapi.register(app, settings, services.described.get, client.get_process_settings)
-    trigger_ctx = triggers.register(app, settings, client, models.get)
+    trigger_ctx = triggers.register(app, services)
     operations = ops.register(app, settings, counted, models, cluster, trigger_ctx.store)
     console.register(app, settings, services, guard, operations)
 

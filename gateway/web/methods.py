@@ -27,7 +27,7 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # The catch-all views of the OData resources (``routes.odata``, ``writes.routes.write``).
 _CATCH_ALL = frozenset({"odata.odata", "odata_writes.write"})
 _RECORD_ENTITY = ("GET", "PUT", "PATCH", "DELETE")
-_BY_KIND = {
+_BY_KIND: dict[str, dict[str, tuple[str, ...]]] = {
     "records": {"collection": ("GET", "POST"), "entity": _RECORD_ENTITY,
                 "property": ("GET", "POST")},
     "comments": {"collection": ("GET", "POST"), "entity": ("GET", "DELETE")},
