@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import redis
 from flask import Flask, Response, has_app_context
+from flask.json.provider import DefaultJSONProvider
 
 from .. import console, openapi, ops, security, triggers, writes
 from ..http import cost, errors
@@ -58,8 +59,7 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     client.observe_failures(logs.log_kintone_failure)
 
     app = Flask(__name__)
-    app.json.sort_keys = False  # OData clients expect "@odata.context" first
-    app.json.ensure_ascii = False
+    app.json = _ODataJSON(app)
     app.extensions[EXTENSION] = services
 
     # Before the views, in this order:
@@ -90,8 +90,13 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     if cluster is not None:
         app.register_error_handler(redis.RedisError, clusters.unavailable)
     # Outermost: the request id and metrics see the whole request, the audit line included.
-    app.wsgi_app = OpsMiddleware(app.wsgi_app, counted)
+    app.wsgi_app = OpsMiddleware(app.wsgi_app, counted)  # type: ignore[method-assign]
     return app
+
+
+class _ODataJSON(DefaultJSONProvider):
+    sort_keys = False  # OData clients expect "@odata.context" first
+    ensure_ascii = False
 
 
 def _after(app: Flask, *hooks: Callable[[Response], Response]) -> None:
