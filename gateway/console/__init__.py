@@ -6,7 +6,7 @@ Who may use it: users with every right on every entity set (``*:*``), from the a
 ``[Console] AllowedIPs`` (loopback by default) - which must also pass ``[Security] AllowedIPs``.
 They log in with their authtoken once; a session cookie (see ``session``) carries them on.
 
-``register(app, settings, services, guard, ops)`` installs it (``create_app`` calls it last).
+``register(app, services, guard, ops)`` installs it (``create_app`` calls it last).
 Nothing else in the gateway imports this package.
 """
 
@@ -22,7 +22,6 @@ from ..security import allow_anonymous
 from ..security.flags import flag
 from ..security.guard import Guard
 from ..security.ipallow import DEFAULT_ALLOWED, AddressList
-from ..settings import Settings
 from .activity import Activity
 from .context import EXTENSION, Console
 from .session import Sessions
@@ -33,10 +32,9 @@ SECTION = "Console"
 __all__ = ["register"]
 
 
-def register(app: Flask, settings: Settings, gateway: Gateway, guard: Guard, ops: Ops
-             ) -> Console | None:
+def register(app: Flask, gateway: Gateway, guard: Guard, ops: Ops) -> Console | None:
     """Serve the console on ``app`` unless ``[Console] Enabled = false``."""
-    section = settings.section(SECTION)
+    section = gateway.settings.section(SECTION)
     if not flag(section, "Enabled", True) or EXTENSION in app.extensions:
         return app.extensions.get(EXTENSION)
     try:
@@ -47,7 +45,7 @@ def register(app: Flask, settings: Settings, gateway: Gateway, guard: Guard, ops
     activity.install()
     gateway.client.observe_failures(activity.kintone_failed)
     console = Console(
-        settings=settings, gateway=gateway, guard=guard, ops=ops,
+        gateway=gateway, guard=guard, ops=ops,
         sessions=Sessions(guard.authenticator,
                           section.get_int("IdleTimeout", 900, minimum=1, maximum=86_400)),
         allowed=allowed,

@@ -19,8 +19,7 @@ EXTENSION = "kintone_gateway.console"
 
 @dataclass(frozen=True)
 class Console:
-    settings: Settings
-    gateway: Gateway
+    gateway: Gateway  # the services, settings included
     guard: Guard
     ops: Ops
     sessions: Sessions
@@ -28,6 +27,10 @@ class Console:
     logins_per_hour: int
     activity: Activity
     started: float
+
+    @property
+    def settings(self) -> Settings:
+        return self.gateway.settings
 
 
 def console() -> Console:

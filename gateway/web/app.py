@@ -80,7 +80,7 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     openapi.register(app, settings, services.described.get, client.get_process_settings)
     trigger_ctx = triggers.register(app, services)
     operations = ops.register(app, settings, counted, models, cluster, trigger_ctx.store)
-    console.register(app, settings, services, guard, operations)
+    console.register(app, services, guard, operations)
 
     # After the views, in this order (Flask runs after-request hooks last registered first;
     # the security layer's, which adds the CORS and hardening headers, runs last):

@@ -112,7 +112,8 @@ def _conditional(response: Response, tag: str | None = None) -> Response:
     else:
         response.headers["ETag"] = tag
     response.headers.add("Vary", "Accept")
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place
+    return response
 
 
 def _collection(req: ODataRequest, gw: Gateway) -> Response:
