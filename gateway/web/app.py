@@ -1,8 +1,8 @@
 """The gateway's Flask application: the one place where its parts are built and wired.
 
-``create_app`` reads top to bottom as a request's path: the WSGI middleware around everything,
-the request hooks in the order they run, the views, the after-request hooks in the order they
-run, the error handlers.
+``create_app`` builds the services, then reads top to bottom as a request's path: the request
+hooks in the order they run, the views, the after-request hooks in the order they run, the error
+handlers, and last the WSGI middleware wrapped around all of it (outermost last).
 """
 
 from __future__ import annotations
