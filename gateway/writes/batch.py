@@ -237,9 +237,9 @@ def _group(ctx: Writes, req: WriteRequest, batch: Sequence[Entry], done: Mapping
     try:
         refs = ops.run_group([p.write for p in planned], ctx.client, ctx.retry)
     except KintoneError as error:
-        index = _failed_index(error)
-        entity_set = planned[index].entity_set if index is not None else None
-        return _failed(len(batch), index, write_error(entity_set, error))
+        failed = _failed_index(error)
+        entity_set = planned[failed].entity_set if failed is not None else None
+        return _failed(len(batch), failed, write_error(entity_set, error))
     except ODataError as error:  # the outcome of the whole group is unknown
         return [error_reply(error)] * len(batch)
     return [p.finish(ref) for p, ref in zip(planned, refs, strict=True)]
