@@ -6,7 +6,7 @@ Who may use it: users with every right on every entity set (``*:*``), from the a
 ``[Console] AllowedIPs`` (loopback by default) - which must also pass ``[Security] AllowedIPs``.
 They log in with their authtoken once; a session cookie (see ``session``) carries them on.
 
-``register(app, settings)`` installs it; call it in ``create_app`` after ``ops.register``.
+``register(app, services, guard, ops)`` installs it (``create_app`` calls it last).
 Nothing else in the gateway imports this package.
 """
 
@@ -16,14 +16,13 @@ import time
 
 from flask import Flask
 
-from .. import ops
 from ..events import KintoneCallFailed
-from ..security import EXTENSION as SECURITY_EXTENSION
+from ..http.context import Gateway
+from ..ops import Ops
 from ..security import allow_anonymous
 from ..security.flags import flag
+from ..security.guard import Guard
 from ..security.ipallow import DEFAULT_ALLOWED, AddressList
-from ..settings import Settings
-from ..web.context import EXTENSION as WEB_EXTENSION
 from .activity import Activity
 from .context import EXTENSION, Console
 from .session import Sessions
@@ -34,13 +33,11 @@ SECTION = "Console"
 __all__ = ["register"]
 
 
-def register(app: Flask, settings: Settings) -> Console | None:
+def register(app: Flask, gateway: Gateway, guard: Guard, ops: Ops) -> Console | None:
     """Serve the console on ``app`` unless ``[Console] Enabled = false``."""
-    section = settings.section(SECTION)
+    section = gateway.settings.section(SECTION)
     if not flag(section, "Enabled", True) or EXTENSION in app.extensions:
         return app.extensions.get(EXTENSION)
-    guard = app.extensions[SECURITY_EXTENSION]
-    gateway = app.extensions[WEB_EXTENSION]
     try:
         allowed = AddressList.parse(section.get_list("AllowedIPs") or DEFAULT_ALLOWED)
     except ValueError as exc:
@@ -49,7 +46,7 @@ def register(app: Flask, settings: Settings) -> Console | None:
     activity.install()
     gateway.client.events.subscribe(KintoneCallFailed, activity.kintone_failed)
     console = Console(
-        settings=settings, gateway=gateway, guard=guard, ops=app.extensions[ops.EXTENSION],
+        gateway=gateway, guard=guard, ops=ops,
         sessions=Sessions(guard.authenticator,
                           section.get_int("IdleTimeout", 900, minimum=1, maximum=86_400)),
         allowed=allowed,

@@ -3,34 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from flask import current_app
 
+from ..http.context import Gateway
+from ..ops import Ops
 from ..security.guard import Guard
 from ..security.ipallow import AddressList
 from ..settings import Settings
-from ..web.context import Gateway
 from .activity import Activity
 from .session import Sessions
-
-if TYPE_CHECKING:  # gateway.ops imports the web package, which imports this one
-    from ..ops import Ops
 
 EXTENSION = "kintone_gateway.console"
 
 
 @dataclass(frozen=True)
 class Console:
-    settings: Settings
-    gateway: Gateway
+    gateway: Gateway  # the services, settings included
     guard: Guard
-    ops: Ops  # gateway.ops.Ops
+    ops: Ops
     sessions: Sessions
     allowed: AddressList
     logins_per_hour: int
     activity: Activity
     started: float
+
+    @property
+    def settings(self) -> Settings:
+        return self.gateway.settings
 
 
 def console() -> Console:

@@ -27,13 +27,13 @@ from ..kintone import KintoneError
 from ..model import ModelUnavailable
 from ..model.schema import UnknownName
 from ..odata.errors import ODataError
+from ..odata.links import SERVICE_PATH
 from ..security.audit import current_entry
 from ..security.authn import Credential
 from ..security.errors import Refusal
 from ..security.users import User
 from ..triggers.context import EXTENSION as TRIGGERS_EXTENSION
 from ..triggers.store import TriggerStore
-from ..web.links import SERVICE_PATH
 from . import overview
 from .activity import Filter
 from .charts import HEIGHT, WIDTH, charts

@@ -20,7 +20,7 @@ from collections.abc import Hashable, Iterable
 from itertools import chain, count, groupby
 from typing import TypeVar
 
-from ..odata.identifiers import MAX_LENGTH, PART_CATEGORIES, START_CATEGORIES
+from .identifiers import MAX_LENGTH, PART_CATEGORIES, START_CATEGORIES
 
 # Names the service itself uses for entity sets and the shared types of the `Kintone` schema.
 # `$metadata`, `$batch` ... can never clash: `$` is not an identifier character.

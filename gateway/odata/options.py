@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
+from ..model.identifiers import IDENTIFIER
 from .errors import bad_request, not_acceptable, not_implemented
-from .identifiers import IDENTIFIER
 from .numbers import INT64_MAX, non_negative_int64
 from .syntax import (
     balanced,

@@ -14,9 +14,9 @@ from odata_query import ast
 from odata_query.exceptions import ODataException
 from odata_query.visitor import NodeTransformer
 
+from ..model.identifiers import IDENTIFIER, QUALIFIED
 from .errors import ODataError, bad_request, not_implemented
 from .folding import fold
-from .identifiers import IDENTIFIER, QUALIFIED
 from .tree import CAST, COUNT, Lexer, Literal, Node, Visitor, children, parser
 
 # Valid OData constructs the gateway answers with 501: (pattern, description).

@@ -18,7 +18,7 @@ from odata_query import ast
 from odata_query.grammar import ODataLexer, ODataParser
 from odata_query.visitor import NodeVisitor
 
-from . import identifiers
+from ..model import identifiers
 
 Node: TypeAlias = ast._Node
 Literal: TypeAlias = ast._Literal

@@ -1,9 +1,10 @@
 """Running the gateway for real: health and readiness probes, Prometheus metrics, request ids in
 structured logs, and the state several instances share in Redis (``[Cluster]``).
 
-``register(app, settings)`` installs it all on the app ``web.create_app`` builds, after the
-security layer. The process around it (gunicorn, its settings and logging) is
-``gateway.ops.gunicorn_conf``; ``kintone-gateway serve`` runs it.
+``web.create_app`` wires it: ``cluster.connect`` for the shared state, ``note_route`` and
+``health.serve_probe`` first of the request hooks, ``OpsMiddleware`` around the whole app, and
+``register`` for the probe and metrics views. The process around it (gunicorn, its settings
+and logging) is ``gateway.ops.gunicorn_conf``; ``kintone-gateway serve`` runs it.
 """
 
 from __future__ import annotations
@@ -13,18 +14,15 @@ from dataclasses import dataclass
 from flask import Flask, request
 
 from ..model import ModelCache
-from ..security import EXTENSION as SECURITY_EXTENSION
 from ..settings import Settings
-from ..web.context import EXTENSION as WEB_EXTENSION
-from ..web.context import Gateway
-from . import health, logs, metrics
-from .cluster import Cluster, install
-from .metrics import UNMATCHED, Metrics
-from .middleware import ROUTE_KEY, OpsMiddleware
+from . import health, metrics
+from .cluster import Cluster
+from .metrics import UNMATCHED, Metrics, QueueDepth
+from .middleware import ROUTE_KEY
 
 EXTENSION = "kintone_gateway.ops"
 
-__all__ = ["Ops", "register"]
+__all__ = ["Ops", "note_route", "register"]
 
 
 @dataclass(frozen=True)
@@ -43,31 +41,20 @@ class Ops:
             self.cluster.schema.invalidate()
 
 
-def register(app: Flask, settings: Settings) -> Ops:
-    """Install probes, metrics, request ids and the cluster's shared state on ``app``; call it
-    in ``create_app`` after ``security.register``. A second call changes nothing."""
-    if EXTENSION in app.extensions:
-        return app.extensions[EXTENSION]
-    gateway: Gateway = app.extensions[WEB_EXTENSION]
-    guard = app.extensions[SECURITY_EXTENSION]
-    cluster = install(app, settings, gateway.client, gateway.models, guard)
-    counted = Metrics()
-    counted.subscribe(gateway.client.events)
-    logs.subscribe(gateway.client.events)
+def register(app: Flask, settings: Settings, counted: Metrics, models: ModelCache,
+             cluster: Cluster | None, queue: QueueDepth | None) -> Ops:
+    """Serve the probes and ``/metrics`` (``queue``: the trigger delivery queue whose depth a
+    scrape reads). Its hooks and middleware are installed by ``create_app``."""
     readiness = health.Readiness(settings.kintone, cluster.ping if cluster else None)
-    ops = Ops(counted, readiness, gateway.models, cluster)
+    ops = Ops(counted, readiness, models, cluster)
     app.extensions.update({EXTENSION: ops, metrics.EXTENSION: counted,
-                           health.EXTENSION: readiness})
+                           metrics.QUEUE_EXTENSION: queue, health.EXTENSION: readiness})
     app.register_blueprint(health.blueprint)
     app.register_blueprint(metrics.blueprint)
-    # Ahead of every hook, the security layer's address check included.
-    app.before_request_funcs.setdefault(None, []).insert(0, health.serve_probe)
-    app.before_request_funcs[None].insert(0, _note_route)
-    app.wsgi_app = OpsMiddleware(app.wsgi_app, counted)
     return ops
 
 
-def _note_route() -> None:
+def note_route() -> None:
     """The matched URL rule, for the metrics' route label (a low-cardinality name)."""
     rule = request.url_rule
     request.environ[ROUTE_KEY] = rule.rule if rule is not None else UNMATCHED

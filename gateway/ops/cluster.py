@@ -27,12 +27,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import redis
-from flask import Flask
 
-from ..kintone import KintoneClient
 from ..model import ModelCache
 from ..odata.errors import Answer, ODataError, retry_after
-from ..security.guard import Guard
 from ..settings import Secret, Settings
 from .gcra import RedisGcra
 from .kvstore import KeyValueStore, MemoryStore, Quotas, RedisStore
@@ -126,6 +123,9 @@ class Cluster:
     slots: LeaseSlots
     cursor_slots: LeaseSlots  # leases as long as [kintone] CursorIdleTimeout
     schema: SchemaVersion
+    rates: RedisGcra  # the hourly rate limits' backend
+    user_slots: SharedUserSlots  # the per-user concurrency limits' backend
+    kintone_slots: SharedSemaphore  # the cap on concurrent Kintone requests
 
     def ping(self) -> None:
         self.client.ping()
@@ -136,28 +136,24 @@ class Cluster:
         self.cursor_slots.close()
 
 
-def install(app: Flask, settings: Settings, client: KintoneClient, models: ModelCache,
-            guard: Guard) -> Cluster | None:
-    """Move the app's shared state to Redis, when ``[Cluster] Redis`` is set."""
+def connect(settings: Settings, models: ModelCache) -> Cluster | None:
+    """The state shared in Redis, when ``[Cluster] Redis`` is set (``create_app`` hands its
+    backends to the guard and the Kintone client)."""
     config = ClusterSettings.from_settings(settings)
     if config.redis_url is None:
         return None
     shared = redis_client(config.redis_url.reveal())
     slots = LeaseSlots(shared, f"{config.prefix}slots:", config.lease_seconds)
-    guard.hourly.backend = RedisGcra(shared, config.prefix)
-    guard.running.backend = SharedUserSlots(slots)
-    client.share_slots(SharedSemaphore(slots, KINTONE_SLOTS,
-                                       settings.kintone.max_concurrent_requests))
     cursor_slots = LeaseSlots(shared, f"{config.prefix}slots:",
                               settings.kintone.cursor_idle_timeout)
-    client.cursors.share(cursor_slots)
     schema = SchemaVersion(shared, f"{config.prefix}schema-version", models,
                            config.schema_check_seconds)
-    app.before_request(schema.sync)
-    app.register_error_handler(redis.RedisError, _unavailable)
-    return Cluster(shared, slots, cursor_slots, schema)
+    return Cluster(shared, slots, cursor_slots, schema, RedisGcra(shared, config.prefix),
+                   SharedUserSlots(slots),
+                   SharedSemaphore(slots, KINTONE_SLOTS, settings.kintone.max_concurrent_requests))
 
 
-def _unavailable(error: redis.RedisError) -> Answer:
+def unavailable(error: redis.RedisError) -> Answer:
+    """The app's answer to a failed Redis command."""
     log.warning("Redis failed: %s", error)  # its messages name the host, never the password
     return ODataError.of("ClusterUnavailable", headers=retry_after(5)).reply()

@@ -15,6 +15,7 @@ Without it (tests, the demo), each app counts in its own registry.
 from __future__ import annotations
 
 import os
+from typing import Protocol
 
 from flask import Blueprint, Response, current_app
 from prometheus_client import (
@@ -36,12 +37,10 @@ from ..events import (
     RequestRefused,
     Stream,
 )
-from ..triggers.context import EXTENSION as TRIGGERS_EXTENSION
-from ..triggers.context import Triggers
-from ..triggers.store import DeliveryQueue
 
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 EXTENSION = "kintone_gateway.metrics"
+QUEUE_EXTENSION = "kintone_gateway.metrics.queue"  # the trigger delivery queue, or None
 UNMATCHED = "(unmatched)"  # the route label of a URL no route matched, so 404s stay one series
 # Labels come from known values only: a client sending made-up methods (from any address, the
 # refused ones included) must not grow the metrics by a series each.
@@ -51,6 +50,13 @@ OTHER_METHOD = "(other)"
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 
 blueprint = Blueprint("ops_metrics", __name__)
+
+
+class QueueDepth(Protocol):
+    """A delivery queue as the metrics see it (``triggers.store.DeliveryQueue``)."""
+
+    def depth(self) -> int:
+        """How many deliveries are pending."""
 
 
 class Metrics:
@@ -119,7 +125,7 @@ class Metrics:
     def delivery(self, tried: DeliveryTried) -> None:
         self.deliveries.labels(tried.outcome).inc()
 
-    def exposition(self, queue: DeliveryQueue | None = None) -> bytes:
+    def exposition(self, queue: QueueDepth | None = None) -> bytes:
         """The metrics as text; ``queue``'s depth is read now, the queue being the store's."""
         if queue is not None:
             self.trigger_queue_depth.set(queue.depth())
@@ -132,7 +138,6 @@ class Metrics:
 
 @blueprint.get("/metrics")
 def metrics() -> Response:
-    triggers: Triggers | None = current_app.extensions.get(TRIGGERS_EXTENSION)
-    queue = triggers.store if triggers is not None else None
+    queue = current_app.extensions.get(QUEUE_EXTENSION)
     return Response(current_app.extensions[EXTENSION].exposition(queue),
                     content_type=CONTENT_TYPE_LATEST)

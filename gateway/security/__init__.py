@@ -25,6 +25,7 @@ from .errors import Refusal
 from .guard import IN_BATCH, Guard, current_user
 from .hardening import warn_if_exposed
 from .provision import add_user
+from .ratelimit import GcraBackend, SlotBackend
 from .redaction import redact_request_logs
 from .rights import FULL, READ_ONLY, Rights
 from .tokens import key_file
@@ -40,24 +41,27 @@ EXTENSION = "kintone_gateway.security"
 
 
 def register(app: Flask, settings: Settings, events: Stream, *,
-             clock: Callable[[], float] = time.time) -> Guard:
-    """Install every check on ``app``; call it in ``create_app``, after the routes. Refusals are
+             clock: Callable[[], float] = time.time,
+             hourly: GcraBackend | None = None, running: SlotBackend | None = None) -> Guard:
+    """Install every check on ``app``: its request hook (appended: ``create_app`` decides
+    what runs before it), after-request hook, teardown and audit middleware. Refusals are
     published on ``events``, and its Kintone calls counted in the audit log.
 
     ``clock`` (seconds since the epoch) drives token expiry and rate limits; tests pass their
-    own to move through an hour at once. A second call on the same app changes nothing.
+    own to move through an hour at once. ``hourly`` and ``running`` are the rate limits'
+    backends (default: in this process). A second call on the same app changes nothing.
     """
     if EXTENSION in app.extensions:
         return app.extensions[EXTENSION]
     users = UserStore(settings)
-    guard = Guard.from_settings(settings, Authenticator(settings, users, clock), clock, events)
+    guard = Guard.from_settings(settings, Authenticator(settings, users, clock), clock, events,
+                                hourly=hourly, running=running)
     if not users.all():
         log.warning("No users are defined: every call will be refused. Add one with "
                     "'kintone-gateway users add NAME'.")
     app.extensions[EXTENSION] = guard
     app.config["MAX_CONTENT_LENGTH"] = guard.max_body
-    # First of all hooks, whoever registered theirs before: the address check comes first.
-    app.before_request_funcs.setdefault(None, []).insert(0, guard.before)
+    app.before_request(guard.before)
     app.after_request(guard.after)
     app.teardown_request(guard.teardown)
     app.register_error_handler(Refusal, Refusal.reply)

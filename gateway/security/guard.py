@@ -19,7 +19,7 @@ from .errors import Refusal, too_many_requests
 from .flags import flag
 from .hardening import add_headers, check_body, max_body
 from .ipallow import IpPolicy
-from .ratelimit import ConcurrencyLimiter, HourlyLimiter, Limits
+from .ratelimit import ConcurrencyLimiter, GcraBackend, HourlyLimiter, Limits, SlotBackend
 from .rights import privilege_of
 from .users import User
 
@@ -48,15 +48,18 @@ class Guard:
 
     @classmethod
     def from_settings(cls, settings: Settings, authenticator: Authenticator,
-                      clock: Callable[[], float], events: Stream) -> Guard:
+                      clock: Callable[[], float], events: Stream, *,
+                      hourly: GcraBackend | None = None,
+                      running: SlotBackend | None = None) -> Guard:
+        """``hourly`` and ``running``: the rate limits' backends (default: this process's)."""
         security = settings.section("Security")
         public_url = settings.gateway.public_url
         return cls(ip=IpPolicy.from_settings(security),
                    cors=CorsPolicy.from_settings(settings.section("CORS")),
                    authenticator=authenticator,
                    limits=Limits.from_settings(security),
-                   hourly=HourlyLimiter(clock),
-                   running=ConcurrencyLimiter(),
+                   hourly=HourlyLimiter(clock, backend=hourly),
+                   running=ConcurrencyLimiter(running),
                    max_body=max_body(security),
                    own_origins=(origin_of(public_url),) if public_url else (),
                    documents=DocumentAccess(flag(settings.section("Application"),

@@ -82,7 +82,7 @@ class HourlyLimiter:
                  backend: GcraBackend | None = None) -> None:
         self._clock = clock
         self._period = period
-        # Replaceable, so that several gateway instances count together (gateway.ops.cluster).
+        # Chosen by create_app: Redis when several gateway instances count together.
         self.backend: GcraBackend = backend or MemoryGcra()
 
     def hit(self, key: str, limit: int) -> float | None:
@@ -94,7 +94,7 @@ class HourlyLimiter:
 
 class ConcurrencyLimiter:
     def __init__(self, backend: SlotBackend | None = None) -> None:
-        # Replaceable, so that several gateway instances count together (gateway.ops.cluster).
+        # Chosen by create_app: Redis when several gateway instances count together.
         self.backend: SlotBackend = backend or MemorySlots()
 
     def acquire(self, key: str, limit: int) -> bool:

@@ -33,8 +33,7 @@ from datetime import UTC, datetime
 from flask import Flask
 
 from .. import security
-from ..kintone import KintoneClient
-from ..model import Model
+from ..http.context import Gateway
 from ..ops.cluster import shared_redis
 from ..settings import Settings
 from .config import TriggerSettings
@@ -48,20 +47,20 @@ from .state import StateSigner
 from .store import Delivery, TriggerStore
 
 
-def register(app: Flask, settings: Settings, client: KintoneClient,
-             models: Callable[[], Model], *,
-             kintone_clock: Callable[[], datetime] | None = None) -> None:
-    """Add the trigger routes to the gateway's app and start its delivery worker. ``models``
-    returns the current model; ``kintone_clock`` is Kintone's time (default: this machine's;
-    tests pass the sandbox's). Calling it again on the same app does nothing."""
+def register(app: Flask, services: Gateway, *,
+             kintone_clock: Callable[[], datetime] | None = None) -> Triggers:
+    """Add the trigger routes to the gateway's app and start its delivery worker.
+    ``kintone_clock`` is Kintone's time (default: this machine's; tests pass the sandbox's).
+    Calling it again on the same app does nothing."""
     if EXTENSION in app.extensions:
-        return
+        return app.extensions[EXTENSION]
+    settings = services.settings
     config = TriggerSettings.from_settings(settings)
     store = _store(settings, config)
     worker = DeliveryWorker(store, config, _owner_check(security.refusal(app)),
-                            events=client.events)
-    app.extensions[EXTENSION] = Triggers(
-        settings=settings, config=config, client=client, models=models, store=store,
+                            events=services.client.events)
+    ctx = app.extensions[EXTENSION] = Triggers(
+        services=services, config=config, store=store,
         signer=StateSigner.create(config, store), worker=worker,
         kintone_clock=kintone_clock or (lambda: datetime.now(UTC)),
     )
@@ -69,6 +68,7 @@ def register(app: Flask, settings: Settings, client: KintoneClient,
     security.allow_anonymous(app, f"{blueprint.name}.{receive.__name__}")  # Kintone sends no token
     worker.start()
     atexit.register(worker.stop)
+    return ctx
 
 
 def _owner_check(refusal: Callable[[str, str, str], str | None]

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from flask import current_app
 
+from ..http.context import Gateway
 from ..kintone import KintoneClient
 from ..model import Model
 from ..settings import Settings
@@ -21,14 +22,24 @@ EXTENSION = "kintone_gateway.triggers"
 
 @dataclass(frozen=True)
 class Triggers:
-    settings: Settings
+    services: Gateway
     config: TriggerSettings
-    client: KintoneClient
-    models: Callable[[], Model]
     store: TriggerStore  # subscriptions, delivery queue and keys
     signer: StateSigner
     worker: DeliveryWorker
     kintone_clock: Callable[[], datetime]  # Kintone's time, which stamps the records
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def client(self) -> KintoneClient:
+        return self.services.client
+
+    def models(self) -> Model:
+        """The current model."""
+        return self.services.models.get()
 
 
 def triggers() -> Triggers:

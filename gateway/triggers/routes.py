@@ -13,12 +13,12 @@ from flask import Blueprint, Response, request
 from ..model import EntitySet
 from ..odata import bodies, payload
 from ..odata.errors import bad_request, not_found
+from ..odata.links import SERVICE_PATH, service_root
 from ..odata.numbers import non_negative_int64
+from ..odata.resource import ResourcePath
 from ..security import current_user, require
 from ..security.errors import Refusal
 from ..security.rights import PRIVILEGES
-from ..web.links import SERVICE_PATH, service_root
-from ..web.resource import ResourcePath
 from . import paths, webhooks
 from .context import Triggers, triggers
 from .events import BY_NAME, NotAnEvent, Notification

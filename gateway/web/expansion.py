@@ -9,12 +9,11 @@ from typing import Any
 from urllib.parse import quote
 
 from ..model import EntitySet, Model
-from ..odata import media, payload
+from ..odata import links, media, payload
 from ..odata.options import QueryOptions
 from ..security import require
 from ..service import Reader
 from ..service.expand import Expansion, plan_expand
-from . import links
 
 
 def expansions(model: Model, entity_set: EntitySet, options: QueryOptions

@@ -12,22 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import Flask, Response, current_app, request
+from flask import Response, current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import MapAdapter
 
+from ..http.context import gateway
 from ..model import UnknownName
 from ..odata.errors import ODataError, not_found
+from ..odata.links import SERVICE_PATH
+from ..odata.resource import ResourcePath, parse_path
 from ..writes.actions import is_action
-from .context import gateway
-from .links import SERVICE_PATH
-from .resource import ResourcePath, parse_path
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # The catch-all views of the OData resources (``routes.odata``, ``writes.routes.write``).
 _CATCH_ALL = frozenset({"odata.odata", "odata_writes.write"})
 _RECORD_ENTITY = ("GET", "PUT", "PATCH", "DELETE")
-_BY_KIND = {
+_BY_KIND: dict[str, dict[str, tuple[str, ...]]] = {
     "records": {"collection": ("GET", "POST"), "entity": _RECORD_ENTITY,
                 "property": ("GET", "POST")},
     "comments": {"collection": ("GET", "POST"), "entity": ("GET", "DELETE")},
@@ -35,12 +35,9 @@ _BY_KIND = {
 _BY_KEY = ("PUT", "PATCH")  # an alternate key: upserts only (Kintone deletes by id)
 
 
-def register(app: Flask) -> None:
-    """After the security layer's checks (authentication, preflights), before any view."""
-    app.before_request(_check)
-
-
-def _check() -> Response | None:
+def check() -> Response | None:
+    """A request hook: after the security layer's checks (authentication, preflights), before
+    any view."""
     method = "GET" if request.method == "HEAD" else request.method
     allowed = allowed_methods(request.path)
     if not allowed:

@@ -12,19 +12,19 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, request, stream_with_context
 
+from ..http.context import Gateway, gateway
+from ..http.cost import ClientGone
 from ..model import EntitySet, Model, NavigationProperty
-from ..odata import media, metadata, payload
+from ..odata import links, media, metadata, payload
 from ..odata.errors import bad_request, not_found, not_implemented
 from ..odata.options import QueryOptions, parse_options, split_query
+from ..odata.resource import ResourcePath, parse_key, parse_path
 from ..security import require
 from ..service import CollectionQuery, Page
 from ..service.expand import Expansion, records_per_page, source_names
 from ..writes.exchange import etag
-from . import expansion, links
+from . import expansion
 from .capabilities import capabilities
-from .context import Gateway, gateway
-from .cost import ClientGone
-from .resource import ResourcePath, parse_key, parse_path
 
 blueprint = Blueprint("odata", __name__)
 log = logging.getLogger("gateway.web")
@@ -112,7 +112,8 @@ def _conditional(response: Response, tag: str | None = None) -> Response:
     else:
         response.headers["ETag"] = tag
     response.headers.add("Vary", "Accept")
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place
+    return response
 
 
 def _collection(req: ODataRequest, gw: Gateway) -> Response:

@@ -24,6 +24,8 @@ class _Handler(BannerlessHandler):
     request syntax" page. Percent-encoded, a byte sequence that is not UTF-8 still gets the
     gateway's OData error."""
 
+    raw_requestline: bytes  # set by BaseHTTPRequestHandler.handle_one_request
+
     def parse_request(self) -> bool:
         self.raw_requestline = _NON_ASCII.sub(lambda m: b"%%%02X" % m[0][0],
                                               self.raw_requestline)
@@ -53,7 +55,7 @@ class WebServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+        host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else str(host)
         return f"http://{host}:{port}"
 
     def start(self) -> WebServer:

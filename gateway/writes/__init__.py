@@ -21,29 +21,24 @@ Every POST honours ``Idempotency-Key``. Each module's docstring details its part
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import Flask
 
-from ..kintone import KintoneClient, RetryPolicy
-from ..model import Model
-from ..settings import Settings
+from ..http.context import Gateway
+from ..kintone import RetryPolicy
 from .context import EXTENSION, Writes
 from .idempotency import IdempotencyStore
 from .routes import blueprint
 
 
-def register(app: Flask, settings: Settings, client: KintoneClient,
-             models: Callable[[], Model], *, retry: RetryPolicy | None = None) -> None:
-    """Add the write routes to the gateway's app. ``models`` returns the current model (the
-    read side's cache ``get``); ``retry`` paces writes sent again after a lost answer (default:
-    the ``[kintone] MaxRetries`` policy). Calling it again on the same app does nothing."""
+def register(app: Flask, services: Gateway, *, retry: RetryPolicy | None = None) -> None:
+    """Add the write routes to the gateway's app. ``retry`` paces writes sent again after a
+    lost answer (default: the ``[kintone] MaxRetries`` policy). Calling it again on the same app
+    does nothing."""
     if EXTENSION in app.extensions:
         return
+    settings = services.settings
     app.extensions[EXTENSION] = Writes(
-        settings=settings,
-        client=client,
-        models=models,
+        services=services,
         retry=retry or RetryPolicy(retries=settings.kintone.max_retries),
         idempotency=IdempotencyStore.from_settings(settings),
     )

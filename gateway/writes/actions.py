@@ -29,7 +29,7 @@ from typing import Any
 from ..kintone.models import RecordRef
 from ..model import EntitySet
 from ..odata.errors import bad_request, not_found
-from ..web.resource import parse_key
+from ..odata.resource import parse_key
 from . import ops
 from .exchange import Reply, WriteRequest, etag
 from .planning import Planned

@@ -41,13 +41,13 @@ from flask import current_app, request
 from werkzeug.datastructures import Headers
 from werkzeug.test import Client
 
+from ..http import cost
 from ..kintone import KintoneError
 from ..model import UnknownName
 from ..odata import media, payload
 from ..odata.errors import ODataError, bad_request, not_found
 from ..security import IN_BATCH
 from ..settings import Settings
-from ..web import cost
 from . import multipart, ops
 from .context import Writes
 from .errors import write_error
@@ -235,9 +235,9 @@ def _group(ctx: Writes, req: WriteRequest, batch: Sequence[Entry], done: Mapping
     try:
         refs = ops.run_group([p.write for p in planned], ctx.client, ctx.retry)
     except KintoneError as error:
-        index = _failed_index(error)
-        entity_set = planned[index].entity_set if index is not None else None
-        return _failed(len(batch), index, write_error(entity_set, error))
+        failed = _failed_index(error)
+        entity_set = planned[failed].entity_set if failed is not None else None
+        return _failed(len(batch), failed, write_error(entity_set, error))
     except ODataError as error:  # the outcome of the whole group is unknown
         return [error_reply(error)] * len(batch)
     return [p.finish(ref) for p, ref in zip(planned, refs, strict=True)]

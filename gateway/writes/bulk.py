@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs
 
+from ..http.cost import ClientGone
 from ..kintone import (
     KintoneError,
     KintoneThrottled,
@@ -48,9 +49,8 @@ from ..model import EntitySet, Property
 from ..odata import payload
 from ..odata.errors import ODataError, bad_request
 from ..odata.numbers import json_int64
+from ..odata.resource import ResourcePath
 from ..security import require
-from ..web.cost import ClientGone
-from ..web.resource import ResourcePath
 from . import values
 from .context import Writes
 from .errors import invalid_values, outcome_unknown, problems, write_error

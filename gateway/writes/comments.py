@@ -16,9 +16,9 @@ from ..model import EntitySet, UnknownName
 from ..odata import payload
 from ..odata.errors import bad_request
 from ..odata.numbers import json_int64
+from ..odata.resource import parse_key
 from ..security import require
 from ..service.entities import static_entity
-from ..web.resource import parse_key
 from .context import Writes
 from .errors import write_error
 from .exchange import Reply, WriteRequest

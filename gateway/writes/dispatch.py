@@ -14,8 +14,8 @@ from __future__ import annotations
 from ..kintone import KintoneError
 from ..model import UnknownName
 from ..odata.errors import ODataError, bad_request, not_found
+from ..odata.resource import ResourcePath, parse_path
 from ..security import require
-from ..web.resource import ResourcePath, parse_path
 from . import actions, batch, bulk, comments, files, records
 from .context import Writes
 from .errors import write_error

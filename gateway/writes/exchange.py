@@ -16,12 +16,11 @@ from typing import Any
 from flask import Response, request, stream_with_context
 from werkzeug.datastructures import Headers
 
-from ..odata import bodies, media, payload
+from ..http.cost import ClientGone
+from ..odata import bodies, links, media, payload
 from ..odata.errors import ODataError, bad_request
+from ..odata.resource import ResourcePath
 from ..settings import Settings
-from ..web import links
-from ..web.cost import ClientGone
-from ..web.resource import ResourcePath
 
 log = logging.getLogger("gateway.writes")
 

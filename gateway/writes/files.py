@@ -26,7 +26,7 @@ from ..kintone import FileDownload, KintoneConflict, KintoneError
 from ..kintone.models import RecordRef
 from ..model import EntitySet, Property
 from ..odata.errors import bad_request, not_found
-from ..web.resource import parse_key
+from ..odata.resource import parse_key
 from .context import Writes
 from .errors import REVISION_MISMATCH, write_error
 from .exchange import Reply, WriteRequest, etag

@@ -24,8 +24,11 @@ log = logging.getLogger("gateway.writes")
 
 
 class Write(Protocol):
-    repeatable: bool  # sending it twice leaves Kintone as sending it once
     done_if_missing: ClassVar[bool]  # a 404 after a lost answer means it was applied
+
+    @property
+    def repeatable(self) -> bool:
+        """Sending it twice leaves Kintone as sending it once."""
 
     @property
     def item(self) -> BulkItem: ...

@@ -16,7 +16,7 @@ from ..kintone import KintoneError
 from ..kintone.models import RecordRef
 from ..model import EntitySet, Model
 from ..odata.errors import ODataError
-from ..web.resource import ResourcePath
+from ..odata.resource import ResourcePath
 from . import ops
 from .context import Writes
 from .errors import write_error
@@ -67,7 +67,8 @@ def related_apps(entity_set: EntitySet, records: Iterable[Mapping[str, Any]]
     with why: Kintone looks a lookup's value up in its source app only with that app's token in
     the request (else GAIA_LO04); a lookup left out or emptied looks nothing up."""
     sources = {prop.kintone_code: int(prop.props["lookup"]["relatedApp"]["app"])
-               for prop in all_properties(entity_set.entity_type) if prop.lookup}
+               for prop in all_properties(entity_set.entity_type)
+               if prop.lookup and prop.kintone_code is not None}
     related: dict[int, str] = {}
     if not sources:
         return related

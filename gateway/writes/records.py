@@ -11,7 +11,7 @@ from functools import partial
 from ..kintone.models import RecordRef
 from ..model import EntitySet
 from ..odata import media
-from ..web.resource import parse_key
+from ..odata.resource import parse_key
 from . import ops, upsert, values
 from .context import Writes
 from .exchange import Reply, WriteRequest
@@ -35,8 +35,8 @@ def plan_entity(ctx: Writes, req: WriteRequest, entity_set: EntitySet, key: str)
         return upsert.plan(ctx, req, entity_set, alternate)
     record_id = parse_key(key, entity_set.entity_type)["Id"]
     if req.method == "DELETE":
-        write = ops.DeleteRecord(_app(entity_set), record_id, req.revision())
-        return Planned(entity_set, write, lambda _: Reply(204))
+        return Planned(entity_set, ops.DeleteRecord(_app(entity_set), record_id, req.revision()),
+                       lambda _: Reply(204))
     fmt = req.json_format
     converted = values.to_record(entity_set.entity_type, req.json_object(),
                                  replace=req.method == "PUT")

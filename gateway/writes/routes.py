@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from ..odata.resource import parse_path
 from ..security import current_user, require
-from ..web.resource import parse_path
 from . import files
 from .context import writes
 from .dispatch import answer

@@ -20,8 +20,8 @@ from typing import Any
 
 from ..kintone.models import RecordRef
 from ..model import EntitySet, EntityType, Property
+from ..model.identifiers import IDENTIFIER
 from ..odata.errors import bad_request
-from ..odata.identifiers import IDENTIFIER
 from ..security import require
 from .context import Writes
 from .exchange import Reply, WriteRequest

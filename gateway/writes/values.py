@@ -64,7 +64,7 @@ class Converted:
 
 def read_only_reason(prop: Property, lookup_copies: frozenset[str]) -> str | None:
     """Why a property cannot be written, or None when it can."""
-    if prop.kintone_type in _READ_ONLY_TYPES:
+    if prop.kintone_type is not None and prop.kintone_type in _READ_ONLY_TYPES:
         return _READ_ONLY_TYPES[prop.kintone_type]
     if prop.kintone_code in lookup_copies:
         return "filled in by a lookup"
@@ -98,15 +98,16 @@ def to_record(entity_type: EntityType, body: Mapping[str, Any], *,
     record = converter.fields(entity_type, body, "")
     if replace:
         for prop in entity_type.properties:
-            if prop.kintone_code not in record and converter.writable(prop):
-                record[prop.kintone_code] = {"value": _empty(prop)}
+            code = prop.kintone_code
+            if code is not None and code not in record and converter.writable(prop):
+                record[code] = {"value": _empty(prop)}
     return Converted(record, tuple(converter.truncated))
 
 
 def to_value(prop: Property, value: Any) -> Any:
     """One value for a key field (an upsert's ``updateKey``): text or a number."""
     try:
-        return _SCALARS[prop.kintone_type](value, [])
+        return _SCALARS[_kind(prop)](value, [])
     except _Invalid as exc:
         raise bad_request(f"{prop.name}: {exc}", prop.name) from None
 
@@ -146,10 +147,11 @@ class _Converter:
             if prop.row_type is not None:
                 return [self._row(prop.row_type, row, f"{path}[{i}]/")
                         for i, row in enumerate(_list(value))]
-            if prop.kintone_type in _LIST_CONVERTERS:
-                return [_LIST_CONVERTERS[prop.kintone_type](item) for item in _list(value)]
+            kind = _kind(prop)
+            if kind in _LIST_CONVERTERS:
+                return [_LIST_CONVERTERS[kind](item) for item in _list(value)]
             cut: list[bool] = []
-            converted = _SCALARS[prop.kintone_type](value, cut)
+            converted = _SCALARS[kind](value, cut)
         except _Invalid as exc:
             raise bad_request(f"{path}: {exc}", path) from None
         if cut:
@@ -165,6 +167,11 @@ class _Converter:
             target = f"{prefix}RowId"
             raise bad_request(f"{target} must be an integer, not {row_id!r}.", target)
         return {"id": str(number), "value": cells}
+
+
+def _kind(prop: Property) -> str:
+    """The Kintone type of a field (every property a write converts has one)."""
+    return prop.kintone_type or ""
 
 
 def _empty(prop: Property) -> Any:

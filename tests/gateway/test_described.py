@@ -10,7 +10,7 @@ import json
 import pytest
 import requests
 
-from gateway.web.context import EXTENSION
+from gateway.http.context import EXTENSION
 from tests.security.narrow import users
 
 CUSTOMERS = {"cname": {"type": "SINGLE_LINE_TEXT", "code": "cname", "label": "Name"}}

@@ -12,10 +12,10 @@ from types import ModuleType
 
 import pytest
 
+from gateway.http.context import EXTENSION
 from gateway.model import Model
 from gateway.openapi import register
 from gateway.settings import Section
-from gateway.web.context import EXTENSION
 from tests.gateway.conftest import (  # noqa: F401  (fixtures reused from the gateway suite)
     Gateway,
     extension,

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from gateway.http.context import EXTENSION
 from gateway.openapi.cli import document_url
 from gateway.security.documents import capability
-from gateway.web.context import EXTENSION
 from tests.debian import installed
 from tests.gateway.conftest import Gateway
 from tests.security.test_browser import Page, PageServer

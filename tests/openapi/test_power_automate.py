@@ -16,11 +16,11 @@ import requests
 from openapi_spec_validator import validate
 
 from gateway.cli import main
+from gateway.http.context import EXTENSION
 from gateway.sandbox import Sandbox, SandboxServer
 from gateway.security.documents import capability
 from gateway.security.redaction import redact
 from gateway.settings import Section
-from gateway.web.context import EXTENSION
 from tests.conftest import ADMIN
 from tests.gateway.conftest import Gateway, kintone_settings
 from tests.openapi.checks import (

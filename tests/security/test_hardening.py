@@ -7,8 +7,11 @@ import logging
 import pytest
 from flask import Flask
 
+from gateway import ops, triggers
 from gateway.events import Stream
-from gateway.security import add_user, register
+from gateway.ops import health
+from gateway.security import EXTENSION, add_user, register
+from gateway.web import create_app
 from tests.security.conftest import settings_of, token_header
 
 
@@ -43,11 +46,20 @@ def test_registering_twice_changes_nothing(serve):
     assert server.app.before_request_funcs[None].count(server.guard.before) == 1
 
 
-def test_the_address_check_runs_before_hooks_registered_earlier(serve):
-    app = Flask("early-hooks")
-    app.before_request(lambda: "the earlier hook answered")
+def test_the_address_check_runs_before_every_hook_that_does_not_check_it_itself(
+        tmp_path, monkeypatch):
+    # create_app orders the hooks (no package puts its own first): before the guard's come
+    # only the metrics' route label, which answers nothing, and the probes' hook, which checks
+    # the address itself (tests/ops/test_probes_and_metrics.py).
+    monkeypatch.chdir(tmp_path)  # the triggers' database
     settings, _ = add_user(settings_of({"Security": {"AllowedIPs": "10.0.0.1"}}), "alice")
-    assert serve(settings, app=app).get("/").status == 403
+    app = create_app(settings)
+    try:
+        hooks = app.before_request_funcs[None]
+        guard = app.extensions[EXTENSION]
+        assert hooks[:hooks.index(guard.before)] == [ops.note_route, health.serve_probe]
+    finally:
+        triggers.shutdown(app)
 
 
 @pytest.mark.parametrize(("mode", "warned"), [(0o644, True), (0o640, True), (0o600, False)])

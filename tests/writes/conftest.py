@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import requests
 
+from gateway.http.context import EXTENSION
 from gateway.kintone import RetryPolicy
 from gateway.odata.payload import dumps
-from gateway.web.context import EXTENSION
 from gateway.writes import register
 from tests.gateway.conftest import (  # noqa: F401  (fixtures used by this folder's tests)
     FAST_RETRY,
@@ -35,8 +35,7 @@ def start_writer(start_gateway: Callable[..., Gateway]) -> Callable[..., Gateway
         if kwargs.get("kintone") is not None and "client" not in kwargs:
             kwargs["client"] = RecordingClient(kwargs["kintone"], retry=retry)
         gw = start_gateway(apps, **kwargs)
-        register(gw.app, gw.app.extensions[EXTENSION].settings, gw.client,
-                 gw.app.extensions[EXTENSION].models.get, retry=retry)
+        register(gw.app, gw.app.extensions[EXTENSION], retry=retry)
         return gw
 
     return start

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..model import EntityType, edm
-from ..odata.errors import bad_request, not_found, not_implemented
-from ..odata.identifiers import IDENTIFIER
-from ..odata.numbers import FIRST_ID, int64
+from ..model.identifiers import IDENTIFIER
+from .errors import bad_request, not_found, not_implemented
+from .numbers import FIRST_ID, int64
 
 Kind = Literal["service", "metadata", "collection", "count", "entity", "property", "value"]
 

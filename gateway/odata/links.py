@@ -6,8 +6,8 @@ import re
 from collections.abc import Sequence
 from urllib.parse import unquote
 
-from ..odata.numbers import non_negative_int64
 from ..settings import Settings
+from .numbers import non_negative_int64
 from .resource import ResourcePath
 
 SERVICE_PATH = "/api.rsc"

@@ -1,4 +1,5 @@
-"""What the views share, kept on the Flask application."""
+"""The services container: what every view needs, built once by ``create_app`` and kept on the
+Flask application (writes, triggers and the console keep theirs beside it, not copies)."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ import unicodedata
 
 import pytest
 
+from gateway.model.identifiers import IDENTIFIER
 from gateway.odata.errors import ODataError
-from gateway.odata.identifiers import IDENTIFIER
 from gateway.odata.options import parse_options
 
 VALID = ["優先度", "_内部", "ｶﾀｶﾅ＿１", "カ\u3099ナ", "a\u0301b", "x\u200dy", "ⅫSet", "𠮷野家",
