@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from flask import Flask, Response, has_app_context
@@ -15,11 +16,16 @@ from . import cost, errors, methods, routes
 from .context import EXTENSION, Gateway
 from .described import DescribedModels
 
+if TYPE_CHECKING:
+    from ..openapi.examples import ExampleRecords
+
 ODATA_VERSION = "4.0"
 
 
-def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Flask:
-    """The gateway in front of the Kintone of ``settings`` (or of ``client``, e.g. in tests)."""
+def create_app(settings: Settings, *, client: KintoneClient | None = None,
+               examples: ExampleRecords | None = None) -> Flask:
+    """The gateway in front of the Kintone of ``settings`` (or of ``client``, e.g. in tests);
+    ``examples``: records whose values the API documents show (see ``openapi.register``)."""
     client = client or KintoneClient(settings.kintone)
     client.observe(security.count_kintone_call)
     limits = settings.gateway
@@ -44,7 +50,8 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     security.register(app, settings)  # its address check goes before every other hook
     methods.register(app)  # after authentication, before the views
     writes.register(app, settings, client, gateway.models.get)
-    openapi.register(app, settings, gateway.described.get, client.get_process_settings)
+    openapi.register(app, settings, gateway.described.get, client.get_process_settings,
+                     examples)
     triggers.register(app, settings, client, gateway.models.get)
     ops.register(app, settings)  # after security.register: it uses the guard
     console.register(app, settings)  # after ops.register: it shows its state

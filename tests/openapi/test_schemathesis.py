@@ -25,8 +25,8 @@ from tests.openapi.fuzz_report import Declared, Exchange, Tally, exchanges
 
 @pytest.fixture(scope="module")
 def fuzzed_gateway(start_gateway: Callable[..., Gateway]) -> Iterator[Gateway]:
-    with regenerate.demo_sandbox() as kintone:
-        yield with_openapi(start_gateway([], kintone=kintone, page_size=DEMO_PAGE_SIZE,
+    with regenerate.demo_sandbox() as demo:
+        yield with_openapi(start_gateway([], kintone=demo.settings, page_size=DEMO_PAGE_SIZE,
                                          sections=DEMO_SECTIONS))
 
 
