@@ -26,6 +26,8 @@ class Exchange:
     failed: tuple[str, ...]  # the names of the checks that failed
     sent: str  # the request: query, path parameters and body, for the failure message
     query: Mapping[str, Any]
+    request_body: Any = None
+    location: str = ""  # the schema keyword a coverage case breaks: "/properties/size/enum"
 
     @property
     def error(self) -> Mapping[str, Any]:
@@ -59,6 +61,9 @@ def exchanges(path: Path) -> Iterator[Exchange]:
                 sent=json.dumps({k: case[k] for k in ("path_parameters", "query", "body")
                                  if k in case}, ensure_ascii=False, default=str)[:300],
                 query=case.get("query") or {},
+                request_body=case.get("body"),
+                location=case.get("meta", {}).get("phase", {}).get("data", {}).get(
+                    "location", ""),
             )
 
 

@@ -6,6 +6,7 @@ Also: the process action's ``Action`` lists the app's actions."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +14,9 @@ from typing import Any
 import jsonschema
 import pytest
 
+from gateway.cli import DEMO_USER, demo_settings
+from gateway.sandbox.demo import DEMO_LOGIN, DEMO_PASSWORD, DemoInfo
+from gateway.web import create_app
 from tests.gateway.conftest import Gateway
 from tests.openapi.conftest import ROOT, regenerate
 
@@ -178,3 +182,16 @@ def test_the_status_action_offers_the_process_actions(demo_gateway: Gateway, oas
     assert action["enum"] == actions and len(actions) > 1
     assert [v["value"] for v in action["x-ms-enum-values"]] == actions
     assert body["schema"]["example"] == {"Action": actions[0]}
+
+
+def test_the_demo_serves_its_examples(demo_kintone, demo_examples):
+    """As ``kintone-gateway demo`` builds it: the gateway shows the demo's records."""
+    info = DemoInfo(DEMO_LOGIN, DEMO_PASSWORD, {}, {})
+    settings, token = demo_settings(demo_kintone.url, info, webhook_secret="secret")
+    app = create_app(settings, examples=demo_examples)
+    basic = base64.b64encode(f"{DEMO_USER}:{token}".encode()).decode()
+    with app.test_client() as client:
+        reply = client.get("/api.rsc/$oas", base_url=f"http://{regenerate.ORIGIN.host}",
+                           headers={"Authorization": f"Basic {basic}"})
+    assert reply.status_code == 200, reply.text
+    assert reply.json == _checked_in("swagger2.json")
