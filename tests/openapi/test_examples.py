@@ -187,7 +187,7 @@ def test_the_status_action_offers_the_process_actions(demo_gateway: Gateway, oas
 def test_the_demo_serves_its_examples(demo_kintone, demo_examples):
     """As ``kintone-gateway demo`` builds it: the gateway shows the demo's records."""
     info = DemoInfo(DEMO_LOGIN, DEMO_PASSWORD, {}, {})
-    settings, token = demo_settings(demo_kintone.url, info, webhook_secret="secret")
+    settings, token = demo_settings(demo_kintone.url, info, webhook_secret="a-demo-webhook-secret")
     app = create_app(settings, examples=demo_examples)
     basic = base64.b64encode(f"{DEMO_USER}:{token}".encode()).decode()
     with app.test_client() as client:
