@@ -89,9 +89,11 @@ class Tally:
     declared: Counter = field(default_factory=Counter)
     undeclared: list[tuple[str, Exchange]] = field(default_factory=list)
     reached: set[str] = field(default_factory=set)
+    phases: Counter = field(default_factory=Counter)  # requests per phase
 
     def add(self, item: Exchange, declared: Declared) -> None:
         self.requests += 1
+        self.phases[item.phase] += 1
         if item.phase == "stateful" and 200 <= item.status < 300:
             self.reached.add(item.operation)
         for check in item.failed:

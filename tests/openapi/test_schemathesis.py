@@ -124,8 +124,8 @@ def test_the_documents_are_the_contract(fuzzed_gateway: Gateway, credentials: di
         events = _schemathesis(fuzzed_gateway, credentials, version, phases, seconds, tmp_path)
         for exchange in exchanges(events):
             tally.add(exchange, DECLARED)
-    summary = (f"{tally.requests} requests; failures per check: {dict(tally.failures)}; "
-               f"declared: {dict(tally.declared)}")
+    summary = (f"{tally.requests} requests {dict(tally.phases)}; failures per check: "
+               f"{dict(tally.failures)}; declared: {dict(tally.declared)}")
     print(summary)
     assert tally.requests > 500, summary
     undeclared = [f"{check}: {x.operation} ({x.mode}) {x.sent} -> {x.status} "
