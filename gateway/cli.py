@@ -247,11 +247,11 @@ def demo_examples(sandbox: Sandbox, info: DemoInfo) -> ExampleRecords:
     documents' examples (a customer's name, an order's amount), the same in every demo."""
     kintone = sandbox_app(sandbox).test_client()
     login = base64.b64encode(f"{info.login}:{info.password}".encode()).decode()
-    records = {}
+    records: dict[int, dict] = {}
     for app in info.apps.values():
         reply = kintone.get("/k/v1/records.json", headers={"X-Cybozu-Authorization": login},
                             query_string={"app": app, "query": "order by $id asc limit 1"})
-        records[app] = reply.get_json()["records"][0]
+        records.update((app, record) for record in reply.get_json()["records"])
     return records
 
 

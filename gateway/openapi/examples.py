@@ -66,7 +66,7 @@ def input_example(props: Iterable[Property], entity: Mapping[str, Any], keep: Ke
     return out
 
 
-def made_up_fillable(prop: Property) -> bool:
+def _made_up_fillable(prop: Property) -> bool:
     return not prop.lookup and prop.kintone_type not in _NEEDS_DATA
 
 
@@ -154,7 +154,7 @@ def add_examples(definitions: dict[str, Schema], entity_set: EntitySet, name: st
         return
     keep = writable(entity_set)
     body = input_example(props, entity, keep,
-                         made_up_fillable if read is None else _read_fillable)
+                         _made_up_fillable if read is None else _read_fillable)
     for key, schema in definitions.items():
         if key.startswith(f"{name}_") and key != f"{name}_Page":
             allowed = schema["properties"]

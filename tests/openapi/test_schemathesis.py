@@ -128,6 +128,7 @@ def test_the_documents_are_the_contract(fuzzed_gateway: Gateway, credentials: di
                f"{dict(tally.failures)}; declared: {dict(tally.declared)}")
     print(summary)
     assert tally.requests > 500, summary
+    assert tally.phases["examples"] > 0, summary  # the documents' examples, sent as they are
     undeclared = [f"{check}: {x.operation} ({x.mode}) {x.sent} -> {x.status} "
                   f"{str(x.body)[:200]}" for check, x in tally.undeclared]
     assert undeclared == [], summary + "\n" + "\n".join(undeclared[:40])
