@@ -35,11 +35,11 @@ _SCALARS: dict[str, Any] = {
 }
 _LINKS = {"WEB": "https://www.example.com/", "MAIL": "someone@example.com",
           "CALL": "+81-3-0000-0000"}
-_REFERENCES: dict[str, dict[str, Any]] = {edm.ENTITY: {"Code": "user1", "Name": "User One"},
-               edm.MENTION: {"Code": "user1", "Type": "USER"},
-               edm.FILE: {"ContentType": "text/plain", "FileKey": "file-key",
-                          "Name": "notes.txt", "Size": 12}}
-# Input a made-up example cannot hold: the codes of existing users, files, lookup keys.
+_REFERENCES: dict[str, dict[str, Any]] = {
+    edm.ENTITY: {"Code": "user1", "Name": "User One"},
+    edm.MENTION: {"Code": "user1", "Type": "USER"},
+    edm.FILE: {"ContentType": "text/plain", "FileKey": "file-key", "Name": "notes.txt", "Size": 12}}
+# Input the example cannot make up: the codes of existing users, files, lookup keys.
 _NEEDS_DATA = frozenset({"USER_SELECT", "ORGANIZATION_SELECT", "GROUP_SELECT", "FILE",
                          "STATUS_ASSIGNEE", "CREATOR", "MODIFIER"})
 Fillable = Callable[[Property], bool]  # which optional properties a body example holds
