@@ -15,6 +15,7 @@ then the process serves until Ctrl-C (or SIGTERM).
 from __future__ import annotations
 
 import argparse
+import base64
 import re
 import secrets
 import signal
@@ -26,8 +27,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .openapi import cli as openapi_cli
 from .openapi.cli import document_url
+from .openapi.examples import ExampleRecords
 from .ops.server import serve
 from .sandbox import Sandbox, SandboxServer
+from .sandbox import create_app as sandbox_app
 from .sandbox.config import (
     ConfigError,
     SandboxFile,
@@ -223,8 +226,10 @@ def _run_demo(args: argparse.Namespace) -> int:
     secret = secrets.token_urlsafe(24)
     settings, authtoken = demo_settings(sandbox_server.url, info, webhook_secret=secret,
                                         token=args.token, allowed_ips=args.allowed_ips)
-    gateway = _listen(lambda: WebServer(create_app(settings), args.host, args.port,
-                                        quiet=not args.log_requests), args.host, args.port)
+    examples = demo_examples(sandbox, info)
+    gateway = _listen(lambda: WebServer(create_app(settings, examples=examples), args.host,
+                                        args.port, quiet=not args.log_requests),
+                      args.host, args.port)
     _hook_demo_apps(sandbox, info, f"{gateway.url}{SERVICE_PATH.rstrip('/')}{INBOUND}{secret}")
     access = capability(settings, DEMO_USER, int(time.time()) + DEMO_DOCUMENT_DAYS * 86_400)
     return _serve([sandbox_server, gateway], [
@@ -235,6 +240,19 @@ def _run_demo(args: argparse.Namespace) -> int:
         f"authtoken: {DEMO_USER} {authtoken}",
         f"swagger: {document_url(gateway.url, access)}",
     ])
+
+
+def demo_examples(sandbox: Sandbox, info: DemoInfo) -> ExampleRecords:
+    """The first record of each demo app, as Kintone reads it: real values for the API
+    documents' examples (a customer's name, an order's amount), the same in every demo."""
+    kintone = sandbox_app(sandbox).test_client()
+    login = base64.b64encode(f"{info.login}:{info.password}".encode()).decode()
+    records: dict[int, dict] = {}
+    for app in info.apps.values():
+        reply = kintone.get("/k/v1/records.json", headers={"X-Cybozu-Authorization": login},
+                            query_string={"app": app, "query": "order by $id asc limit 1"})
+        records.update((app, record) for record in reply.get_json()["records"])
+    return records
 
 
 def _hook_demo_apps(sandbox: Sandbox, info: DemoInfo, inbound: str) -> None:

@@ -111,8 +111,9 @@ def connector_document(settings: Settings, where: Origin, sets: str | None,
     names = [name.strip() for name in (sets or "").split(",") if name.strip()] or None
     with KintoneClient(settings.kintone) as client:
         model = load_model(client, settings.kintone)
-        states = ProcessStates(client.get_process_settings).of(model, select_sets(model, names))
-    return build_swagger2(model, where, own, names, webhooks=webhooks, states=states)
+        processes = ProcessStates(client.get_process_settings).of(model,
+                                                                  select_sets(model, names))
+    return build_swagger2(model, where, own, names, webhooks=webhooks, processes=processes)
 
 
 def api_properties(pageable: list[str]) -> dict:

@@ -1,20 +1,32 @@
-"""Examples for the entity schemas and write bodies, built from each field's type and form
-settings: a choice field's first option, a field's default value, a number within its bounds,
-text within its length, a link of its protocol. Swagger UI and Power Automate show them as
+"""Examples for the entity schemas and write bodies. Swagger UI and Power Automate show them as
 samples; schemathesis's examples phase sends them.
 
-A write body's example holds the fields a client can fill without knowing the Kintone data:
-users, organisations, groups, files and lookups are left out unless Kintone requires them.
+Where a record of the app is given (``ExampleRecords``: the demo passes the first record of each
+demo app), the examples are that record, as a read returns it, and its subtables' first row;
+otherwise they are made up from each field's type and form settings: a choice field's first
+option, a field's default value, a number within its bounds, text within its length, a link of
+its protocol. A file is always made up: a record's file keys are one-time download keys.
+
+A write body's example holds the fields of the entity a client can fill without knowing the
+Kintone data: made up, users, organisations, groups, files and lookups are left out unless
+Kintone requires them; from a record, only files are (a read's file key is no upload's).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from ..model import EntitySet, Property, edm
+from ..kintone.models import Record
+from ..model import EntitySet, Model, Property, edm
+from ..odata.payload import dumps, entity_shaper
+from ..service.entities import record_entity, row_entities
 from .schemas import Keep, Resolve, Schema, writable
+
+ExampleRecords = Mapping[int, Record]  # app id -> one of its records, as Kintone reads it
+Entity = dict[str, Any]
 
 _DATE, _TIME = "2024-04-01", "09:30"
 _SCALARS: dict[str, Any] = {
@@ -30,40 +42,53 @@ _REFERENCES: dict[str, dict[str, Any]] = {
 # Input the example cannot make up: the codes of existing users, files, lookup keys.
 _NEEDS_DATA = frozenset({"USER_SELECT", "ORGANIZATION_SELECT", "GROUP_SELECT", "FILE",
                          "STATUS_ASSIGNEE", "CREATOR", "MODIFIER"})
+Fillable = Callable[[Property], bool]  # which optional properties a body example holds
 
 
-def entity_example(props: Iterable[Property], resolve: Resolve) -> dict[str, Any]:
-    """An entity as a read returns it: every property."""
+def entity_example(props: Iterable[Property], resolve: Resolve) -> Entity:
+    """An entity as a read returns it, made up: every property."""
     return {p.name: value(p, resolve) for p in props}
 
 
-def input_example(props: Iterable[Property], resolve: Resolve, keep: Keep) -> dict[str, Any]:
-    """A write body: the writable properties a client can fill on its own (a new row)."""
-    return {p.name: value(p, resolve, keep=keep) for p in props
-            if keep(p) and p.kintone_type != edm.ROW_ID and (p.required or _fillable(p))}
+def input_example(props: Iterable[Property], entity: Mapping[str, Any], keep: Keep,
+                  fillable: Fillable) -> Entity:
+    """A write body (a new row in a subtable) with the values of ``entity``: the writable
+    properties Kintone requires, and the ``fillable`` ones that have a value."""
+    out: Entity = {}
+    for prop in props:
+        if not keep(prop) or prop.kintone_type == edm.ROW_ID:
+            continue
+        given = entity.get(prop.name)
+        if prop.required or (fillable(prop) and given not in (None, [], "")):
+            out[prop.name] = ([input_example(prop.row_type.properties, row, keep, fillable)
+                               for row in given or ()]
+                              if prop.row_type is not None else given)
+    return out
 
 
-def _fillable(prop: Property) -> bool:
+def _made_up_fillable(prop: Property) -> bool:
     return not prop.lookup and prop.kintone_type not in _NEEDS_DATA
 
 
-def value(prop: Property, resolve: Resolve, keep: Keep | None = None) -> Any:
-    """One property's example value (a list of one for a collection)."""
-    one = _one(prop, resolve, keep)
+def _read_fillable(prop: Property) -> bool:
+    return prop.edm_type != edm.FILE
+
+
+def value(prop: Property, resolve: Resolve) -> Any:
+    """One property's made-up value (a list of one for a collection)."""
+    one = _one(prop, resolve)
     return [one] if prop.collection else one
 
 
-def _one(prop: Property, resolve: Resolve, keep: Keep | None) -> Any:
+def _one(prop: Property, resolve: Resolve) -> Any:
     settings = prop.props
-    options = sorted((settings.get("options") or {}).values(),
-                     key=lambda o: int(o.get("index", 0)))
+    options = sorted((settings.get("options") or {}).items(),
+                     key=lambda item: int(item[1].get("index", 0)))
     if options:
-        return options[0].get("label")
+        return options[0][0]  # the option's key: the value Kintone reads and writes
     default = settings.get("defaultValue")
     if prop.row_type is not None:
-        inner = prop.row_type.properties
-        return (entity_example(inner, resolve) if keep is None
-                else input_example(inner, resolve, keep))
+        return entity_example(prop.row_type.properties, resolve)
     if prop.edm_type in _REFERENCES:
         return dict(_REFERENCES[prop.edm_type])
     if prop.edm_type == edm.DECIMAL:
@@ -93,30 +118,68 @@ def _text(prop: Property) -> str:
     return text[:int(limit)] if limit not in (None, "") else text
 
 
+def read_example(model: Model, entity_set: EntitySet, record: Record | None) -> Entity | None:
+    """``record`` (of the app of ``entity_set``) as a read of the set returns it: the record,
+    or its subtable's first row; None without a record or a row."""
+    if record is None or entity_set.kind not in ("records", "subtable"):
+        return None
+    if entity_set.kind == "records":
+        names = [p.name for p in entity_set.entity_type.properties]
+        entity = record_entity(entity_set.entity_type, record, names)
+    else:
+        parent = model.entity_set(entity_set.parent or "")
+        row_type = parent.property_for_code(entity_set.subtable_code or "").row_type
+        rows = row_entities(entity_set, record, row_type) if row_type is not None else []
+        if not rows:
+            return None
+        entity = rows[0]
+    # As the response writes it: numbers, dates and times in their JSON form, the ETag.
+    return json.loads(dumps(entity_shaper(entity_set)(entity)))
+
+
 def add_examples(definitions: dict[str, Schema], entity_set: EntitySet, name: str,
-                 resolve: Resolve, app_id: int | None) -> None:
+                 resolve: Resolve, app_id: int | None, read: Entity | None = None) -> None:
     """Puts an ``example`` on the definitions of ``entity_set`` (named ``name``) that exist:
-    the entity, its create, change and upsert bodies; ``app_id`` is a record app for a
-    comment's example."""
+    the entity, its create, change and upsert bodies; ``read`` is an entity of the set as read
+    (else they are made up); ``app_id`` is a record app for a comment's example."""
     props = entity_set.entity_type.properties
-    definitions[name]["example"] = _within_enums(entity_example(props, resolve),
-                                                 definitions[name])
+    made_up = entity_example(props, resolve)
+    entity = made_up if read is None else _without_files(props, read, made_up)
+    definitions[name]["example"] = _within_enums(
+        {k: v for k, v in entity.items() if k in definitions[name]["properties"]},
+        definitions[name])
     if entity_set.kind == "comments":
         definitions[f"{name}_New"]["example"] = {"AppId": app_id or 1, "RecordId": 1,
                                                  "Text": "Thank you, done."}
         return
     keep = writable(entity_set)
+    body = input_example(props, entity, keep,
+                         _made_up_fillable if read is None else _read_fillable)
     for key, schema in definitions.items():
         if key.startswith(f"{name}_") and key != f"{name}_Page":
             allowed = schema["properties"]
-            schema["example"] = {k: v for k, v in input_example(props, resolve, keep).items()
-                                 if k in allowed}
+            schema["example"] = {k: v for k, v in body.items() if k in allowed}
 
 
-def _within_enums(example: dict[str, Any], schema: Schema) -> dict[str, Any]:
+def _without_files(props: Iterable[Property], read: Mapping[str, Any],
+                   made_up: Mapping[str, Any]) -> Entity:
+    """``read`` with the made-up files: a read's file keys are one-time download keys (and
+    differ between two demo sandboxes)."""
+    out = dict(read)
+    for prop in props:
+        if prop.edm_type == edm.FILE:
+            out[prop.name] = made_up[prop.name]
+        elif prop.row_type is not None and read.get(prop.name):
+            out[prop.name] = [_without_files(prop.row_type.properties, row, made_up[prop.name][0])
+                              for row in read[prop.name]]
+    return out
+
+
+def _within_enums(example: Entity, schema: Schema) -> Entity:
     """``example`` with each property the schema restricts to an enum (the Status field's
     states, ``process_states``) set to its first value."""
     for key, prop in schema.get("properties", {}).items():
         if prop.get("enum") and example.get(key) not in prop["enum"]:
             example[key] = prop["enum"][0]
     return example
+

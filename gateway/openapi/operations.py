@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import EntitySet, Property, edm
@@ -26,7 +26,7 @@ from ..writes.actions import SET_ASSIGNEES, UPDATE_STATUS
 from ..writes.upsert import alternate_keys
 from .links import link_set
 from .naming import OperationIds, SetNames
-from .process_states import status_property
+from .process_states import Workflow, status_property
 from .schemas import ERROR, Resolve, Schema, property_schema, ref, source, upsert_definition
 
 PARAMETERS = "#/parameters/"
@@ -109,6 +109,7 @@ def _responses(success: Mapping[str, Schema], *errors: tuple[str, str]) -> Schem
 
 
 _NOT_FOUND = ("404", "NotFound")
+_ASSIGNEE = "user1"  # a login name, as the made-up examples have it (``examples``)
 _PRECONDITION = ("412", "PreconditionFailed")
 
 
@@ -119,6 +120,7 @@ class Subject:
     entity_set: EntitySet
     names: SetNames
     resolve: Resolve
+    workflow: Workflow = field(default_factory=Workflow)  # its app's process, when known
 
     @property
     def kind(self) -> str:
@@ -311,18 +313,30 @@ def _actions(s: Subject) -> Built:
     # Open bodies: the actions ignore properties they do not know.
     update = {"type": "object", "required": ["Action"], "properties": {
         "Action": {"type": "string", "minLength": 1, "x-ms-summary": "Action",
-                   "description": "The action's name, as Kintone shows it to you."},
+                   "description": "The action's name, as Kintone shows it to you.",
+                   **_action_names(s.workflow.actions)},
         "Assignee": {"type": "string", "minLength": 1, "x-nullable": True,
                      "x-ms-summary": "Assignee", "description": "The next assignee's login "
-                     "name, when the next status asks for one."}}}
+                     "name, when the next status asks for one."}},
+        "example": {"Action": next(iter(s.workflow.actions), "Approve")}}
     assignees = {"type": "object", "required": ["Assignees"], "properties": {
         "Assignees": {"type": "array", "items": {"type": "string", "minLength": 1},
                       "x-ms-summary": "Assignees", "description": "The login names of the "
-                      "current status's assignees (an empty list clears them)."}}}
+                      "current status's assignees (an empty list clears them)."}},
+        "example": {"Assignees": [_ASSIGNEE]}}
     return [_action(s, UPDATE_STATUS, "Update the status of", "Runs a process-management "
                     f"action on an entity of {s.source}.", update),
             _action(s, SET_ASSIGNEES, "Set the assignees of", "Sets who is assigned the "
                     f"current status of an entity of {s.source}.", assignees)]
+
+
+def _action_names(actions: tuple[str, ...]) -> Schema:
+    """The process's actions as the choices of ``Action``; none when the process is unknown
+    (free text then, as Kintone checks the name)."""
+    if not actions:
+        return {}
+    return {"enum": list(actions),
+            "x-ms-enum-values": [{"value": a, "displayName": a} for a in actions]}
 
 
 def _action(s: Subject, name: str, summary: str, description: str, body: Schema) -> tuple[

@@ -1,12 +1,13 @@
-"""The Status field's values: the states of each app's process (Kintone's ``app/status``),
-which ``fields.json`` does not list. Read once per model, for the apps a document shows: the
-model cache already decides when the apps are re-read, and a document costs at most one call
-per app with a process, as the model itself does."""
+"""The Status field's values and the process actions: the states and actions of each app's
+process (Kintone's ``app/status``), which ``fields.json`` does not list. Read once per model,
+for the apps a document shows: the model cache already decides when the apps are re-read, and
+a document costs at most one call per app with a process, as the model itself does."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -21,10 +22,22 @@ def status_property(entity_set: EntitySet) -> Property | None:
                 None)
 
 
-def state_names(settings: Mapping[str, Any]) -> list[str]:
-    """The states of an enabled process, in their order; none for a disabled one."""
+@dataclass(frozen=True)
+class Workflow:
+    """An app's process: its states and the names of its actions, in their order; none for an
+    app without an enabled process."""
+
+    states: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()
+
+
+def workflow(settings: Mapping[str, Any]) -> Workflow:
+    if not settings.get("enable"):
+        return Workflow()
     states = sorted((settings.get("states") or {}).values(), key=lambda s: int(s["index"]))
-    return [state["name"] for state in states] if settings.get("enable") else []
+    # Two transitions may share a name (from different states): one action to choose.
+    actions = dict.fromkeys(action["name"] for action in settings.get("actions") or ())
+    return Workflow(tuple(state["name"] for state in states), tuple(actions))
 
 
 def with_states(definition: Schema, entity_set: EntitySet, names: Sequence[str]) -> Schema:
@@ -42,17 +55,17 @@ class ProcessStates:
         self._process = process
         self._lock = threading.Lock()
         # Per model (each narrowed model of the callers' rights too), dropped with it.
-        self._states: WeakKeyDictionary[Model, dict[int, list[str]]] = WeakKeyDictionary()
+        self._workflows: WeakKeyDictionary[Model, dict[int, Workflow]] = WeakKeyDictionary()
 
-    def of(self, model: Model, sets: Iterable[EntitySet]) -> dict[int, list[str]]:
-        """The state names of the apps of ``sets`` that have a process, by app id."""
+    def of(self, model: Model, sets: Iterable[EntitySet]) -> dict[int, Workflow]:
+        """The processes of the apps of ``sets`` that have a Status field, by app id."""
         wanted = [s.app_id for s in sets if s.app_id is not None and status_property(s)]
         if self._process is None:
             return {}
         with self._lock:
-            known = self._states.setdefault(model, {})
+            known = self._workflows.setdefault(model, {})
             missing = [app for app in wanted if app not in known]
-        read = {app: state_names(self._process(app)) for app in missing}
+        read = {app: workflow(self._process(app)) for app in missing}
         with self._lock:
             known.update(read)
             return {app: known[app] for app in wanted}

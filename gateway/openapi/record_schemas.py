@@ -21,7 +21,7 @@ from ..writes.upsert import alternate_keys
 from . import service
 from .guidance import polish
 from .origin import SERVICE_PATH
-from .process_states import with_states
+from .process_states import Workflow, with_states
 from .schemas import entity_definition, input_definition
 
 PATH = "/$schema"
@@ -57,9 +57,10 @@ def record_schema(set_name: str, token: str | None = None) -> Response:
     model = service.current().models()
     entity_set = _record_set(model, set_name)
     if purpose == "read":
-        states = service.current().states.of(model, [entity_set])
+        processes = service.current().processes.of(model, [entity_set])
+        process = processes.get(entity_set.app_id or 0, Workflow())
         schema = with_states(entity_definition(entity_set, model.complex_type), entity_set,
-                             states.get(entity_set.app_id or 0, []))
+                             process.states)
     else:
         schema = input_definition(entity_set, model.complex_type, new=purpose == "create")
     return jsonify({"schema": polish(schema)})

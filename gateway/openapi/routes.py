@@ -22,6 +22,7 @@ from ..security import serve_documents
 from ..settings import Settings
 from ..triggers.config import TriggerSettings
 from . import own_api, record_schemas, ui
+from .examples import ExampleRecords
 from .origin import trusted_proxies
 from .process_states import Process, ProcessStates
 from .service import EXTENSION, DocumentService
@@ -30,17 +31,19 @@ MAX_DOCUMENT_BYTES = 1_000_000  # Power Automate's limit on a custom connector's
 
 
 def register(app: Flask, settings: Settings, models: Callable[[], Model],
-             process: Process | None = None) -> None:
+             process: Process | None = None, examples: ExampleRecords | None = None) -> None:
     """Serve the documents of the model ``models()`` returns (called per request, so it can be
     a cache's ``get`` or a function narrowing the model to what the caller may use);
     ``process(app id)`` gives an app's process management settings (Kintone's app/status),
-    whose states the record schemas offer as the Status field's values."""
+    whose states the record schemas offer as the Status field's values (and actions as the
+    process action's); ``examples`` are records whose values illustrate their apps' schemas
+    (the demo's: real data never goes into a document by default)."""
     webhooks = TriggerSettings.from_settings(settings).webhook_secret is not None
     max_bytes = settings.section("Application").get_int(
         "MaxApiDocumentBytes", MAX_DOCUMENT_BYTES, minimum=0, maximum=2**31)
     app.extensions[EXTENSION] = DocumentService(settings, models, trusted_proxies(settings),
                                                 own_api.own_spec(), webhooks, max_bytes,
-                                                ProcessStates(process))
+                                                ProcessStates(process), examples or {})
     for blueprint in (own_api.blueprint, own_api.aliases, ui.blueprint,
                       record_schemas.blueprint):
         app.register_blueprint(blueprint)

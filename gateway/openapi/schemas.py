@@ -157,7 +157,7 @@ def _close(schema: Schema, props: list[Property], *, comment: bool) -> None:
     schema["additionalProperties"] = False
     for prop in props:
         value = schema["properties"][prop.name]
-        if prop.required or (comment and prop.name in COMMENT_INPUT[:3]):
+        if _enforced(prop) or (comment and prop.name in COMMENT_INPUT[:3]):
             _refuse_empty(value)
         else:
             value["x-nullable"] = True  # null empties the field (a list too); a row: new
@@ -180,6 +180,12 @@ def _close(schema: Schema, props: list[Property], *, comment: bool) -> None:
             value["pattern"] = TIME_PATTERN
 
 
+def _enforced(prop: Property) -> bool:
+    """Whether Kintone refuses an empty value: a required field, but a radio button (which
+    Kintone always reports required, as its form always has one selected)."""
+    return prop.required and prop.kintone_type != "RADIO_BUTTON"
+
+
 def _refuse_empty(value: Schema) -> None:
     value.pop("x-nullable", None)
     if value["type"] == "string":
@@ -197,7 +203,7 @@ def writable(entity_set: EntitySet) -> Keep:
 
 def _required_on_create(prop: Property) -> bool:
     # Kintone fills a required field's default value when a new record leaves it out.
-    return prop.required and not prop.props.get("defaultValue")
+    return _enforced(prop) and not prop.props.get("defaultValue")
 
 
 def page_definition(entity_name: str, entity_set: EntitySet) -> Schema:

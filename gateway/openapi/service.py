@@ -13,6 +13,7 @@ from ..odata.errors import ODataError, bad_request
 from ..security.ipallow import AddressList
 from ..settings import Settings
 from .dynamic import build_dynamic
+from .examples import ExampleRecords
 from .oas3 import to_openapi3
 from .origin import RequestView, origin
 from .process_states import ProcessStates
@@ -29,7 +30,8 @@ class DocumentService:
     own: OwnSpec
     webhooks: bool  # [Triggers] WebhookSecret is set: the webhook triggers work
     max_bytes: int  # [Application] MaxApiDocumentBytes of a Swagger 2.0 document; 0: no limit
-    states: ProcessStates  # the Status field's values
+    processes: ProcessStates  # the apps' process states and actions
+    examples: ExampleRecords  # the records whose values illustrate their apps' schemas
 
     def document(self, version: str, sets: Sequence[str] | None, token: str | None, *,
                  dynamic: bool = False) -> dict:
@@ -40,8 +42,10 @@ class DocumentService:
             try:
                 model = self.models()
                 names = _names(sets)
+                chosen = select_sets(model, names)
                 doc = build_swagger2(model, where, self.own, names, webhooks=self.webhooks,
-                                     states=self.states.of(model, select_sets(model, names)))
+                                     processes=self.processes.of(model, chosen),
+                                     examples=self.examples)
             except UnknownName as exc:
                 raise bad_request(f"sets: {exc.args[0]}", "sets") from None
         return to_openapi3(doc) if version.startswith("3") else doc

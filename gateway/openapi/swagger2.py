@@ -16,7 +16,7 @@ from typing import Any
 
 from ..model import EntitySet, Model
 from ..security.authn import TOKEN_HEADERS
-from .examples import add_examples
+from .examples import ExampleRecords, add_examples, read_example
 from .guidance import polish
 from .naming import OperationIds, set_names
 from .operations import (
@@ -28,7 +28,7 @@ from .operations import (
     set_paths,
 )
 from .origin import Origin
-from .process_states import with_states
+from .process_states import Workflow, with_states
 from .schemas import ERROR, Schema, set_definitions, source
 from .triggers import trigger_paths
 
@@ -91,10 +91,12 @@ def select_sets(model: Model, names: Sequence[str] | None) -> list[EntitySet]:
 
 def build_swagger2(model: Model, origin: Origin, own: OwnSpec,
                    sets: Sequence[str] | None = None, *, webhooks: bool = False,
-                   states: Mapping[int, Sequence[str]] | None = None) -> dict:
+                   processes: Mapping[int, Workflow] | None = None,
+                   examples: ExampleRecords | None = None) -> dict:
     """The document for the entity sets ``sets`` (see ``select_sets``) of ``model``; with the
-    webhook triggers only when they work (``[Triggers] WebhookSecret`` is set); ``states``
-    are the Status field's values by app id (see ``process_states``)."""
+    webhook triggers only when they work (``[Triggers] WebhookSecret`` is set); ``processes``
+    are the apps' process states and actions by app id (see ``process_states``); the examples
+    show the values of ``examples``' record of an app, else made-up ones."""
     chosen = select_sets(model, sets)
     names = set_names(model)
     ids = OperationIds()
@@ -102,16 +104,17 @@ def build_swagger2(model: Model, origin: Origin, own: OwnSpec,
         ids.claim(operation_id)
     paths = own.merged_paths()
     definitions: dict[str, Schema] = dict(own.definitions)
-    subjects = [Subject(s, names[s.name], model.complex_type) for s in chosen]
+    subjects = [Subject(s, names[s.name], model.complex_type,
+                        (processes or {}).get(s.app_id or 0, Workflow())) for s in chosen]
     first_app = next((s.app_id for s in chosen if s.kind == "records"), None)
     for subject in subjects:
+        entity_set = subject.entity_set
         paths.update(set_paths(subject, ids))
-        defined = set_definitions(subject.entity_set, subject.names.singular,
-                                  model.complex_type)
-        with_states(defined[subject.names.singular], subject.entity_set,
-                    (states or {}).get(subject.entity_set.app_id or 0, ()))
-        add_examples(defined, subject.entity_set, subject.names.singular, model.complex_type,
-                     first_app)
+        defined = set_definitions(entity_set, subject.names.singular, model.complex_type)
+        with_states(defined[subject.names.singular], entity_set, subject.workflow.states)
+        record = (examples or {}).get(entity_set.app_id or 0)
+        add_examples(defined, entity_set, subject.names.singular, model.complex_type,
+                     first_app, read_example(model, entity_set, record))
         definitions.update(defined)
     for subject in subjects:
         link_paths(subject, paths)

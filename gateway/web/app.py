@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import redis
@@ -29,11 +30,16 @@ from ..service import CallBudget, Reader, SkipTokens, model_cache
 from ..settings import Settings
 from . import methods, routes
 
+if TYPE_CHECKING:
+    from ..openapi.examples import ExampleRecords
+
 ODATA_VERSION = "4.0"
 
 
-def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Flask:
-    """The gateway in front of the Kintone of ``settings`` (or of ``client``, e.g. in tests)."""
+def create_app(settings: Settings, *, client: KintoneClient | None = None,
+               examples: ExampleRecords | None = None) -> Flask:
+    """The gateway in front of the Kintone of ``settings`` (or of ``client``, e.g. in tests);
+    ``examples``: records whose values the API documents show (see ``openapi.register``)."""
     limits = settings.gateway
     client = client or KintoneClient(settings.kintone)
     events = client.events  # the app's one observation stream (gateway.events)
@@ -76,7 +82,8 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None) -> Fl
     # The views (their blueprints' own hooks run inside these):
     app.register_blueprint(routes.blueprint)  # OData reads
     writes.register(app, services)
-    openapi.register(app, settings, services.described.get, client.get_process_settings)
+    openapi.register(app, settings, services.described.get, client.get_process_settings,
+                     examples)
     trigger_ctx = triggers.register(app, services)
     operations = ops.register(app, settings, counted, models, cluster, trigger_ctx.store)
     console.register(app, services, guard, operations)

@@ -6,6 +6,7 @@ it itself."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -36,6 +37,7 @@ def _load(path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # where dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -55,9 +57,20 @@ def model_of(gw: Gateway) -> Model:
 
 
 @pytest.fixture(scope="session")
-def demo_kintone() -> Iterator:
-    with regenerate.demo_sandbox() as settings:
-        yield settings
+def demo_sandbox() -> Iterator:
+    with regenerate.demo_sandbox() as demo:
+        yield demo
+
+
+@pytest.fixture(scope="session")
+def demo_kintone(demo_sandbox):
+    return demo_sandbox.settings
+
+
+@pytest.fixture(scope="session")
+def demo_examples(demo_sandbox):
+    """The records of the demo's examples, as read before any test changed the data."""
+    return demo_sandbox.examples
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,8 @@ class Exchange:
     failed: tuple[str, ...]  # the names of the checks that failed
     sent: str  # the request: query, path parameters and body, for the failure message
     query: Mapping[str, Any]
+    request_body: Any = None
+    location: str = ""  # the schema keyword a coverage case breaks: "/properties/size/enum"
 
     @property
     def error(self) -> Mapping[str, Any]:
@@ -59,6 +61,9 @@ def exchanges(path: Path) -> Iterator[Exchange]:
                 sent=json.dumps({k: case[k] for k in ("path_parameters", "query", "body")
                                  if k in case}, ensure_ascii=False, default=str)[:300],
                 query=case.get("query") or {},
+                request_body=case.get("body"),
+                location=case.get("meta", {}).get("phase", {}).get("data", {}).get(
+                    "location", ""),
             )
 
 
@@ -84,9 +89,11 @@ class Tally:
     declared: Counter = field(default_factory=Counter)
     undeclared: list[tuple[str, Exchange]] = field(default_factory=list)
     reached: set[str] = field(default_factory=set)
+    phases: Counter = field(default_factory=Counter)  # requests per phase
 
     def add(self, item: Exchange, declared: Declared) -> None:
         self.requests += 1
+        self.phases[item.phase] += 1
         if item.phase == "stateful" and 200 <= item.status < 300:
             self.reached.add(item.operation)
         for check in item.failed:

@@ -12,9 +12,10 @@ from tests.openapi.conftest import ROOT, model_of, regenerate
 REFRESH = "run `python openapi/regenerate.py` from the repository root and commit the result"
 
 
-def test_checked_in_documents_match_the_code(demo_gateway: Gateway):
+def test_checked_in_documents_match_the_code(demo_gateway: Gateway, demo_examples):
     process = demo_gateway.client.get_process_settings
-    for name, text in regenerate.documents(model_of(demo_gateway), process).items():
+    documents = regenerate.documents(model_of(demo_gateway), process, demo_examples)
+    for name, text in documents.items():
         path = ROOT / "openapi" / name
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         if current != text:
