@@ -15,6 +15,12 @@ Behaviour of ``get()``:
 
 ``invalidate()`` makes the next ``get()`` rebuild (e.g. after an app was deployed); a rebuild
 already running when it is called does not count as fresh.
+
+With ``unchanged`` (whether the apps are still those the model was built from: their list and
+form revisions), a model past its TTL is first checked, by the one caller that would rebuild
+it: unchanged, it stays fresh for another TTL without a rebuild (its identity, and whatever is
+cached per model, kept); changed, it is rebuilt and ``when_changed`` callbacks run (e.g. to
+tell the other instances of a cluster). After ``invalidate()`` the model is rebuilt unchecked.
 """
 
 from __future__ import annotations
@@ -49,8 +55,12 @@ class ModelCache:
         retry_seconds: float = 30.0,
         max_stale_seconds: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
+        unchanged: Callable[[], bool] | None = None,
     ) -> None:
         self._loader = loader
+        self._unchanged = unchanged
+        self._changed: list[Callable[[], None]] = []
+        self._checkable = False  # the model may be checked instead of rebuilt
         self._ttl = ttl_seconds
         self._retry = retry_seconds
         self._max_stale = max_stale_seconds
@@ -73,15 +83,54 @@ class ModelCache:
                 if not self._building:
                     self._building = True
                     generation = self._generation
+                    checked = self._checkable and self._unchanged is not None
                     break
                 self._cond.wait()
-        return self._rebuild(generation)
+        return self._checked(generation) if checked else self._rebuild(generation)
 
     def invalidate(self) -> None:
         with self._cond:
             self._generation += 1
             self._fresh_until = float("-inf")
             self._failure = None
+            self._checkable = False
+
+    def when_changed(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` when a check finds the apps changed (before the rebuild)."""
+        self._changed.append(callback)
+
+    def _checked(self, generation: int) -> Model:
+        """The model, still fresh if the apps did not change since it was built; else rebuilt."""
+        assert self._unchanged is not None
+        try:
+            same = self._unchanged()
+        except Exception as exc:
+            return self._failed(exc)
+        except BaseException:
+            with self._cond:
+                self._finish()
+            raise
+        if not same:
+            log.info("an app or its form changed: rebuilding the model")
+            self._tell_changed()
+            return self._rebuild(generation)
+        with self._cond:
+            model = self._model
+            if model is not None and generation == self._generation:
+                # As good as rebuilt now: it may serve as long after a failure, too.
+                self._built_at = self._clock()
+                self._fresh_until = self._built_at + self._ttl
+                self._finish()
+                return model
+            generation = self._generation  # invalidated meanwhile: rebuilt after all
+        return self._rebuild(generation)
+
+    def _tell_changed(self) -> None:
+        for callback in self._changed:
+            try:
+                callback()
+            except Exception:  # the others then find the change at their own check
+                log.warning("telling that the apps changed failed", exc_info=True)
 
     def _servable(self) -> Model | None:
         """What to return without loading; raises if a recent failure left nothing to serve."""
@@ -111,6 +160,7 @@ class ModelCache:
             now = self._clock()
             self._model, self._built_at, self._failure = model, now, None
             self._fresh_until = now + self._ttl if generation == self._generation else now
+            self._checkable = generation == self._generation
             self._finish()
         return model
 
