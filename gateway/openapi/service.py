@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from flask import Response, current_app, request
 
 from ..model import Model, UnknownName
-from ..odata.documents import Document, Documents, revalidated
+from ..odata.documents import Documents, revalidated
 from ..odata.errors import ODataError, bad_request
 from ..security.ipallow import AddressList
 from ..settings import Settings
@@ -35,14 +35,15 @@ class DocumentService:
 
     def respond(self, version: str, sets: Sequence[str] | None, token: str | None, *,
                 dynamic: bool = False) -> Response:
-        """The document, with a strong ETag (304 when the client has it). The typed one is
-        built once per model (each set of rights has its own), origin, version and sets."""
+        """The document, with a strong ETag (304 when the client has it), built once per model
+        (each set of rights has its own), origin, version and sets."""
         where = origin(self.settings.gateway.public_url, self.proxies, _request_view(), token)
-        if dynamic:  # small, and the same whatever the apps: no model needed
-            document = Document.of(_dumps(_versioned(build_dynamic(
-                where, self.own.error_definitions(), webhooks=self.webhooks), version)))
+        model, names = self.models(), _names(sets)
+        if dynamic:  # the same whatever the apps; kept with the model all the same
+            document = self.documents.get(model, (where, version, "dynamic"), lambda: _dumps(
+                _versioned(build_dynamic(where, self.own.error_definitions(),
+                                         webhooks=self.webhooks), version)))
         else:
-            model, names = self.models(), _names(sets)
             document = self.documents.get(
                 model, (where, version, tuple(names or ())),
                 lambda: _dumps(_versioned(self._typed(model, where, names), version)))
