@@ -27,6 +27,7 @@ log = logging.getLogger("gateway.service")
 GUEST_SPACE_PATH_REQUIRED = "GAIA_IL23"
 NO_PRIVILEGE = "CB_NO02"  # also: a guest path that is not the app's
 WRONG_PATH = frozenset({GUEST_SPACE_PATH_REQUIRED, NO_PRIVILEGE})
+MAX_APPS_FILTER = 100  # ids or codes apps.json takes in one call
 
 
 @dataclass
@@ -142,10 +143,12 @@ def _token_app_ids(settings: KintoneSettings) -> list[int]:
 
 def _by_ids_and_codes(client: KintoneClient, ids: list[int], codes: list[str]) -> list[dict]:
     found = {}
-    # apps.json matches ids *or* codes only one list at a time, so ask for each list apart.
+    # apps.json matches ids *or* codes only one list at a time, so ask for each list apart,
+    # and at most 100 of them a call.
     for key, values in (("ids", ids), ("codes", codes)):
-        if values:
-            found.update((app["appId"], app) for app in client.get_apps(**{key: values}))
+        for start in range(0, len(values), MAX_APPS_FILTER):
+            chunk = values[start:start + MAX_APPS_FILTER]
+            found.update((app["appId"], app) for app in client.get_apps(**{key: chunk}))
     return list(found.values())
 
 
