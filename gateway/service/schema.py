@@ -159,8 +159,8 @@ class SchemaSource:
     """The model cache's loader, which remembers what the model was built from, and its check
     of whether that changed: the exposed apps, their names and form revisions (Kintone bumps
     an app's revision at each deploy of its settings). A check costs the Kintone calls of a
-    load (one ``fields.json`` per app) but no rebuild, so the model and whatever is cached per
-    model (documents, ETags) stay while nothing changed."""
+    load (one ``fields.json`` per app) but no rebuild while nothing changed, so the model and
+    whatever is cached per model (documents, ETags) stay."""
 
     def __init__(self, client: KintoneClient, settings: KintoneSettings,
                  aliases: Aliases | None = None, spaces: dict[int, bool] | None = None) -> None:
@@ -172,18 +172,20 @@ class SchemaSource:
         self._built: Revisions | None = None
 
     def load(self) -> Model:
+        return self._built_from(_forms(self._client, self._settings, self._spaces))
+
+    def refreshed(self) -> Model | None:
+        """A model built anew if the apps changed since the last one was built, else None.
+        Built from the forms the check read: a change costs no more calls than a check."""
         forms = _forms(self._client, self._settings, self._spaces)
+        return None if _revisions(forms) == self._built else self._built_from(forms)
+
+    def _built_from(self, forms: list[tuple[dict, dict]]) -> Model:
         model = build_model([app for app, _ in forms],
                             {int(app["appId"]): form["properties"] for app, form in forms},
                             self._aliases)
         self._built = _revisions(forms)
         return model
-
-    def unchanged(self) -> bool:
-        """Whether the apps are still those the last loaded model was built from."""
-        built = self._built
-        return built is not None and built == _revisions(
-            _forms(self._client, self._settings, self._spaces))
 
 
 def load_model(client: KintoneClient, settings: KintoneSettings,
@@ -228,7 +230,7 @@ def model_cache(client: KintoneClient, settings: Settings) -> ModelCache:
     """The model, re-read once an app's form changed: checked every ``[gateway]
     SchemaCacheTTL`` seconds."""
     source = SchemaSource(client, settings.kintone, read_aliases(settings.section("gateway")))
-    return ModelCache(source.load, settings.gateway.schema_cache_ttl, unchanged=source.unchanged)
+    return ModelCache(source.load, settings.gateway.schema_cache_ttl, refreshed=source.refreshed)
 
 
 def read_aliases(section: Section) -> Aliases:

@@ -216,13 +216,16 @@ def test_a_changed_form_revision_reaches_every_instance_and_an_unchanged_one_cos
     time.sleep(1.1)
     tag = checking.get("/api.rsc/$metadata").headers["ETag"]
     assert calls and checking.app.extensions[WEB].models.get() is model  # checked, not rebuilt
+    check = len(calls)  # apps.json and fields.json
     admin.ok("POST", "preview/app/form/fields", {"app": app, "properties": {
         "amount": {"type": "NUMBER", "code": "amount", "label": "Amount"}}})
     admin.ok("POST", "preview/app/deploy", {"apps": [{"app": app}]})
     assert "amount" not in other.get("/api.rsc/$metadata").text  # its model lasts 300 s
     time.sleep(1.1)
+    calls.clear()
     changed = checking.get("/api.rsc/$metadata", headers={"If-None-Match": tag})
     assert changed.status_code == 200 and "amount" in changed.text
+    assert len(calls) == check  # rebuilt from what the check read
     assert "amount" in other.get("/api.rsc/$metadata").text  # told through Redis
 
 
