@@ -18,16 +18,28 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 from weakref import WeakKeyDictionary
-
-from werkzeug.wrappers import Request, Response
 
 from ..model import Model
 
 PRIVATE = "private, no-cache"
 NO_STORE = "no-store"
-R = TypeVar("R", bound=Response)
+
+
+class Conditional(Protocol):
+    """What ``revalidated`` uses of a Werkzeug response (this package imports no HTTP
+    framework)."""
+
+    @property
+    def headers(self) -> Any: ...
+
+    def set_etag(self, etag: str, weak: bool = False) -> None: ...
+
+    def make_conditional(self, request_or_environ: Any) -> Any: ...
+
+
+R = TypeVar("R", bound=Conditional)
 VARIANTS_PER_MODEL = 64  # formats x origins x tokens x rights kept; the oldest go first
 
 
@@ -67,8 +79,7 @@ class Documents:
         return document
 
 
-def revalidated(response: R, document: Document, request: Request, *, token_in_url: bool
-                ) -> R:
+def revalidated(response: R, document: Document, request: Any, *, token_in_url: bool) -> R:
     """``response`` (carrying ``document``) with its ETag and Cache-Control, turned into a
     304 when the request's ``If-None-Match`` has the tag."""
     response.set_etag(document.etag)
