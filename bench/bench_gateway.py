@@ -10,7 +10,9 @@ and reports medians and ratios:
    gateway worker's peak memory and the most Kintone calls in flight;
 3. upsert: a 10,000-row ``$bulk?mode=upsert`` load vs ``PUT records.json`` upserts of 100;
 4. load: concurrent clients against several gunicorn workers: throughput, latencies, errors,
-   and the peak of concurrent Kintone calls vs ``MaxConcurrentRequests``.
+   and the peak of concurrent Kintone calls vs ``MaxConcurrentRequests``;
+5. describe: ``$metadata`` and ``$oas`` of a 200-app tenant, cold (first build), warm, and 304;
+6. batch: a ``$batch`` of 100 GETs of 2,000 records, and the worker's peak RSS growth.
 
 Prints a table and writes the numbers as JSON to ``bench/results/``.
 """
@@ -42,6 +44,7 @@ from common import (
     ms,
     percentile,
     relay_process,
+    rss_mb,
     sandbox_process,
     save,
     timed,
@@ -49,7 +52,7 @@ from common import (
 
 from gateway.settings import GatewaySettings
 
-BENCHMARKS = ("page", "export", "upsert", "load")
+BENCHMARKS = ("page", "export", "upsert", "load", "describe", "batch")
 PAGE = 100
 KINTONE_PAGE = 500  # Kintone's largest page: what the fastest direct read uses
 UPSERT_EXISTING = 5_000  # records the upsert apps hold before the load
@@ -62,6 +65,8 @@ class Plan:
     page: int | None = None
     exports: tuple[tuple[int, int], ...] = ()  # (records, app)
     upserts: tuple[tuple[int, int], ...] = ()  # (direct app, gateway app), one pair per run
+    tenant: tuple[int, ...] = ()  # the apps of benchmark 5
+    batch: int | None = None  # the app of benchmark 6
 
 
 def main() -> None:
@@ -71,26 +76,12 @@ def main() -> None:
     results: dict[str, dict] = {}
     with sandbox_process(args.data) as sandbox:
         plan = _prepare(sandbox, args)
-        apps = [plan.page, *(app for _, app in plan.exports),
-                *(app for pair in plan.upserts for app in pair)]
-        with contextlib.ExitStack() as stack:
-            gateway = stack.enter_context(gateway_process(sandbox, [a for a in apps if a],
-                                                          options))
-            relay = stack.enter_context(relay_process(sandbox, options))
-            exporters = {ranges: stack.enter_context(gateway_process(
-                sandbox, [app for _, app in plan.exports], replace(options, parallel_reads=ranges)))
-                for ranges in (args.ranges if "export" in args.only else ())}
-            for latency in args.latency_ms:
-                sandbox.set_latency(latency)
-                if "page" in args.only:
-                    results.setdefault("page", {})[str(latency)] = bench_page(
-                        sandbox, gateway, relay, plan.page or 0, args)
-                if "export" in args.only:
-                    results.setdefault("export", {})[str(latency)] = bench_export(
-                        sandbox, exporters, plan.exports, args)
-            sandbox.set_latency(0)
-            if "upsert" in args.only:
-                results["upsert"] = bench_upsert(sandbox, gateway, plan.upserts, args)
+        if {"page", "export", "upsert"} & set(args.only):
+            results.update(_side_by_side(sandbox, plan, options, args))
+        if "describe" in args.only:
+            results["describe"] = bench_describe(sandbox, plan.tenant, options, args)
+        if "batch" in args.only:
+            results["batch"] = bench_batch(sandbox, plan.batch or 0, options, args)
         if "load" in args.only:
             load_options = replace(options, workers=args.workers, threads=args.worker_threads)
             with gateway_process(sandbox, [plan.page or 0], load_options) as gateway:
@@ -99,6 +90,32 @@ def main() -> None:
     _print_table(results)
     path = save("gateway", report)
     print(f"\nwritten: {path.relative_to(ROOT)}")
+
+
+def _side_by_side(sandbox: Sandbox, plan: Plan, options: GatewayOptions,
+                  args: argparse.Namespace) -> dict[str, dict]:
+    """Benchmarks 1-3: the gateway and the direct calls in the same rounds."""
+    results: dict[str, dict] = {}
+    apps = [plan.page, *(app for _, app in plan.exports),
+            *(app for pair in plan.upserts for app in pair)]
+    with contextlib.ExitStack() as stack:
+        gateway = stack.enter_context(gateway_process(sandbox, [a for a in apps if a], options))
+        relay = stack.enter_context(relay_process(sandbox, options))
+        exporters = {ranges: stack.enter_context(gateway_process(
+            sandbox, [app for _, app in plan.exports], replace(options, parallel_reads=ranges)))
+            for ranges in (args.ranges if "export" in args.only else ())}
+        for latency in args.latency_ms:
+            sandbox.set_latency(latency)
+            if "page" in args.only:
+                results.setdefault("page", {})[str(latency)] = bench_page(
+                    sandbox, gateway, relay, plan.page or 0, args)
+            if "export" in args.only:
+                results.setdefault("export", {})[str(latency)] = bench_export(
+                    sandbox, exporters, plan.exports, args)
+        sandbox.set_latency(0)
+        if "upsert" in args.only:
+            results["upsert"] = bench_upsert(sandbox, gateway, plan.upserts, args)
+    return results
 
 
 def _arguments() -> argparse.Namespace:
@@ -121,6 +138,14 @@ def _arguments() -> argparse.Namespace:
                         help="benchmark 3: rows per load")
     parser.add_argument("--clients", type=int, default=50, help="benchmark 4: client threads")
     parser.add_argument("--seconds", type=float, default=20, help="benchmark 4: duration")
+    parser.add_argument("--tenant-apps", type=int, default=200,
+                        help="benchmark 5: apps of the tenant described")
+    parser.add_argument("--describe-requests", type=int, default=20,
+                        help="benchmark 5: warm and 304 requests of each document per run")
+    parser.add_argument("--batch-gets", type=int, default=100,
+                        help="benchmark 6: GETs in the batch")
+    parser.add_argument("--batch-records", type=int, default=2_000,
+                        help="benchmark 6: records each GET of the batch reads")
     parser.add_argument("--page-size", type=int, default=GatewaySettings.page_size,
                         help="[gateway] PageSize (default: the gateway's own default)")
     parser.add_argument("--max-concurrent", type=int, default=10,
@@ -142,8 +167,11 @@ def _prepare(sandbox: Sandbox, args: argparse.Namespace) -> Plan:
         (sandbox.make_app(f"UpsertDirect{run}", UPSERT_EXISTING),
          sandbox.make_app(f"UpsertGateway{run}", UPSERT_EXISTING))
         for run in range(args.runs)) if "upsert" in args.only else ()
+    tenant = tuple(sandbox.make_app(f"Tenant{n}", 0) for n in range(args.tenant_apps)
+                   ) if "describe" in args.only else ()
+    batch = sandbox.make_app("BatchApp", args.batch_records) if "batch" in args.only else None
     print(f"seeded the sandbox in {time.perf_counter() - started:.1f} s", flush=True)
-    return Plan(page, exports, upserts)
+    return Plan(page, exports, upserts, tenant, batch)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -390,6 +418,90 @@ def _hammer(gateway: Gateway, clients: int, seconds: float
 # Statistics and reporting
 
 
+# ---------------------------------------------------------------------------------------------
+# 5. Describing a large tenant
+
+DOCUMENTS = {"metadata": "$metadata", "metadata_json": "$metadata?$format=json",
+             "oas": "$oas?version=3", "oas_dynamic": "$oas?dynamic=true"}
+
+
+def bench_describe(sandbox: Sandbox, tenant: tuple[int, ...], options: GatewayOptions,
+                   args: argparse.Namespace) -> dict:
+    """Per run, a fresh gateway (its model loaded at start-up): each document's first request
+    (cold: built), then warm requests (built once per model: served from memory) and
+    conditional ones (304). OpenAPI 3 for ``$oas``: Swagger 2.0 of 200 apps is over Power
+    Automate's 1 MB (``MaxApiDocumentBytes``)."""
+    runs = []
+    for _ in range(args.runs):
+        with gateway_process(sandbox, tenant, options) as gateway:
+            session = gateway.session()
+            run: dict[str, float] = {}
+            for name, path in DOCUMENTS.items():
+                measured = _describe(session, f"{gateway.root}/{path}", args.describe_requests)
+                run |= {f"{name}_{key}": value for key, value in measured.items()}
+        runs.append(run)
+    return {"apps": len(tenant), **{key: median([run[key] for run in runs]) for key in runs[0]},
+            "runs": runs}
+
+
+def _describe(session: requests.Session, url: str, count: int) -> dict[str, float]:
+    """The first request of ``url``, then ``count`` more and ``count`` conditional ones."""
+
+    def get(status: int, headers: dict[str, str] | None = None) -> requests.Response:
+        response = session.get(url, headers=headers, timeout=600)
+        if response.status_code != status:
+            raise RuntimeError(f"{url}: {response.status_code}, expected {status}")
+        return response
+
+    cold, first = timed(lambda: get(200))
+    tag = {"If-None-Match": first.headers["ETag"]}
+    warm = [timed(lambda: get(200))[0] for _ in range(count)]
+    fresh = [timed(lambda: get(304, tag))[0] for _ in range(count)]
+    return {"cold_ms": ms(cold), "warm_ms": ms(median(warm)), "304_ms": ms(median(fresh)),
+            "kb": len(first.content) // 1024}
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. A large $batch
+
+
+def bench_batch(sandbox: Sandbox, app: int, options: GatewayOptions,
+                args: argparse.Namespace) -> dict:
+    """``--batch-gets`` GETs of ``--batch-records`` records each in one JSON ``$batch``, its
+    reply read as it streams: time, reply size, and the growth of the worker's RSS over its
+    size once warm (the batch's Kintone calls within a raised MaxCallsPerRequest)."""
+    batch_options = replace(options, page_size=max(options.page_size, args.batch_records),
+                            more=(("gateway", "MaxCallsPerRequest", "100000"),
+                                  ("writes", "MaxBatchRequests", str(args.batch_gets))))
+    url = f"BatchApp?$top={args.batch_records}"
+    body = {"requests": [{"id": str(n), "method": "GET", "url": url}
+                         for n in range(args.batch_gets)]}
+    runs = []
+    with gateway_process(sandbox, [app], batch_options) as gateway:
+        session = gateway.session()
+        (worker,) = gateway.worker_pids()
+        # Growth over a worker that already served one such GET alone: the batch's own cost.
+        session.get(f"{gateway.root}/{url}", timeout=600).raise_for_status()
+        for _ in range(args.runs):
+            before = rss_mb(worker)
+            with RssSampler([worker]) as sampler:
+                seconds, size = timed(lambda: _streamed_size(session, gateway, body))
+            runs.append({"seconds": round(seconds, 2), "reply_mb": round(size / 2**20, 1),
+                         "rss_before_mb": round(before, 1), "peak_mb": round(sampler.peak, 1),
+                         "growth_mb": round(sampler.peak - before, 1)})
+    return {"gets": args.batch_gets, "records": args.batch_records,
+            **{key: median([run[key] for run in runs]) for key in runs[0]}, "runs": runs}
+
+
+def _streamed_size(session: requests.Session, gateway: Gateway, body: dict) -> int:
+    size = 0
+    with session.post(f"{gateway.root}/$batch", json=body, stream=True, timeout=600) as reply:
+        reply.raise_for_status()
+        for chunk in reply.iter_content(64 * 1024):
+            size += len(chunk)
+    return size
+
+
 def _ratios(runs: list[dict], *, lower_is_better: bool) -> dict:
     """Medians over runs of each number, and of the per-run ratio gateway/direct (for times)
     or gateway/direct (for rates): the ratio is taken within each run, side by side."""
@@ -432,6 +544,18 @@ def _print_table(results: dict) -> None:
                      f"{load['p50_ms']} ms  p99 {load['p99_ms']} ms  errors {load['errors']}  "
                      f"peak Kintone concurrency {load['peak_kintone_concurrency']} (max "
                      f"{load['max_concurrent_requests']})")
+    if "describe" in results:
+        described = results["describe"]
+        for name in DOCUMENTS:
+            lines.append(f"5 {name} of {described['apps']} apps ({described[f'{name}_kb']} KB)  "
+                         f"cold {described[f'{name}_cold_ms']} ms  warm "
+                         f"{described[f'{name}_warm_ms']} ms (target <= 20)  304 "
+                         f"{described[f'{name}_304_ms']} ms")
+    if "batch" in results:
+        batch = results["batch"]
+        lines.append(f"6 $batch of {batch['gets']} GETs of {batch['records']:,} records  "
+                     f"{batch['seconds']} s  reply {batch['reply_mb']} MB  worker RSS growth "
+                     f"{batch['growth_mb']} MB (target < 30)")
     print("\n".join(lines))
 
 

@@ -112,6 +112,7 @@ class GatewayOptions:
     workers: int = 1
     threads: int = 8
     parallel_reads: int = 4  # [kintone] ParallelReads
+    more: tuple[tuple[str, str, str], ...] = ()  # (section, key, value) settings of a benchmark
 
 
 @dataclass
@@ -222,10 +223,23 @@ def _settings_file(settings: Settings, options: GatewayOptions, port: int,
              "Timeout = 600", "LogLevel = WARNING"]
     if redis is not None:
         lines += ["[cluster]", f"Redis = {redis}"]
+    lines = _with_more(lines, options.more)
     for name in ("security", "users"):
         section = settings.section(name)
         lines += [f"[{name}]", *(f"{key} = {value}" for key, value in section.values.items())]
     return "\n".join(lines) + "\n"
+
+
+def _with_more(lines: list[str], more: Sequence[tuple[str, str, str]]) -> list[str]:
+    """``lines`` with each (section, key, value) of ``more`` under its section (added at the
+    end when missing)."""
+    out = list(lines)
+    for section, key, value in more:
+        header = f"[{section.lower()}]"
+        if header not in out:
+            out.append(header)
+        out.insert(out.index(header) + 1, f"{key} = {value}")
+    return out
 
 
 def _wait_until_up(gateway: Gateway, workers: int) -> None:

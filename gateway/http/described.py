@@ -1,7 +1,7 @@
 """What the current caller may see of the model: the sets it may GET (everything for a user
 with GET on ``*``). Narrowed models are cached per model and per set of visible names (the
 rights signature that matters), not per user, so a thousand users with the same rights share
-one."""
+one. Their documents (``$metadata``, the service document) are kept beside them."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Callable
 from weakref import WeakKeyDictionary
 
 from ..model import Model, narrowed
+from ..odata.documents import Documents
 from ..security import can
 
 MAX_SIGNATURES = 64  # narrowed models kept per model; more distinct rights rebuild each time
@@ -21,6 +22,7 @@ class DescribedModels:
         self._lock = threading.Lock()
         self._cache: WeakKeyDictionary[Model, dict[frozenset[str], Model]] = \
             WeakKeyDictionary()
+        self.documents = Documents()  # by narrowed model: what each set of rights sees
 
     def get(self) -> Model:
         """The current model as the current caller may see it."""

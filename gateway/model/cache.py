@@ -15,6 +15,13 @@ Behaviour of ``get()``:
 
 ``invalidate()`` makes the next ``get()`` rebuild (e.g. after an app was deployed); a rebuild
 already running when it is called does not count as fresh.
+
+With ``refreshed`` (a model built anew when the apps changed since the last one was built, their
+list or form revisions, else None), a model past its TTL is checked instead of rebuilt, by the
+one caller that would rebuild it: unchanged, it stays fresh for another TTL (its identity, and
+whatever is cached per model, kept); changed, the new model replaces it and ``when_changed``
+callbacks run (e.g. to tell the other instances of a cluster). After ``invalidate()`` the model
+is loaded unchecked.
 """
 
 from __future__ import annotations
@@ -49,8 +56,12 @@ class ModelCache:
         retry_seconds: float = 30.0,
         max_stale_seconds: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
+        refreshed: Callable[[], Model | None] | None = None,
     ) -> None:
         self._loader = loader
+        self._refreshed = refreshed
+        self._changed: list[Callable[[], None]] = []
+        self._checkable = False  # the model may be checked instead of rebuilt
         self._ttl = ttl_seconds
         self._retry = retry_seconds
         self._max_stale = max_stale_seconds
@@ -73,15 +84,57 @@ class ModelCache:
                 if not self._building:
                     self._building = True
                     generation = self._generation
+                    checked = (self._checkable and self._model is not None
+                               and self._refreshed is not None)
                     break
                 self._cond.wait()
-        return self._rebuild(generation)
+        return self._run(generation, self._check if checked else self._loader)
 
     def invalidate(self) -> None:
         with self._cond:
             self._generation += 1
             self._fresh_until = float("-inf")
             self._failure = None
+            self._checkable = False
+
+    def when_changed(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` when a check finds the apps changed."""
+        self._changed.append(callback)
+
+    def _check(self) -> Model | None:
+        """The model built anew if the apps changed (and the change told), else None."""
+        assert self._refreshed is not None
+        model = self._refreshed()
+        if model is not None:
+            log.info("an app or its form changed: the model was rebuilt")
+            for callback in self._changed:
+                try:
+                    callback()
+                except Exception:  # the others then find the change at their own check
+                    log.warning("telling that the apps changed failed", exc_info=True)
+        return model
+
+    def _run(self, generation: int, load: Callable[[], Model | None]) -> Model:
+        """Run ``load``: the loader, or the check (None: the model is still the apps')."""
+        try:
+            model = load()
+        except Exception as exc:
+            return self._failed(exc)
+        except BaseException:
+            with self._cond:
+                self._finish()
+            raise
+        with self._cond:
+            current = generation == self._generation
+            fresh = model if model is not None else self._model if current else None
+            if fresh is not None:
+                now = self._clock()
+                # A model checked unchanged is as good as rebuilt now, for failures too.
+                self._model, self._built_at, self._failure = fresh, now, None
+                self._fresh_until = now + self._ttl if current else now
+                self._checkable = current
+            self._finish()
+        return fresh if fresh is not None else self.get()  # invalidated while checked: load
 
     def _servable(self) -> Model | None:
         """What to return without loading; raises if a recent failure left nothing to serve."""
@@ -97,22 +150,6 @@ class ModelCache:
 
     def _usable_stale(self, now: float) -> bool:
         return self._model is not None and now < self._built_at + self._max_stale
-
-    def _rebuild(self, generation: int) -> Model:
-        try:
-            model = self._loader()
-        except Exception as exc:
-            return self._failed(exc)
-        except BaseException:
-            with self._cond:
-                self._finish()
-            raise
-        with self._cond:
-            now = self._clock()
-            self._model, self._built_at, self._failure = model, now, None
-            self._fresh_until = now + self._ttl if generation == self._generation else now
-            self._finish()
-        return model
 
     def _failed(self, exc: Exception) -> Model:
         with self._cond:

@@ -117,9 +117,10 @@ CATALOG: dict[str, Entry] = dict([
     _e("WriteOutcomeUnknown", 502, "Kintone did not answer the write, which may or may not "
        "have been applied: check before sending it again.", "Kintone's answer to a write that "
        "cannot be repeated safely never came."),
-    _e("BatchReplyTooLarge", 507, "The batch's reply reached [writes] MaxBatchReplyBytes: send "
-       "this request on its own or in a smaller batch.", "In a `$batch`: a read whose body "
-       "would take the reply past `[writes] MaxBatchReplyBytes`."),
+    _e("BatchReplyTooLarge", 507, "The batch's reply reached [writes] MaxBatchReplyBytes, or "
+       "this response MaxBatchResponseBytes: send this request on its own or in a smaller "
+       "batch.", "In a `$batch`: a read whose body would take the reply past `[writes] "
+       "MaxBatchReplyBytes`, or is itself over `MaxBatchResponseBytes`."),
     # Operations.
     _e("NotReady", 503, "The gateway cannot serve yet.", "`/readyz`: Kintone (or Redis, when "
        "clustered) cannot be reached; the details say which."),

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Response, current_app, request
 
 from ..model import Model, UnknownName
+from ..odata.documents import Documents, revalidated
 from ..odata.errors import ODataError, bad_request
 from ..security.ipallow import AddressList
 from ..settings import Settings
 from .dynamic import build_dynamic
 from .examples import ExampleRecords
 from .oas3 import to_openapi3
-from .origin import RequestView, origin
+from .origin import Origin, RequestView, origin
 from .process_states import ProcessStates
 from .swagger2 import OwnSpec, build_swagger2, select_sets
 
@@ -32,34 +33,42 @@ class DocumentService:
     max_bytes: int  # [Application] MaxApiDocumentBytes of a Swagger 2.0 document; 0: no limit
     processes: ProcessStates  # the apps' process states and actions
     examples: ExampleRecords  # the records whose values illustrate their apps' schemas
-
-    def document(self, version: str, sets: Sequence[str] | None, token: str | None, *,
-                 dynamic: bool = False) -> dict:
-        where = origin(self.settings.gateway.public_url, self.proxies, _request_view(), token)
-        if dynamic:
-            doc = build_dynamic(where, self.own.error_definitions(), webhooks=self.webhooks)
-        else:
-            try:
-                model = self.models()
-                names = _names(sets)
-                chosen = select_sets(model, names)
-                doc = build_swagger2(model, where, self.own, names, webhooks=self.webhooks,
-                                     processes=self.processes.of(model, chosen),
-                                     examples=self.examples)
-            except UnknownName as exc:
-                raise bad_request(f"sets: {exc.args[0]}", "sets") from None
-        return to_openapi3(doc) if version.startswith("3") else doc
+    documents: Documents = field(default_factory=Documents)  # the typed ones, per model
 
     def respond(self, version: str, sets: Sequence[str] | None, token: str | None, *,
                 dynamic: bool = False) -> Response:
-        body = json.dumps(self.document(version, sets, token, dynamic=dynamic),
-                          ensure_ascii=False)
-        if self.max_bytes and not version.startswith("3") and len(body.encode()) > self.max_bytes:
-            raise too_large(len(body.encode()), self.max_bytes)
-        response = Response(body, mimetype="application/json")
-        # The document names the caller's token when it came in the path: keep it out of caches.
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        """The document, with a strong ETag (304 when the client has it), built once per model
+        (each set of rights has its own), origin, version and sets."""
+        where = origin(self.settings.gateway.public_url, self.proxies, _request_view(), token)
+        model, names = self.models(), _names(sets)
+        if dynamic:  # the same whatever the apps; kept with the model all the same
+            document = self.documents.get(model, (where, version, "dynamic"), lambda: _dumps(
+                _versioned(build_dynamic(where, self.own.error_definitions(),
+                                         webhooks=self.webhooks), version)))
+        else:
+            document = self.documents.get(
+                model, (where, version, tuple(names or ())),
+                lambda: _dumps(_versioned(self._typed(model, where, names), version)))
+        if self.max_bytes and not version.startswith("3") and len(document.body) > self.max_bytes:
+            raise too_large(len(document.body), self.max_bytes)
+        response = Response(document.body, mimetype="application/json")
+        return revalidated(response, document, request, token_in_url=token is not None)
+
+    def _typed(self, model: Model, where: Origin, names: list[str] | None) -> dict:
+        try:
+            return build_swagger2(model, where, self.own, names, webhooks=self.webhooks,
+                                  processes=self.processes.of(model, select_sets(model, names)),
+                                  examples=self.examples)
+        except UnknownName as exc:
+            raise bad_request(f"sets: {exc.args[0]}", "sets") from None
+
+
+def _versioned(doc: dict, version: str) -> dict:
+    return to_openapi3(doc) if version.startswith("3") else doc
+
+
+def _dumps(doc: dict) -> bytes:
+    return json.dumps(doc, ensure_ascii=False).encode()
 
 
 def too_large(size: int, limit: int) -> ODataError:

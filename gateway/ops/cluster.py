@@ -8,7 +8,9 @@
 * the caps on Kintone cursors (``[kintone] MaxCursors`` and ``MaxCursorsPerUser``: a domain has
   10 cursors), as leases that expire ``CursorIdleTimeout`` after an instance dies;
 * the model cache's invalidation: ``SchemaVersion.invalidate`` bumps a version that every
-  instance checks before its requests (at most every ``SchemaCheckSeconds``);
+  instance checks before its requests (at most every ``SchemaCheckSeconds``); so does an
+  instance whose check of the apps' form revisions (every ``[gateway] SchemaCacheTTL``) finds
+  one changed, so that every instance rebuilds its model at once;
 * short-lived values such as idempotency keys, through ``key_value_store``;
 * the triggers' subscriptions, delivery queue and keys (``gateway.triggers.redis_store``),
   through ``shared_redis``.
@@ -98,10 +100,15 @@ class SchemaVersion:
         self._lock = threading.Lock()
         self._seen: int | None = None  # None until the first request: no model exists before
         self._next_check = float("-inf")
+        models.when_changed(self._tell_others)
 
     def invalidate(self) -> None:
         """Make every instance read the apps' fields again."""
         self._models.invalidate()
+        self._tell_others()
+
+    def _tell_others(self) -> None:
+        """This instance rebuilds its model; the others once they see the new version."""
         self._seen = self._client.incr(self._key)  # so that this instance does not do it twice
 
     def sync(self) -> None:

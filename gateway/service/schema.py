@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import partial
 
 from ..kintone import KintoneClient, KintoneError
 from ..model import Aliases, Model, ModelCache, build_model
@@ -28,6 +27,7 @@ log = logging.getLogger("gateway.service")
 GUEST_SPACE_PATH_REQUIRED = "GAIA_IL23"
 NO_PRIVILEGE = "CB_NO02"  # also: a guest path that is not the app's
 WRONG_PATH = frozenset({GUEST_SPACE_PATH_REQUIRED, NO_PRIVILEGE})
+MAX_APPS_FILTER = 100  # ids or codes apps.json takes in one call
 
 
 @dataclass
@@ -143,33 +143,82 @@ def _token_app_ids(settings: KintoneSettings) -> list[int]:
 
 def _by_ids_and_codes(client: KintoneClient, ids: list[int], codes: list[str]) -> list[dict]:
     found = {}
-    # apps.json matches ids *or* codes only one list at a time, so ask for each list apart.
+    # apps.json matches ids *or* codes only one list at a time, so ask for each list apart,
+    # and at most 100 of them a call.
     for key, values in (("ids", ids), ("codes", codes)):
-        if values:
-            found.update((app["appId"], app) for app in client.get_apps(**{key: values}))
+        for start in range(0, len(values), MAX_APPS_FILTER):
+            chunk = values[start:start + MAX_APPS_FILTER]
+            found.update((app["appId"], app) for app in client.get_apps(**{key: chunk}))
     return list(found.values())
+
+
+Revisions = dict[int, tuple[str, str]]  # app id -> (name, form revision)
+
+
+class SchemaSource:
+    """The model cache's loader, which remembers what the model was built from, and its check
+    of whether that changed: the exposed apps, their names and form revisions (Kintone bumps
+    an app's revision at each deploy of its settings). A check costs the Kintone calls of a
+    load (one ``fields.json`` per app) but no rebuild while nothing changed, so the model and
+    whatever is cached per model (documents, ETags) stay."""
+
+    def __init__(self, client: KintoneClient, settings: KintoneSettings,
+                 aliases: Aliases | None = None, spaces: dict[int, bool] | None = None) -> None:
+        self._client = client
+        self._settings = settings
+        self._aliases = aliases
+        # Kept across loads and checks, which the cache runs one at a time (see find_apps).
+        self._spaces = {} if spaces is None else spaces
+        self._built: Revisions | None = None
+
+    def load(self) -> Model:
+        return self._built_from(_forms(self._client, self._settings, self._spaces))
+
+    def refreshed(self) -> Model | None:
+        """A model built anew if the apps changed since the last one was built, else None.
+        Built from the forms the check read: a change costs no more calls than a check."""
+        forms = _forms(self._client, self._settings, self._spaces)
+        return None if _revisions(forms) == self._built else self._built_from(forms)
+
+    def _built_from(self, forms: list[tuple[dict, dict]]) -> Model:
+        model = build_model([app for app, _ in forms],
+                            {int(app["appId"]): form["properties"] for app, form in forms},
+                            self._aliases)
+        self._built = _revisions(forms)
+        return model
 
 
 def load_model(client: KintoneClient, settings: KintoneSettings,
                aliases: Aliases | None = None, spaces: dict[int, bool] | None = None) -> Model:
     """Reads the exposed apps and their form fields (one ``fields.json`` per app), and routes
     the client's calls about each app to its path (``spaces``: see ``find_apps``)."""
+    return SchemaSource(client, settings, aliases, spaces).load()
+
+
+def _forms(client: KintoneClient, settings: KintoneSettings, spaces: dict[int, bool]
+           ) -> list[tuple[dict, dict]]:
+    """Each exposed app and its ``fields.json`` body; routes the client's calls about each
+    app to its path (``spaces``: see ``find_apps``)."""
     exposed = find_apps(client, settings, spaces)
     client.route(exposed.guest_spaces)
-    fields = {}
+    forms = []
     for app in exposed.apps:
-        properties = _form_fields(client, int(app["appId"]))
-        if properties is not None:
-            fields[int(app["appId"])] = (app, properties)
-    return build_model([app for app, _ in fields.values()],
-                       {app_id: props for app_id, (_, props) in fields.items()}, aliases)
+        form = _form_fields(client, int(app["appId"]))
+        if form is not None:
+            forms.append((app, form))
+    return forms
+
+
+def _revisions(forms: list[tuple[dict, dict]]) -> Revisions:
+    return {int(app["appId"]): (str(app.get("name")), str(form.get("revision")))
+            for app, form in forms}
 
 
 def _form_fields(client: KintoneClient, app: int) -> dict | None:
-    """The app's fields, or None for an app of a guest space whose path is not known (its
-    space could not be read)."""
+    """The app's ``fields.json``, or None for an app of a guest space whose path is not known
+    (its space could not be read)."""
     try:
-        return client.get_form_fields(app)["properties"]
+        return client.get_form_fields(app)
     except KintoneError as exc:
         if exc.code != GUEST_SPACE_PATH_REQUIRED:
             raise
@@ -178,11 +227,10 @@ def _form_fields(client: KintoneClient, app: int) -> dict | None:
 
 
 def model_cache(client: KintoneClient, settings: Settings) -> ModelCache:
-    aliases = read_aliases(settings.section("gateway"))
-    # Kept across rebuilds, which the cache runs one at a time.
-    spaces: dict[int, bool] = {}
-    return ModelCache(partial(load_model, client, settings.kintone, aliases, spaces),
-                      settings.gateway.schema_cache_ttl)
+    """The model, re-read once an app's form changed: checked every ``[gateway]
+    SchemaCacheTTL`` seconds."""
+    source = SchemaSource(client, settings.kintone, read_aliases(settings.section("gateway")))
+    return ModelCache(source.load, settings.gateway.schema_cache_ttl, refreshed=source.refreshed)
 
 
 def read_aliases(section: Section) -> Aliases:

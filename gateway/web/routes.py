@@ -15,7 +15,7 @@ from flask import Blueprint, Response, request, stream_with_context
 from ..http.context import Gateway, gateway
 from ..http.cost import ClientGone
 from ..model import EntitySet, Model, NavigationProperty
-from ..odata import links, media, metadata, payload
+from ..odata import documents, links, media, metadata, payload
 from ..odata.errors import bad_request, not_found, not_implemented
 from ..odata.options import QueryOptions, parse_options, split_query
 from ..odata.resource import ResourcePath, parse_key, parse_path
@@ -75,8 +75,11 @@ def odata(path: str) -> Response:
 
 def _service_document(req: ODataRequest, gw: Gateway) -> Response:
     fmt = req.json_format(req.options)
-    body = metadata.service_document(gw.described.get(), req.root, metadata=fmt.metadata)
-    return _conditional(_json(body, fmt))
+    model = gw.described.get()
+    document = gw.described.documents.get(model, ("service", req.root, fmt.content_type), lambda: (
+        payload.dumps(metadata.service_document(model, req.root, metadata=fmt.metadata))
+        .encode()))
+    return _described(req, Response(document.body, content_type=fmt.content_type), document)
 
 
 def _metadata(req: ODataRequest, gw: Gateway) -> Response:
@@ -85,14 +88,24 @@ def _metadata(req: ODataRequest, gw: Gateway) -> Response:
     content_type = media.negotiate_metadata(_metadata_accept(formats),
                                             formats[0] if formats else None)
     model = gw.described.get()
+    document = gw.described.documents.get(model, ("metadata", content_type),
+                              lambda: _csdl(model, content_type).encode())
+    return _described(req, Response(document.body, content_type=f"{content_type};charset=utf-8"),
+                      document)
+
+
+def _csdl(model: Model, content_type: str) -> str:
     described = capabilities(model)
     if content_type == media.XML:
-        response = Response(metadata.csdl_xml(model, described),
-                            content_type=f"{media.XML};charset=utf-8")
-    else:
-        response = Response(payload.dumps(metadata.csdl_json(model, described)),
-                            content_type=f"{media.JSON};charset=utf-8")
-    return _conditional(response)
+        return metadata.csdl_xml(model, described)
+    return payload.dumps(metadata.csdl_json(model, described))
+
+
+def _described(req: ODataRequest, response: Response, document: documents.Document
+               ) -> Response:
+    response.headers.add("Vary", "Accept")
+    return documents.revalidated(response, document, request,
+                                 token_in_url=req.resource.authtoken is not None)
 
 
 def _metadata_accept(formats: list[str]) -> str | None:
@@ -104,12 +117,10 @@ def _metadata_accept(formats: list[str]) -> str | None:
     return request.headers.get("Accept")
 
 
-def _conditional(response: Response, tag: str | None = None) -> Response:
-    """The response with an ETag (``tag``, else a hash of the body) and, when the client's
-    ``If-None-Match`` has it, as 304 Not Modified."""
-    if tag is None:
-        response.add_etag()
-    else:
+def _conditional(response: Response, tag: str | None) -> Response:
+    """The response with its ETag (``tag``, if any) and, when the client's ``If-None-Match``
+    has it, as 304 Not Modified."""
+    if tag is not None:
         response.headers["ETag"] = tag
     response.headers.add("Vary", "Accept")
     response.make_conditional(request)  # in place

@@ -19,20 +19,24 @@ format (``multipart``: a changeset is an atomicity group, a Content-ID a request
 * ``url`` is relative to the service root (``Customers(1)``), an absolute path
   (``/api.rsc/Customers``) or an absolute URL.
 
+The reply is streamed: each response is sent once its request ran (an atomicity group's once
+the whole group ran), so that the memory a batch holds does not grow with its reply: one
+response's body at a time, at most ``[writes] MaxBatchResponseBytes`` (a read whose body is
+larger gets 507). A response's body is sent as its request answered it (JSON as is).
+
 Bounded: at most ``[writes] MaxBatchRequests`` requests (default 100), no ``$batch`` inside a
-``$batch``, and the reads' bodies together at most ``MaxBatchReplyBytes`` (a read past it gets
-507 and is not run further; write replies, a single entity each, are always kept). The
-requests run in the batch's own slot of the user's concurrent requests, and their Kintone
-calls count against the batch's budget (``[gateway] MaxCallsPerRequest``).
+``$batch``, and the reads' bodies together at most ``MaxBatchReplyBytes`` (the bytes, and so
+the time, one batch may send; a read past it gets 507 and is not run further; write replies,
+a single entity each, are always kept). The requests run in the batch's own slot of the user's
+concurrent requests, and their Kintone calls count against the batch's budget (``[gateway]
+MaxCallsPerRequest``).
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from itertools import groupby
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -51,7 +55,7 @@ from ..settings import Settings
 from . import multipart, ops
 from .context import Writes
 from .errors import write_error
-from .exchange import Reply, WriteRequest, error_reply
+from .exchange import Reply, Streamed, WriteRequest, error_reply
 from .planning import Planned
 
 MAX_GROUP = 20  # sub-requests in one Kintone bulkRequest
@@ -73,21 +77,28 @@ Planner = Callable[[Writes, WriteRequest], Planned]
 @dataclass(frozen=True)
 class Limits:
     requests: int = 100
-    reply_bytes: int = 16 * 1024 * 1024
+    reply_bytes: int = 256 * 1024 * 1024
+    response_bytes: int = 16 * 1024 * 1024
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
-        section = settings.section("writes")
-        return cls(section.get_int("MaxBatchRequests", cls.requests, minimum=1, maximum=10_000),
-                   section.get_int("MaxBatchReplyBytes", cls.reply_bytes, minimum=1024,
-                                   maximum=1024 ** 3))
+        number = settings.section("writes").get_int
+        return cls(number("MaxBatchRequests", cls.requests, minimum=1, maximum=10_000),
+                   number("MaxBatchReplyBytes", cls.reply_bytes, minimum=1024,
+                          maximum=64 * 1024 ** 3),
+                   number("MaxBatchResponseBytes", cls.response_bytes, minimum=1024,
+                          maximum=1024 ** 3))
 
 
 @dataclass
 class _Room:
-    """What the batch's reply may still hold."""
+    """What the batch's reply may still hold, and one response's body at most."""
 
     bytes: int
+    per_response: int
+
+    def fits(self, size: int) -> bool:
+        return size <= min(self.bytes, self.per_response)
 
 
 @dataclass(frozen=True)
@@ -111,31 +122,33 @@ def run(ctx: Writes, req: WriteRequest, *, answer_in_group: Planner) -> Reply:
     # Passed to each sub-request: the batch's budget of Kintone calls, and its slot.
     shared = {cost.ENVIRON_KEY: cost.meter(ctx.settings.gateway.max_calls_per_request),
               IN_BATCH: True}
-    answers = _execute(ctx, req, entries, answer_in_group, shared, _Room(limits.reply_bytes))
+    room = _Room(limits.reply_bytes, limits.response_bytes)
+    answers = _execute(ctx, req, entries, answer_in_group, shared, room)
     if in_parts:
         return multipart.reply(answers)
-    return Reply(200, {"responses": [_response(entry, reply) for entry, reply in answers]},
+    outcome: list[dict[str, Any]] = []  # what an idempotent replay of a large reply gets
+    return Reply(200, Streamed(_json_reply(answers, outcome), {"responses": outcome}),
                  content_type=media.JSON)
 
 
 def _execute(ctx: Writes, req: WriteRequest, entries: Sequence[Entry], planner: Planner,
-             shared: Mapping[str, Any], room: _Room) -> list[tuple[Entry, Reply]]:
-    """Each entry's reply, in order; the entries of an atomicity group in one bulkRequest."""
-    done: dict[str, Reply] = {}  # by request id and by atomicity group id
-    answers: list[tuple[Entry, Reply]] = []
+             shared: Mapping[str, Any], room: _Room) -> Iterator[tuple[Entry, Reply]]:
+    """Each entry's reply, in order, as it is known; the entries of an atomicity group in one
+    bulkRequest, known together."""
+    done: dict[str, Reply] = {}  # by request id and group id; without bodies, which are sent
     for group, members in groupby(entries, key=lambda e: e.group):
-        batch = list(members)
         if group is None:
-            for entry in batch:
-                done[entry.id] = _alone(req, entry, done, shared, room)
-                answers.append((entry, done[entry.id]))
+            for entry in members:
+                reply = _alone(req, entry, done, shared, room)
+                done[entry.id] = replace(reply, body=None)
+                yield entry, reply
             continue
+        batch = list(members)
         replies = _group(ctx, req, batch, done, planner)
         for entry, reply in zip(batch, replies, strict=True):
-            done[entry.id] = reply
-            answers.append((entry, reply))
-        done[group] = max(replies, key=lambda reply: reply.status)
-    return answers
+            done[entry.id] = replace(reply, body=None)
+            yield entry, reply
+        done[group] = replace(max(replies, key=lambda reply: reply.status), body=None)
 
 
 def _entries(body: Mapping[str, Any], most: int) -> list[Entry]:
@@ -198,22 +211,23 @@ def _alone(req: WriteRequest, entry: Entry, done: Mapping[str, Reply],
         data = _read(response, room if entry.method == "GET" else None)
         if data is None:
             return error_reply(ODataError.of("BatchReplyTooLarge"))
-        return Reply(response.status_code, _response_body(data, response.mimetype),
-                     _kept_headers(response.headers), response.content_type or media.JSON)
+        return Reply(response.status_code, data or None, _kept_headers(response.headers),
+                     response.content_type or media.JSON)
     finally:
         response.close()  # before its end: releases what the read holds (a Kintone cursor)
 
 
 def _read(response: Any, room: _Room | None) -> bytes | None:
     """The body, or None once it does not fit in ``room`` (None: no limit)."""
-    data = bytearray()
+    chunks, size = [], 0
     for chunk in response.iter_encoded():
-        data += chunk
-        if room is not None and len(data) > room.bytes:
+        chunks.append(chunk)
+        size += len(chunk)
+        if room is not None and not room.fits(size):
             return None
     if room is not None:
-        room.bytes -= len(data)
-    return bytes(data)
+        room.bytes -= size
+    return b"".join(chunks)
 
 
 def _group(ctx: Writes, req: WriteRequest, batch: Sequence[Entry], done: Mapping[str, Reply],
@@ -309,20 +323,24 @@ def _body(entry: Entry) -> tuple[bytes, str | None]:
     return payload.dumps(entry.body).encode(), media.JSON
 
 
-def _response_body(data: bytes, mimetype: str) -> Any:
-    if not data:
-        return None
-    if mimetype == media.JSON:
-        return json.loads(data, parse_float=Decimal)
-    return data.decode("utf-8", "replace")
-
-
 def _kept_headers(headers: Headers) -> dict[str, str]:
     skipped = {"content-length", "odata-version", "content-type"}
     return {name: value for name, value in headers.items() if name.lower() not in skipped}
 
 
-def _response(entry: Entry, reply: Reply) -> dict[str, Any]:
+def _json_reply(answers: Iterator[tuple[Entry, Reply]], outcome: list[dict[str, Any]]
+                ) -> Iterator[bytes]:
+    """``{"responses": [...]}``, one response at a time; each one's status and headers are
+    also noted in ``outcome``."""
+    yield b'{"responses":['
+    for n, (entry, reply) in enumerate(answers):
+        head = _response_head(entry, reply)
+        outcome.append(head)
+        yield (b"," if n else b"") + _response(head, reply)
+    yield b"]}"
+
+
+def _response_head(entry: Entry, reply: Reply) -> dict[str, Any]:
     response: dict[str, Any] = {"id": entry.id, "status": reply.status}
     if entry.group is not None:
         response["atomicityGroup"] = entry.group
@@ -330,7 +348,20 @@ def _response(entry: Entry, reply: Reply) -> dict[str, Any]:
     if reply.body is not None:
         headers["Content-Type"] = reply.content_type
     response["headers"] = headers
-    if reply.body is not None:
-        response["body"] = reply.body
     return response
 
+
+def _response(head: dict[str, Any], reply: Reply) -> bytes:
+    """The response object: ``head`` and the body, a JSON one as it was sent."""
+    encoded = payload.dump_bytes(head)
+    if reply.body is None:
+        return encoded
+    return encoded[:-1] + b',"body":' + _json_body(reply) + b"}"
+
+
+def _json_body(reply: Reply) -> bytes:
+    if not isinstance(reply.body, bytes):  # a planned write's entity, JSON-ready
+        return payload.dump_bytes(reply.body)
+    if reply.content_type.split(";")[0].strip() == media.JSON:
+        return reply.body
+    return payload.dump_bytes(reply.body.decode("utf-8", "replace"))

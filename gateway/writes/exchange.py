@@ -100,6 +100,24 @@ class Reply:
                         content_type=self.content_type)
 
 
+class Streamed(Iterator[bytes]):
+    """A streamed body that knows, once sent, its ``outcome``: what is kept of it when it is
+    too large to keep whole (JSON-ready, e.g. a ``$batch``'s statuses and headers)."""
+
+    def __init__(self, chunks: Iterator[bytes], outcome: Any = None) -> None:
+        self._chunks = chunks
+        self.outcome = outcome
+
+    def __next__(self) -> bytes:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        """Stop early (the client left): what the chunks hold is released."""
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+
+
 def _streamed(chunks: Iterator[bytes]) -> Iterator[bytes]:
     """The chunks until the client leaves. A failure once the status is sent can only cut the
     body short (the client then sees invalid JSON, never a silently incomplete reply)."""

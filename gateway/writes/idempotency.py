@@ -18,11 +18,12 @@ instead of a second record.
   ``ttl`` seconds.
 * Bounded: a reply larger than ``IdempotencyReplyBytes`` is kept as its outcome only (status
   and headers, e.g. the created entity's Location; a ``$batch`` keeps each request's status and
-  headers), replayed with ``Idempotent-Reply: outcome``. A streamed reply (``$bulk``) is kept
-  so once all of it is sent; one its client left before its end is not kept. The local file
-  keeps at most ``IdempotencyKeysPerUser`` keys and ``IdempotencyBytesPerUser`` bytes per user
-  (that user's oldest go first) and ``IdempotencyBytes`` in all; keys of requests still
-  running are never evicted. (Redis keeps keys until their TTL, within its own ``maxmemory``.)
+  headers), replayed with ``Idempotent-Reply: outcome``. A streamed reply (``$bulk``,
+  ``$batch``) is kept so once all of it is sent; one its client left before its end is not
+  kept. The local file keeps at most ``IdempotencyKeysPerUser`` keys and
+  ``IdempotencyBytesPerUser`` bytes per user (that user's oldest go first) and
+  ``IdempotencyBytes`` in all; keys of requests still running are never evicted. (Redis
+  keeps keys until their TTL, within its own ``maxmemory``.)
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from ..odata.errors import ODataError
 from ..ops.cluster import key_value_store, shared_redis
 from ..ops.kvstore import KeyValueStore, LocalStore, MemoryStore, Quotas
 from ..settings import Settings
-from .exchange import Reply, WriteRequest
+from .exchange import Reply, Streamed, WriteRequest
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -121,7 +122,8 @@ class IdempotencyStore:
         except BaseException:
             self._keys.delete(key)
             raise
-        self._keep(key, fingerprint, _outcome(replace(reply, body=None)) if whole is None
+        outcome = reply.body.outcome if isinstance(reply.body, Streamed) else None
+        self._keep(key, fingerprint, _outcome(replace(reply, body=outcome)) if whole is None
                    else replace(reply, body=bytes(whole)))
 
     def _claim(self, key: str, fingerprint: str) -> Reply | None:

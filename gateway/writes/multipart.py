@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..odata import payload
 from ..odata.errors import bad_request
-from .exchange import Reply
+from .exchange import Reply, Streamed
 
 if TYPE_CHECKING:
     from .batch import Entry
@@ -106,18 +106,22 @@ def _text(data: bytes, position: str) -> str:
         raise bad_request(f"Batch part {position} is not UTF-8.") from None
 
 
-def reply(answers: Sequence[tuple[Entry, Reply]]) -> Reply:
-    """The multipart/mixed answer to the batch."""
+def reply(answers: Iterable[tuple[Entry, Reply]]) -> Reply:
+    """The multipart/mixed answer to the batch, streamed a part at a time (a changeset's once
+    all its requests ran)."""
     boundary = f"batchresponse_{uuid.uuid4()}".encode()
-    parts: list[bytes] = []
+    return Reply(200, Streamed(_parts(answers, boundary)),
+                 content_type=f"{MULTIPART}; boundary={boundary.decode()}")
+
+
+def _parts(answers: Iterable[tuple[Entry, Reply]], boundary: bytes) -> Iterator[bytes]:
     for group, members in groupby(answers, key=lambda answer: answer[0].group):
         if group is None:
-            parts.extend(_http_part(*answer) for answer in members)
+            for answer in members:  # each request runs as its part is due
+                yield _delimited(boundary, _http_part(*answer))
         else:
-            parts.append(_changeset(list(members)))
-    body = b"".join(b"--" + boundary + b"\r\n" + part + b"\r\n" for part in parts)
-    return Reply(200, body + b"--" + boundary + b"--\r\n",
-                 content_type=f"{MULTIPART}; boundary={boundary.decode()}")
+            yield _delimited(boundary, _changeset(list(members)))
+    yield b"--" + boundary + b"--\r\n"
 
 
 def _changeset(members: list[tuple[Entry, Reply]]) -> bytes:
@@ -143,6 +147,10 @@ def _http_part(entry: Entry, answer: Reply) -> bytes:
         body = _bytes(answer.body)
         lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(head) + "\r\n\r\n" + "\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def _delimited(boundary: bytes, part: bytes) -> bytes:
+    return b"--" + boundary + b"\r\n" + part + b"\r\n"
 
 
 def _bytes(body: Any) -> bytes:

@@ -188,3 +188,63 @@ def test_a_base_exception_does_not_wedge_the_cache(loader, clock):
     with pytest.raises(KeyboardInterrupt):
         cache.get()
     assert isinstance(cache.get(), Model)
+
+
+class Revisions:
+    """``refreshed()`` for the cache: counts checks; a new model unless ``same``; or raises
+    ``error``."""
+
+    def __init__(self) -> None:
+        self.checks = 0
+        self.same = True
+        self.error: BaseException | None = None
+
+    def __call__(self) -> Model | None:
+        self.checks += 1
+        if self.error is not None:
+            raise self.error
+        return None if self.same else build_model([], {})
+
+
+def test_an_unchanged_model_is_checked_not_rebuilt(loader, clock):
+    revisions = Revisions()
+    cache = make(loader, clock, refreshed=revisions)
+    first = cache.get()
+    assert revisions.checks == 0  # a first build has nothing to check
+    clock.now += 60
+    assert cache.get() is first and (loader.calls, revisions.checks) == (1, 1)
+    clock.now += 59.9
+    assert cache.get() is first and revisions.checks == 1  # fresh for another TTL
+
+
+def test_a_changed_model_is_rebuilt_and_told(loader, clock):
+    revisions, told = Revisions(), []
+    cache = make(loader, clock, refreshed=revisions)
+    cache.when_changed(lambda: told.append(1))
+    first = cache.get()
+    revisions.same = False
+    clock.now += 60
+    assert cache.get() is not first and (loader.calls, revisions.checks) == (1, 1)
+    assert told == [1]  # built by the check, from what it read
+
+
+def test_an_invalidated_model_is_rebuilt_unchecked(loader, clock):
+    revisions = Revisions()
+    cache = make(loader, clock, refreshed=revisions)
+    first = cache.get()
+    cache.invalidate()
+    assert cache.get() is not first and (loader.calls, revisions.checks) == (2, 0)
+
+
+def test_a_failed_check_serves_the_model_and_retries_later(loader, clock):
+    revisions = Revisions()
+    cache = make(loader, clock, refreshed=revisions, retry_seconds=30)
+    first = cache.get()
+    revisions.error = ConnectionError("Kintone is down")
+    clock.now += 60
+    assert cache.get() is first and revisions.checks == 1
+    clock.now += 10
+    assert cache.get() is first and revisions.checks == 1  # within retry_seconds
+    revisions.error = None
+    clock.now += 30
+    assert cache.get() is first and (loader.calls, revisions.checks) == (1, 2)

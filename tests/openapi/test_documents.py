@@ -237,10 +237,12 @@ def test_aliases_cors_and_the_token_in_the_path(demo_gateway: Gateway, oas: dict
     swagger = demo_gateway.get("$swagger")
     assert swagger.json() == oas
     assert swagger.headers["Access-Control-Allow-Origin"] == "*"
-    assert swagger.headers["Cache-Control"] == "no-store"
+    # Revalidated (issue 18), and kept by no shared cache; with the token in the URL, by none.
+    assert swagger.headers["Cache-Control"] == "private, no-cache"
     token = demo_gateway.token
     anonymous = requests.get(demo_gateway.url(f"@{token}/$oas"), timeout=30)
     assert anonymous.json()["basePath"] == f"/api.rsc/@{token}"
+    assert anonymous.headers["Cache-Control"] == "no-store"
     versioned = requests.get(demo_gateway.url(f"@{token}/$swagger?version=3"), timeout=30)
     assert versioned.json()["servers"] == [{"url": f"{demo_gateway.root}/@{token}"}]
     refused = requests.get(demo_gateway.url("$oas"), timeout=30)

@@ -14,6 +14,8 @@ import pytest
 import redis
 import requests
 
+from gateway.events import KintoneCallMade
+from gateway.http.context import EXTENSION as WEB
 from gateway.kintone.cursors import CursorPool, CursorsBusy, Lease
 from gateway.ops.cluster import key_value_store
 from gateway.ops.kvstore import MemoryStore, Quotas
@@ -195,6 +197,37 @@ def test_a_schema_invalidation_on_one_instance_reaches_the_other(server, redis_u
     first.ops.invalidate_schema()
     assert "amount" in second.get("/api.rsc/$metadata").text
     assert "amount" in first.get("/api.rsc/$metadata").text
+
+
+def test_a_changed_form_revision_reaches_every_instance_and_an_unchanged_one_costs_no_rebuild(
+        server, redis_url, start_instance, admin: Kintone):
+    """The first instance checks the apps' form revisions every second (its SchemaCacheTTL);
+    the second's model would last 300 s, but it rebuilds as soon as the first finds a change."""
+    app = admin.make_app({"title": {"type": "SINGLE_LINE_TEXT", "code": "title",
+                                    "label": "Title"}}, name="Ops revisions")
+    settings, token = settings_for(server.url, (app,), cluster={"Redis": redis_url,
+                                                                 "SchemaCheckSeconds": "0"})
+    checking = start_instance(settings, token, schema_cache_ttl=1)
+    other = start_instance(settings, token, schema_cache_ttl=300)
+    for gw in (checking, other):
+        assert "amount" not in gw.get("/api.rsc/$metadata").text
+    model = checking.app.extensions[WEB].models.get()
+    calls: list[int] = []
+    checking.client.events.subscribe(KintoneCallMade, lambda _call: calls.append(1))
+    time.sleep(1.1)
+    tag = checking.get("/api.rsc/$metadata").headers["ETag"]
+    assert calls and checking.app.extensions[WEB].models.get() is model  # checked, not rebuilt
+    check = len(calls)  # apps.json and fields.json
+    admin.ok("POST", "preview/app/form/fields", {"app": app, "properties": {
+        "amount": {"type": "NUMBER", "code": "amount", "label": "Amount"}}})
+    admin.ok("POST", "preview/app/deploy", {"apps": [{"app": app}]})
+    assert "amount" not in other.get("/api.rsc/$metadata").text  # its model lasts 300 s
+    time.sleep(1.1)
+    calls.clear()
+    changed = checking.get("/api.rsc/$metadata", headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and "amount" in changed.text
+    assert len(calls) == check  # rebuilt from what the check read
+    assert "amount" in other.get("/api.rsc/$metadata").text  # told through Redis
 
 
 def test_a_dead_instances_leases_expire(redis_url):

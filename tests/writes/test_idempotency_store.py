@@ -12,7 +12,7 @@ from werkzeug.datastructures import Headers
 
 from gateway.odata.errors import ODataError
 from gateway.ops.kvstore import LocalStore, Quotas
-from gateway.writes.exchange import Reply, WriteRequest
+from gateway.writes.exchange import Reply, Streamed, WriteRequest
 from gateway.writes.idempotency import IdempotencyStore
 
 
@@ -187,3 +187,15 @@ def test_a_streamed_reply_is_kept_once_sent_and_not_when_cut_short():
     again = store.run(post("cut"), "u", streamed(3))
     assert "Idempotent-Replayed" not in again.headers and b"".join(again.body) == b"x" * 300
     assert len(calls) == 4
+
+
+def test_a_large_streamed_batch_is_kept_as_each_responses_outcome():
+    store = IdempotencyStore(reply_bytes=1024)
+    outcome = {"responses": [{"id": "1", "status": 201, "headers": {"Location": "x(1)"}}]}
+
+    def batch() -> Reply:
+        return Reply(200, Streamed(iter([b"y" * 600] * 3), outcome))
+
+    assert len(b"".join(store.run(post("batch"), "u", batch).body)) == 1800
+    replay = store.run(post("batch"), "u", batch)
+    assert replay.body == outcome and replay.headers["Idempotent-Reply"] == "outcome"
