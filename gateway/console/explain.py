@@ -20,8 +20,9 @@ from ..kintone.paging import MAX_PAGE
 from ..model import Model
 from ..odata.options import parse_options
 from ..odata.translate import FilterPlan, plan_filter
+from ..service.read_plan import MAX_OFFSET, RecordQuery, kintone_order
 from ..service.reads import CollectionQuery
-from ..service.records import MAX_OFFSET, Scan, kintone_order
+from ..service.records import Scan
 from .context import Console
 
 FIRST_ROWS = 5
@@ -53,7 +54,7 @@ def explain(c: Console, model: Model, name: str, filter_text: str, orderby_text:
     page_size = c.settings.gateway.page_size
     if entity_set.kind == "records":
         order = kintone_order(entity_set, options.orderby)
-        scan = Scan(c.gateway.client, entity_set, plan, ())
+        scan = Scan(c.gateway.client, RecordQuery(entity_set, plan, order, ()))
         query = f"{kq.where(plan.condition)} {kq.order_by(order)}".strip()
         matching = scan.total()
         paging, calls = _records_paging(order[0][0] == ID, plan.residual is not None,

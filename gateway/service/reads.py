@@ -8,7 +8,7 @@ page size. Nothing holds more than one Kintone page of records at a time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -21,8 +21,9 @@ from ..odata.translate import FilterPlan, plan_filter
 from ..settings import KintoneSettings
 from .entities import selected
 from .expand import Expander, Expansion, lookup_records, reference_source
-from .pages import CallBudget, Item, Page, Position, Window
-from .records import RecordSource, Scan, SubtableSource, check_natural_order, kintone_order
+from .pages import CallBudget, Items, Page, Position, Window
+from .read_plan import RecordQuery
+from .records import RecordSource, Scan, SubtableSource, check_natural_order
 from .schema import list_apps
 from .skiptoken import SkipTokens
 from .static_sets import CommentSource, ListSource, app_entities, field_entities
@@ -31,7 +32,7 @@ COMMENT_ORDER = ("AppId", "RecordId", "Id")
 
 
 class Source(Protocol):
-    def read(self, state: Position | None, window: Window) -> tuple[Iterator[Item], Window]:
+    def read(self, state: Position | None, window: Window) -> tuple[Items, Window]:
         """The entities from ``state`` on (None: the first page); the window may change (a
         ``$skip`` pushed to Kintone, one page for everything)."""
 
@@ -169,13 +170,14 @@ class Reader:
     def _source(self, model: Model, entity_set: EntitySet, options: QueryOptions, *,
                 json_ready: bool = False, extra: tuple[str, ...] = ()) -> Source:
         names = tuple(dict.fromkeys([*selected(entity_set, options.select), *extra]))
-        plan = (plan_filter(options.filter, entity_set) if options.filter is not None
-                else FilterPlan("", None))
         kind = entity_set.kind
         if kind == "records":
-            order = kintone_order(entity_set, options.orderby)
-            return RecordSource(Scan(self._client, entity_set, plan, names, json_ready), order,
-                                self._budget)
+            # The client's settings: how many calls it may send at once.
+            query = RecordQuery.of(entity_set, options, self._client.settings, names=names,
+                                   json_ready=json_ready)
+            return RecordSource(Scan(self._client, query), self._budget)
+        plan = (plan_filter(options.filter, entity_set) if options.filter is not None
+                else FilterPlan("", None))
         if kind == "subtable":
             check_natural_order(entity_set, options.orderby, ("RecordId",))
             return SubtableSource(self._client, entity_set, _row_type(model, entity_set), plan,
@@ -204,7 +206,7 @@ class TokenPage(Page):
     """A page whose next position comes out as a signed skiptoken, carrying the count so that
     later pages need not count again."""
 
-    def __init__(self, items: Iterator[Item], window: Window, count: int | None,
+    def __init__(self, items: Items, window: Window, count: int | None,
                  tokens: SkipTokens, fingerprint: str, spent: Callable[[], bool]) -> None:
         super().__init__(items, window, count, spent)
         self._tokens = tokens
