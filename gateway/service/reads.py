@@ -19,6 +19,7 @@ from ..odata.errors import not_found
 from ..odata.options import QueryOptions
 from ..odata.translate import FilterPlan, plan_filter
 from ..settings import KintoneSettings
+from . import trace
 from .entities import selected
 from .expand import Expander, Expansion, lookup_records, reference_source
 from .pages import CallBudget, Items, Page, Position, Window
@@ -169,6 +170,12 @@ class Reader:
 
     def _source(self, model: Model, entity_set: EntitySet, options: QueryOptions, *,
                 json_ready: bool = False, extra: tuple[str, ...] = ()) -> Source:
+        with trace.span("plan"):
+            return self._planned(model, entity_set, options, json_ready, extra)
+
+    def _planned(self, model: Model, entity_set: EntitySet, options: QueryOptions,
+                 json_ready: bool, extra: tuple[str, ...]) -> Source:
+        """The source reading ``options``, checked (400/501) and planned: no Kintone call."""
         names = tuple(dict.fromkeys([*selected(entity_set, options.select), *extra]))
         kind = entity_set.kind
         if kind == "records":

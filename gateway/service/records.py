@@ -21,6 +21,7 @@ from ..odata.errors import not_implemented
 from ..odata.evaluate import matches
 from ..odata.options import OrderItem
 from ..odata.translate import FilterPlan
+from . import trace
 from .entities import ID, project, record_converter, row_entities
 from .pages import CallBudget, Items, Position, Window, count_all
 from .read_plan import MAX_OFFSET, UNKNOWN, OrderKeys, Paging, ReadPlan, RecordQuery
@@ -112,9 +113,11 @@ class RecordSource:
         return self.scan.query.plan(window, state)
 
     def read(self, state: Position | None, window: Window) -> tuple[Items, Window]:
-        plan = self.plan(window, state)
+        with trace.span("plan"):
+            plan = self.plan(window, state)
         if plan.count_first:
             plan = plan.counted(self.scan.total())
+        trace.planned(plan.query.text, plan.residual, plan.summary)
         return self.run(plan), plan.window
 
     def run(self, plan: ReadPlan) -> Items:
@@ -127,9 +130,13 @@ class RecordSource:
         return self._offsets(plan.skip, plan.batch)
 
     def count(self) -> int:
+        query = self.scan.query
+        trace.planned(query.text, query.filter.residual,
+                      "count: one call" if query.exact else "count: every matching record read")
         return self.scan.count()
 
     def entity(self, key: Mapping[str, int]) -> dict | None:
+        trace.planned(f"{ID} = {key['Id']}", None, "one record")
         try:
             record = self.scan.client.get_record(self.scan.app, key["Id"])
         except KintoneNotFound:
@@ -223,10 +230,16 @@ class SubtableSource:
     names: tuple[str, ...]
 
     def read(self, state: Position | None, window: Window) -> tuple[Items, Window]:
+        self._note()
         return self._rows(state), window
 
     def count(self) -> int:
+        self._note()
         return count_all(self._rows(None))
+
+    def _note(self) -> None:
+        query = f"{kq.where(self.plan.condition)} {kq.order_by([(ID, 'asc')])}".strip()
+        trace.planned(query, self.plan.residual, f"seek; {MAX_PAGE} per call")
 
     def entity(self, key: Mapping[str, int]) -> dict | None:
         try:

@@ -29,6 +29,7 @@ from ..odata.options import OrderItem
 from ..odata.translate import FilterPlan
 from ..odata.tree import Node
 from ..security import can, require
+from . import trace
 from .entities import ID, orderable, project, static_entity
 from .pages import Items, Position, Window, count_all
 
@@ -46,9 +47,11 @@ class ListSource:
     orderby: Sequence[OrderItem] = ()
 
     def read(self, state: Position | None, window: Window) -> tuple[Items, Window]:
+        trace.planned(None, self.plan.residual)  # no Kintone query: filtered here
         return self._items(state["o"] if state else 0), window
 
     def count(self) -> int:
+        trace.planned(None, self.plan.residual)
         return len(self._matching())
 
     def entity(self, key: Mapping[str, Any]) -> dict | None:
@@ -128,9 +131,11 @@ class CommentSource:
         return cls(client, entity_set, FilterPlan("", None), names, app)
 
     def read(self, state: Position | None, window: Window) -> tuple[Items, Window]:
+        trace.planned(None, self.plan.residual)  # no Kintone query: filtered here
         return self._comments(state), window
 
     def count(self) -> int:
+        trace.planned(None, self.plan.residual)
         return count_all(self._comments(None))
 
     def entity(self, key: Mapping[str, int]) -> dict | None:

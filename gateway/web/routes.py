@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from flask import Blueprint, Response, request, stream_with_context
 
@@ -22,8 +23,9 @@ from ..odata.resource import ResourcePath, parse_key, parse_path
 from ..security import require
 from ..service import CollectionQuery, Page
 from ..service.expand import Expansion, records_per_page, source_names
+from ..service.trace import tracing
 from ..writes.exchange import etag
-from . import expansion
+from . import expansion, timing
 from .capabilities import capabilities
 
 blueprint = Blueprint("odata", __name__)
@@ -44,7 +46,7 @@ class ODataRequest:
         root = links.service_root(gateway().settings, request.host_url, resource)
         return cls(resource, raw_query, split_query(raw_query), root)
 
-    @property
+    @cached_property
     def options(self) -> QueryOptions:
         return parse_options(self.pairs)
 
@@ -69,8 +71,15 @@ def _raw_query() -> str:
 @blueprint.get("/api.rsc/", defaults={"path": ""}, strict_slashes=False)
 @blueprint.get("/api.rsc/<path:path>")
 def odata(path: str) -> Response:
-    odata_request = ODataRequest.current(path)
-    return _VIEWS[odata_request.resource.kind](odata_request, gateway())
+    with tracing() as current:
+        with current.span("parse"):
+            odata_request = ODataRequest.current(path)
+            _ = odata_request.options  # parsed once, here
+        kind = odata_request.resource.kind
+        response = _VIEWS[kind](odata_request, gateway())
+        if kind not in _DOCUMENTS:
+            timing.add_headers(response, current)
+        return response
 
 
 def _service_document(req: ODataRequest, gw: Gateway) -> Response:
@@ -362,6 +371,8 @@ def _json(body: dict, fmt: media.JsonFormat) -> Response:
     return Response(payload.dumps(body), content_type=fmt.content_type)
 
 
+# Described, not read: no Server-Timing.
+_DOCUMENTS = frozenset({"service", "metadata"})
 _VIEWS: dict[str, Callable[[ODataRequest, Gateway], Response]] = {
     "service": _service_document,
     "metadata": _metadata,
