@@ -4,7 +4,7 @@ the administrators' debug headers (``web/timing.py``).
 A request's ``Trace`` is held in a context variable while its view runs (``tracing``): the read
 path adds to it without being handed it, and the read-ahead threads, which run in a copy of the
 request's context, add their Kintone calls too. Outside a traced request every function here
-does nothing. Measuring is a ``perf_counter`` call at each end of a span or a Kintone call.
+does nothing. Measuring is a clock read at each end of a span or a Kintone call.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ class Planned:
 class Trace:
     started: float = field(default_factory=perf_counter)
     spans: dict[str, float] = field(default_factory=dict)  # name -> seconds
-    calls: list[tuple[float, float]] = field(default_factory=list)  # Kintone calls: start, end
+    # Kintone calls: start, end (a clock of their own: only their lengths and overlaps count)
+    calls: list[tuple[float, float]] = field(default_factory=list)
     planned: Planned | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -87,7 +88,7 @@ def span(name: str) -> Iterator[None]:
 
 
 def kintone_call(start: float, end: float) -> None:
-    """One Kintone call made from ``start`` to ``end`` (``perf_counter`` seconds)."""
+    """One Kintone call made from ``start`` to ``end`` (seconds of a monotonic clock)."""
     trace = _CURRENT.get()
     if trace is not None:
         trace.kintone_call(start, end)

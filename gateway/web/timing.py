@@ -45,9 +45,8 @@ def add_headers(response: Response, current: Trace) -> None:
     planned = current.planned
     if planned is None or not _debug_asked() or not _admin():
         return
-    for name, value in (("Kintone-Query", planned.query),
-                        ("Kintone-Residual", planned.residual is not None
-                         and filter_text(planned.residual)),
+    residual = None if planned.residual is None else filter_text(planned.residual)
+    for name, value in (("Kintone-Query", planned.query), ("Kintone-Residual", residual),
                         ("Kintone-Paging", planned.paging)):
         if value:
             # Printable: a newline in a string literal would end the header (non-ASCII is
