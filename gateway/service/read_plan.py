@@ -229,8 +229,14 @@ class ReadPlan:
 
     @property
     def summary(self) -> str:
-        """The paging in a few words, e.g. ``seek; 500 per call``."""
-        return f"{self.paging.value}; {self.batch} per call"
+        """The paging in a few words, e.g. ``seek; 500 per call; after $id 42``."""
+        parts = [self.paging.value, f"{self.batch} per call"]
+        if self.after is not None:
+            parts.append(f"after {ID} {self.after}")
+        if self.skip:
+            seeking = self.paging in (Paging.SEEK, Paging.RANGES)
+            parts.append(f"after match {self.skip}" if seeking else f"from offset {self.skip}")
+        return "; ".join(parts)
 
 
 def plan_read(entity_set: EntitySet, options: QueryOptions, settings: KintoneSettings, *,

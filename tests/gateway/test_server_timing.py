@@ -85,6 +85,13 @@ def test_an_exact_query_has_no_residual(gw) -> None:
     assert response.headers["Preference-Applied"] == "odata.maxpagesize=1, kintone.debug"
 
 
+def test_a_pushed_skip_is_in_the_paging(gw) -> None:
+    gateway, _ = gw
+    response = gateway.get("Timed", params={"$skip": "1", "$top": "2"}, headers=DEBUG)
+    assert [e["title"] for e in response.json()["value"]] == ["t2", "t3"]
+    assert response.headers["Kintone-Paging"] == "seek; 2 per call; after match 1"
+
+
 def test_a_count_and_an_entity_say_what_they_asked(gw) -> None:
     gateway, _ = gw
     count = gateway.get("Timed/$count", params={"$filter": "価格 ge 2"}, headers=DEBUG)

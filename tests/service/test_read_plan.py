@@ -168,6 +168,14 @@ def test_a_next_page_resumes_where_the_last_one_stopped() -> None:
     assert (offsets.paging, offsets.skip, offsets.count_first) == (Paging.OFFSET, 500, False)
 
 
+def test_a_plan_says_in_a_few_words_how_it_pages() -> None:
+    assert plan().summary == "seek; 500 per call"
+    assert plan("$skip=20&$top=10").summary == "seek; 10 per call; after match 20"
+    assert plan(state={"id": 42}).summary == "seek; 500 per call; after $id 42"
+    assert plan("$orderby=price&$skip=30").summary == "offset; 500 per call; from offset 30"
+    assert plan("$orderby=price").counted(20_000).summary == "cursor; 500 per call"
+
+
 def test_fields_are_what_the_entities_and_the_order_need() -> None:
     assert plan().fields is None  # every property: every field, from a shorter query
     assert plan(names=("Id", "title")).fields == ["$id", "title"]
