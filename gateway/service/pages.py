@@ -19,7 +19,7 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, Self
 
 from ..odata.errors import ODataError
 
@@ -88,7 +88,7 @@ class Page:
         self._entities = self._cut()
         self._first: list[dict] = []
 
-    def prime(self) -> Page:
+    def prime(self) -> Self:
         """Reads the first entity now, so that a failing Kintone call is still an error status."""
         self._first = list(islice(self._entities, 1))
         return self

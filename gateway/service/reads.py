@@ -65,14 +65,14 @@ class Reader:
         self._tokens = tokens
         self._budget = budget
 
-    def page(self, model: Model, query: CollectionQuery) -> Page:
+    def page(self, model: Model, query: CollectionQuery) -> TokenPage:
         """One page of a collection, lazily read; ``Page.next_token`` after it is consumed."""
         source = self._source(model, query.entity_set, query.options,
                               json_ready=query.json_ready, extra=query.extra)
         return self._page(source, query)
 
     def navigation_page(self, model: Model, entity_set: EntitySet, record_id: int,
-                        nav: NavigationProperty, query: CollectionQuery) -> Page:
+                        nav: NavigationProperty, query: CollectionQuery) -> TokenPage:
         """One page of a record's comments (``Set(Id)/Comments``) or of the records a
         reference table lists for it (``Set(Id)/<table>``); ``query.entity_set`` is the
         navigation's target. A 404 when the record does not exist."""
@@ -134,7 +134,7 @@ class Reader:
     def expander(self, entity_set: EntitySet, expansions: Sequence[Expansion]) -> Expander:
         return Expander(self._client, entity_set, expansions, self._budget)
 
-    def _page(self, source: Source, query: CollectionQuery) -> Page:
+    def _page(self, source: Source, query: CollectionQuery) -> TokenPage:
         options = query.options
         spent = self._budget.page()
         state = (self._tokens.decode(options.skiptoken, query.fingerprint)

@@ -21,7 +21,7 @@ from ..odata.errors import bad_request, not_found, not_implemented
 from ..odata.options import QueryOptions, parse_options, split_query
 from ..odata.resource import ResourcePath, parse_key, parse_path
 from ..security import require
-from ..service import CollectionQuery, Page
+from ..service import CollectionQuery, Page, TokenPage
 from ..service.expand import Expansion, records_per_page, source_names
 from ..service.trace import tracing
 from ..writes.exchange import etag
@@ -163,7 +163,7 @@ def _navigation(req: ODataRequest, gw: Gateway, entity_set: EntitySet,
     path = expansion.navigation_path(entity_set, record_id, nav.name)
     planned = expansion.expansions(model, target, options)
 
-    def read(page_size: int, fmt: media.JsonFormat) -> Page:
+    def read(page_size: int, fmt: media.JsonFormat) -> TokenPage:
         query = CollectionQuery(target, options, page_size, links.fingerprint(path, req.pairs),
                                 json_ready=not fmt.ieee754 and not planned,
                                 extra=source_names(target, planned))
@@ -196,7 +196,7 @@ def _navigable(req: ODataRequest, entity_set: EntitySet, nav: NavigationProperty
 
 def _page_response(req: ODataRequest, gw: Gateway, path: str,
                    planned: tuple[Expansion, ...],
-                   read: Callable[[int, media.JsonFormat], Page], *,
+                   read: Callable[[int, media.JsonFormat], TokenPage], *,
                    context_set: str | None = None,
                    shaped_set: EntitySet | None = None) -> Response:
     """A collection page at ``path`` (a set, or a record's navigation property) read by
