@@ -38,6 +38,17 @@ class KintoneCallMade(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class KintoneCallEnded(Event):
+    """One HTTP call to Kintone came back, answered or failed (``time.monotonic`` seconds:
+    waiting for a slot of the concurrency cap included)."""
+
+    method: str
+    api: str
+    started: float
+    ended: float
+
+
+@dataclass(frozen=True, slots=True)
 class KintoneCallFailed(Event):
     """A Kintone call failed: Kintone's answer, or no answer (``status`` 503)."""
 

@@ -2,8 +2,8 @@
 the Kintone query it pushes down, whether rows are still checked one by one, how it pages, how
 many Kintone calls a first page costs, and that page's first rows.
 
-It plans with the same functions the reads use (``plan_filter``, ``kintone_order``) and reads
-the rows through the same ``Reader``, so it cannot drift from what a client gets.
+It plans with the same functions the reads use (``plan_filter``, the record sets' read plan)
+and reads the rows through the same ``Reader``, so it cannot drift from what a client gets.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from itertools import islice
 from typing import Any
 
 from ..kintone import query as kq
-from ..kintone.models import ID
 from ..kintone.paging import MAX_PAGE
 from ..model import Model
 from ..odata.options import parse_options
 from ..odata.translate import FilterPlan, plan_filter
+from ..service.pages import Window
+from ..service.read_plan import MAX_OFFSET, Paging, ReadPlan, RecordQuery
 from ..service.reads import CollectionQuery
-from ..service.records import MAX_OFFSET, Scan, kintone_order
+from ..service.records import Scan
 from .context import Console
 
 FIRST_ROWS = 5
@@ -52,12 +53,11 @@ def explain(c: Console, model: Model, name: str, filter_text: str, orderby_text:
     query, matching, paging, calls = None, None, "read whole, filtered in the gateway", "1"
     page_size = c.settings.gateway.page_size
     if entity_set.kind == "records":
-        order = kintone_order(entity_set, options.orderby)
-        scan = Scan(c.gateway.client, entity_set, plan, ())
-        query = f"{kq.where(plan.condition)} {kq.order_by(order)}".strip()
-        matching = scan.total()
-        paging, calls = _records_paging(order[0][0] == ID, plan.residual is not None,
-                                        matching, page_size)
+        records = RecordQuery.of(entity_set, options, c.gateway.client.settings)
+        query = records.text
+        matching = Scan(c.gateway.client, records).total()
+        first = records.plan(Window(size=page_size)).counted(matching)
+        paging, calls = _records_paging(first, matching, page_size)
     elif entity_set.kind == "subtable":
         query = kq.where(plan.condition)
         paging = "the parent records by $id (seek), each row checked in the gateway"
@@ -73,20 +73,22 @@ def explain(c: Console, model: Model, name: str, filter_text: str, orderby_text:
                      matching, paging, calls, columns, rows)
 
 
-def _records_paging(by_id: bool, residual: bool, matching: int, page_size: int
-                    ) -> tuple[str, str]:
-    """The paging strategy and the Kintone calls of the first page of ``page_size``."""
+def _records_paging(first: ReadPlan, matching: int, page_size: int) -> tuple[str, str]:
+    """The paging strategy of the first page of ``page_size``, and its Kintone calls."""
     wanted = min(matching, page_size)
-    if residual:
+    if first.residual is not None:
         # Rows the residual rejects are read too: up to every record the condition matches.
         calls = (f"1 to {1 + max(1, math.ceil(matching / MAX_PAGE))} "
                  "(rows failing the residual are read and dropped)")
     else:
         calls = str(1 + max(1, math.ceil(wanted / MAX_PAGE)))  # the count, then the pages
-    if by_id:
-        return (f"seek by $id: '... and $id > last order by $id limit {MAX_PAGE}' per call",
+    if first.paging is Paging.SEEK:
+        return (f"seek by $id: '... and $id > last order by $id limit {first.batch}' per call",
                 calls)
-    if matching <= MAX_OFFSET:
+    if first.paging is Paging.RANGES:
+        return (f"seek by $id in disjoint $id ranges, up to {first.query.parallel} calls at "
+                f"once: '... and $id > s and $id <= e order by $id limit {first.batch}'", calls)
+    if first.paging is Paging.OFFSET:
         return f"offset paging ({matching} matches, within Kintone's {MAX_OFFSET:,})", calls
     return ("a Kintone cursor (more matches than Kintone's offset limit; one of the domain's "
             "10 cursors while it is read)", calls)

@@ -13,7 +13,7 @@ Kintone refuses offsets beyond 10,000, so records are never paged by offset:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
 from functools import partial
@@ -34,7 +34,7 @@ def iter_records(client: KintoneClient, app: int, *, condition: str = "",
                  order_by: Sequence[tuple[str, str]] | None = None,
                  fields: Sequence[str] | None = None, page_size: int = MAX_PAGE,
                  start_after_id: int | None = None, read_ahead: bool = False,
-                 wanted: int | None = None) -> Iterator[Record]:
+                 wanted: int | None = None) -> Generator[Record, None, None]:
     """Every record of ``app`` matching ``condition`` (a query without order/limit/offset),
     in ``order_by`` order (default ``$id asc``).
 
@@ -68,7 +68,7 @@ class _Seek:
     page_size: int
 
     def records(self, last: int | None, read_ahead: bool, wanted: int | None
-                ) -> Iterator[Record]:
+                ) -> Generator[Record, None, None]:
         # Seeking needs every record's $id, even when the caller did not ask for it.
         hide_id = self.fields is not None and ID not in self.fields
         fetched = 0
@@ -120,7 +120,7 @@ def ranged_records(client: KintoneClient, app: int, *, condition: str = "",
                    fields: Sequence[str] | None = None, page_size: int = MAX_PAGE,
                    after: int | None = None, plan: id_ranges.RangePlan | None = None,
                    parallel: int = 1, wanted: int | None = None
-                   ) -> Iterator[tuple[Record, id_ranges.RangePlan]]:
+                   ) -> Generator[tuple[Record, id_ranges.RangePlan], None, None]:
     """Every record matching ``condition`` above ``after``, in ascending ``$id`` order, read
     through up to ``parallel`` calls at once (see ``id_ranges``), each with the plan a next read
     resumes with (``plan``: skips planning)."""
@@ -143,7 +143,7 @@ def ranged_records(client: KintoneClient, app: int, *, condition: str = "",
 
 
 def _by_cursor(client: KintoneClient, app: int, query: str, fields: Sequence[str] | None,
-               page_size: int, read_ahead: bool) -> Iterator[Record]:
+               page_size: int, read_ahead: bool) -> Generator[Record, None, None]:
     lease = client.cursors.lease()
     try:
         with lease.fetching():

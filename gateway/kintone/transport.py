@@ -24,7 +24,13 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
-from ..events import KintoneCallFailed, KintoneCallMade, KintoneCallRetried, Stream
+from ..events import (
+    KintoneCallEnded,
+    KintoneCallFailed,
+    KintoneCallMade,
+    KintoneCallRetried,
+    Stream,
+)
 from ..settings import KintoneSettings
 from .auth import Authenticator
 from .encoding import query_string
@@ -130,17 +136,21 @@ class Transport:
             guard(request["method"], api)
         self._events.publish(KintoneCallMade(request["method"], api))
         started = time.monotonic()
-        with self.slots:
-            try:
-                response = self._session.request(**request, timeout=self._timeout)
-            except requests.RequestException as exc:
-                log.info("Kintone %s %s: no answer (%s)", request["method"], api,
-                         type(exc).__name__)
-                raise KintoneUnavailable(
-                    NO_ANSWER_STATUS, None, f"No answer from Kintone ({type(exc).__name__})."
-                ) from exc
+        try:
+            with self.slots:
+                try:
+                    response = self._session.request(**request, timeout=self._timeout)
+                except requests.RequestException as exc:
+                    log.info("Kintone %s %s: no answer (%s)", request["method"], api,
+                             type(exc).__name__)
+                    raise KintoneUnavailable(
+                        NO_ANSWER_STATUS, None, f"No answer from Kintone ({type(exc).__name__})."
+                    ) from exc
+        finally:
+            ended = time.monotonic()
+            self._events.publish(KintoneCallEnded(request["method"], api, started, ended))
         log.debug("Kintone %s %s -> %d in %.0f ms", request["method"], api,
-                  response.status_code, (time.monotonic() - started) * 1000)
+                  response.status_code, (ended - started) * 1000)
         if response.status_code != 200:
             raise from_response(response)
         return response

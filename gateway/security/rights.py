@@ -80,6 +80,11 @@ class Rights:
         privilege = privilege_of(method)
         return any(privilege in self.grants.get(name, ()) for name in (resource, ANY))
 
+    @property
+    def everything(self) -> bool:
+        """Every privilege on every entity set: an administrator's rights."""
+        return all(self.allows(method, ANY) for method in PRIVILEGES)
+
     def allows_anywhere(self, method: str) -> bool:
         privilege = privilege_of(method)
         return any(privilege in privileges for privileges in self.grants.values())

@@ -4,7 +4,7 @@ Knows OData's query options and Kintone's client; knows nothing of HTTP or Flask
 """
 
 from .pages import CallBudget, Page, Window
-from .reads import CollectionQuery, Reader
+from .reads import CollectionQuery, Reader, TokenPage
 from .schema import list_apps, load_model, model_cache
 from .skiptoken import SkipTokens
 
@@ -14,6 +14,7 @@ __all__ = [
     "Page",
     "Reader",
     "SkipTokens",
+    "TokenPage",
     "Window",
     "list_apps",
     "load_model",

@@ -108,7 +108,7 @@ def record_converter(entity_type: EntityType, names: Iterable[str], *,
     def convert(record: Record) -> dict:
         entity = {}
         for name, code, to_odata in fields:
-            cell = record.get(code)
+            cell = record.get(code) if code is not None else None
             entity[name] = to_odata(cell.get("value") if cell else None)
         return entity
 

@@ -38,7 +38,7 @@ from ..odata.errors import bad_request, not_implemented
 from ..odata.evaluate import matches
 from ..odata.options import ExpandItem, QueryOptions
 from ..odata.payload import ExpandedCollection, decimal_text
-from ..odata.translate import FilterPlan, plan_filter
+from ..odata.translate import plan_filter
 from .entities import (
     ID,
     orderable,
@@ -49,7 +49,8 @@ from .entities import (
     static_entity,
 )
 from .pages import CallBudget, Page, Window
-from .records import RecordSource, Scan, check_natural_order, kintone_order
+from .read_plan import RecordQuery, kintone_order
+from .records import RecordSource, Scan, check_natural_order
 from .static_sets import null_first
 
 LOOKUP_BATCH = 100  # looked-up values per Kintone call (and records expanded at a time)
@@ -266,12 +267,8 @@ def reference_source(client: KintoneClient, nav: NavigationProperty, target: Ent
     condition = f"{kq.field(nav.related_key or '')} = {kq.quote(value)}"
     if nav.condition:
         condition = f"{condition} and ({nav.condition})"
-    nested = (plan_filter(options.filter, target) if options.filter is not None
-              else FilterPlan("", None))
-    if nested.condition:
-        condition = f"{condition} and {nested.condition}"
-    scan = Scan(client, target, FilterPlan(condition, nested.residual), names)
-    return RecordSource(scan, kintone_order(target, options.orderby), budget)
+    query = RecordQuery.of(target, options, client.settings, names=names, within=condition)
+    return RecordSource(Scan(client, query), budget)
 
 
 def _rows(expansion: Expansion, record_id: int, rows: list[dict] | None) -> ExpandedCollection:
@@ -281,7 +278,7 @@ def _rows(expansion: Expansion, record_id: int, rows: list[dict] | None) -> Expa
     if options.filter is not None:
         entities = [e for e in entities if matches(options.filter, e)]
     for item in reversed(options.orderby):  # stable sorts, least significant key first
-        entities.sort(key=lambda e, name=item.path: null_first(e[name]), reverse=item.descending)
+        entities.sort(key=null_first(item.path), reverse=item.descending)
     count = len(entities) if options.count else None
     start = options.skip or 0
     end = None if options.top is None else start + options.top

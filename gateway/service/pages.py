@@ -15,16 +15,18 @@ a next link, and the last page of a set whose size is a multiple of the page siz
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, Self
 
 from ..odata.errors import ODataError
 
 Position = dict[str, Any]
 Item = tuple[dict | None, Position]
+# What a source yields; closing it releases what the read holds (a Kintone cursor).
+Items = Generator[Item, None, None]
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class Page:
     ``next_state`` tells whether a next page exists. ``close`` releases the source (Kintone
     cursors) when the client goes away early."""
 
-    def __init__(self, items: Iterator[Item], window: Window, count: int | None = None,
+    def __init__(self, items: Items, window: Window, count: int | None = None,
                  spent: Callable[[], bool] = lambda: False) -> None:
         """``spent()``: whether the page used up its budget of Kintone calls."""
         self.count = count
@@ -86,7 +88,7 @@ class Page:
         self._entities = self._cut()
         self._first: list[dict] = []
 
-    def prime(self) -> Page:
+    def prime(self) -> Self:
         """Reads the first entity now, so that a failing Kintone call is still an error status."""
         self._first = list(islice(self._entities, 1))
         return self
@@ -99,7 +101,7 @@ class Page:
     def close(self) -> None:
         self._entities.close()
 
-    def _cut(self) -> Iterator[dict]:
+    def _cut(self) -> Generator[dict, None, None]:
         window = self._window
         limit = window.limit
         skipped = emitted = 0
@@ -132,7 +134,7 @@ class Page:
             self.next_state["s"] = skip
 
 
-def count_all(items: Iterator[Item]) -> int:
+def count_all(items: Items) -> int:
     """How many entities a reader yields, read to the end and closed (its cursor released)."""
     with closing(items):
         return sum(1 for entity, _ in items if entity is not None)

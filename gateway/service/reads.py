@@ -8,7 +8,7 @@ page size. Nothing holds more than one Kintone page of records at a time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -19,10 +19,12 @@ from ..odata.errors import not_found
 from ..odata.options import QueryOptions
 from ..odata.translate import FilterPlan, plan_filter
 from ..settings import KintoneSettings
+from . import trace
 from .entities import selected
 from .expand import Expander, Expansion, lookup_records, reference_source
-from .pages import CallBudget, Item, Page, Position, Window
-from .records import RecordSource, Scan, SubtableSource, check_natural_order, kintone_order
+from .pages import CallBudget, Items, Page, Position, Window
+from .read_plan import RecordQuery
+from .records import RecordSource, Scan, SubtableSource, check_natural_order
 from .schema import list_apps
 from .skiptoken import SkipTokens
 from .static_sets import CommentSource, ListSource, app_entities, field_entities
@@ -31,7 +33,7 @@ COMMENT_ORDER = ("AppId", "RecordId", "Id")
 
 
 class Source(Protocol):
-    def read(self, state: Position | None, window: Window) -> tuple[Iterator[Item], Window]:
+    def read(self, state: Position | None, window: Window) -> tuple[Items, Window]:
         """The entities from ``state`` on (None: the first page); the window may change (a
         ``$skip`` pushed to Kintone, one page for everything)."""
 
@@ -63,14 +65,14 @@ class Reader:
         self._tokens = tokens
         self._budget = budget
 
-    def page(self, model: Model, query: CollectionQuery) -> Page:
+    def page(self, model: Model, query: CollectionQuery) -> TokenPage:
         """One page of a collection, lazily read; ``Page.next_token`` after it is consumed."""
         source = self._source(model, query.entity_set, query.options,
                               json_ready=query.json_ready, extra=query.extra)
         return self._page(source, query)
 
     def navigation_page(self, model: Model, entity_set: EntitySet, record_id: int,
-                        nav: NavigationProperty, query: CollectionQuery) -> Page:
+                        nav: NavigationProperty, query: CollectionQuery) -> TokenPage:
         """One page of a record's comments (``Set(Id)/Comments``) or of the records a
         reference table lists for it (``Set(Id)/<table>``); ``query.entity_set`` is the
         navigation's target. A 404 when the record does not exist."""
@@ -132,7 +134,7 @@ class Reader:
     def expander(self, entity_set: EntitySet, expansions: Sequence[Expansion]) -> Expander:
         return Expander(self._client, entity_set, expansions, self._budget)
 
-    def _page(self, source: Source, query: CollectionQuery) -> Page:
+    def _page(self, source: Source, query: CollectionQuery) -> TokenPage:
         options = query.options
         spent = self._budget.page()
         state = (self._tokens.decode(options.skiptoken, query.fingerprint)
@@ -168,14 +170,21 @@ class Reader:
 
     def _source(self, model: Model, entity_set: EntitySet, options: QueryOptions, *,
                 json_ready: bool = False, extra: tuple[str, ...] = ()) -> Source:
+        with trace.span("plan"):
+            return self._planned(model, entity_set, options, json_ready, extra)
+
+    def _planned(self, model: Model, entity_set: EntitySet, options: QueryOptions,
+                 json_ready: bool, extra: tuple[str, ...]) -> Source:
+        """The source reading ``options``, checked (400/501) and planned: no Kintone call."""
         names = tuple(dict.fromkeys([*selected(entity_set, options.select), *extra]))
-        plan = (plan_filter(options.filter, entity_set) if options.filter is not None
-                else FilterPlan("", None))
         kind = entity_set.kind
         if kind == "records":
-            order = kintone_order(entity_set, options.orderby)
-            return RecordSource(Scan(self._client, entity_set, plan, names, json_ready), order,
-                                self._budget)
+            # The client's settings: how many calls it may send at once.
+            query = RecordQuery.of(entity_set, options, self._client.settings, names=names,
+                                   json_ready=json_ready)
+            return RecordSource(Scan(self._client, query), self._budget)
+        plan = (plan_filter(options.filter, entity_set) if options.filter is not None
+                else FilterPlan("", None))
         if kind == "subtable":
             check_natural_order(entity_set, options.orderby, ("RecordId",))
             return SubtableSource(self._client, entity_set, _row_type(model, entity_set), plan,
@@ -204,7 +213,7 @@ class TokenPage(Page):
     """A page whose next position comes out as a signed skiptoken, carrying the count so that
     later pages need not count again."""
 
-    def __init__(self, items: Iterator[Item], window: Window, count: int | None,
+    def __init__(self, items: Items, window: Window, count: int | None,
                  tokens: SkipTokens, fingerprint: str, spent: Callable[[], bool]) -> None:
         super().__init__(items, window, count, spent)
         self._tokens = tokens

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..kintone import KintoneClient, KintoneError
 from ..model import Aliases, Model, ModelCache, build_model
@@ -138,14 +139,15 @@ def _token_app_ids(settings: KintoneSettings) -> list[int]:
     if codes:
         raise SettingsError(f"[kintone] Apps: app codes ({', '.join(codes)}) cannot be resolved "
                             "with API tokens; use app ids")
-    return list(settings.apps) or sorted(settings.api_tokens)
+    return [app for app in settings.apps if isinstance(app, int)] or sorted(settings.api_tokens)
 
 
 def _by_ids_and_codes(client: KintoneClient, ids: list[int], codes: list[str]) -> list[dict]:
-    found = {}
+    found: dict[str, dict] = {}
     # apps.json matches ids *or* codes only one list at a time, so ask for each list apart,
     # and at most 100 of them a call.
-    for key, values in (("ids", ids), ("codes", codes)):
+    lists: tuple[tuple[str, Any], ...] = (("ids", ids), ("codes", codes))
+    for key, values in lists:
         for start in range(0, len(values), MAX_APPS_FILTER):
             chunk = values[start:start + MAX_APPS_FILTER]
             found.update((app["appId"], app) for app in client.get_apps(**{key: chunk}))

@@ -14,7 +14,7 @@ a 400.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
@@ -29,8 +29,9 @@ from ..odata.options import OrderItem
 from ..odata.translate import FilterPlan
 from ..odata.tree import Node
 from ..security import can, require
+from . import trace
 from .entities import ID, orderable, project, static_entity
-from .pages import Item, Position, Window, count_all
+from .pages import Items, Position, Window, count_all
 
 PREVIEW_RECORDS = 10
 
@@ -45,10 +46,12 @@ class ListSource:
     names: tuple[str, ...]
     orderby: Sequence[OrderItem] = ()
 
-    def read(self, state: Position | None, window: Window) -> tuple[Iterator[Item], Window]:
+    def read(self, state: Position | None, window: Window) -> tuple[Items, Window]:
+        trace.planned(None, self.plan.residual)  # no Kintone query: filtered here
         return self._items(state["o"] if state else 0), window
 
     def count(self) -> int:
+        trace.planned(None, self.plan.residual)
         return len(self._matching())
 
     def entity(self, key: Mapping[str, Any]) -> dict | None:
@@ -56,7 +59,7 @@ class ListSource:
         entity = next(found, None)
         return None if entity is None else project(entity, self.names)
 
-    def _items(self, start: int) -> Iterator[Item]:
+    def _items(self, start: int) -> Items:
         for position, entity in enumerate(self._matching()[start:], start + 1):
             yield project(entity, self.names), {"o": position}
 
@@ -65,13 +68,14 @@ class ListSource:
         entities = [e for e in self.load() if residual is None or matches(residual, e)]
         for item in reversed(self.orderby):  # stable sorts, least significant key first
             orderable(self.entity_set, item.path)
-            entities.sort(key=lambda e, name=item.path: null_first(e[name]),
-                          reverse=item.descending)
+            entities.sort(key=null_first(item.path), reverse=item.descending)
         return entities
 
 
-def null_first(value: Any) -> tuple[bool, Any]:
-    return (value is not None, value)  # OData: null sorts before every value
+def null_first(name: str) -> Callable[[dict], tuple[bool, Any]]:
+    """The sort key of entities by the property ``name``: OData sorts null before every
+    value."""
+    return lambda entity: (entity[name] is not None, entity[name])
 
 
 def app_entities(entity_set: EntitySet, apps: list[dict]) -> list[dict]:
@@ -126,10 +130,12 @@ class CommentSource:
         _check_exposed(model, app, missing=not_found)  # the key of a comment names no app
         return cls(client, entity_set, FilterPlan("", None), names, app)
 
-    def read(self, state: Position | None, window: Window) -> tuple[Iterator[Item], Window]:
+    def read(self, state: Position | None, window: Window) -> tuple[Items, Window]:
+        trace.planned(None, self.plan.residual)  # no Kintone query: filtered here
         return self._comments(state), window
 
     def count(self) -> int:
+        trace.planned(None, self.plan.residual)
         return count_all(self._comments(None))
 
     def entity(self, key: Mapping[str, int]) -> dict | None:
@@ -138,7 +144,7 @@ class CommentSource:
                 return project(self._entity(key["RecordId"], comment), self.names)
         return None
 
-    def _comments(self, state: Position | None) -> Iterator[Item]:
+    def _comments(self, state: Position | None) -> Items:
         residual = self.plan.residual
         with closing(self._record_ids(state["id"] - 1 if state else None)) as record_ids:
             for record_id in record_ids:
@@ -151,7 +157,7 @@ class CommentSource:
                                {"id": record_id, "c": number})
                 yield None, {"id": record_id + 1, "c": 0}  # read: a page may stop here
 
-    def _record_ids(self, after: int | None) -> Iterator[int]:
+    def _record_ids(self, after: int | None) -> Generator[int, None, None]:
         if self.records is not None:
             yield from (record for record in self.records if after is None or record > after)
             return

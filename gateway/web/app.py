@@ -28,7 +28,7 @@ from ..ops.middleware import OpsMiddleware
 from ..security.ratelimit import MemoryGcra, MemorySlots
 from ..service import CallBudget, Reader, SkipTokens, model_cache
 from ..settings import Settings
-from . import methods, routes
+from . import methods, routes, timing
 
 if TYPE_CHECKING:
     from ..openapi.examples import ExampleRecords
@@ -62,6 +62,7 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None,
     counted = Metrics()
     counted.subscribe(events)
     logs.subscribe(events)
+    timing.measure_kintone(events)  # Server-Timing's kintone metric
 
     app = Flask(__name__)
     app.json = _ODataJSON(app)

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from ..model import ComplexType, EntitySet, EntityType, Model, Property
 from ..odata.evaluate import COUNT, FUNCTIONS
 from ..odata.metadata import Annotation, Capabilities, PropertyPaths
+from ..service.read_plan import sortable
 from ..service.reads import COMMENT_ORDER
-from ..service.records import sortable
 from ..writes.values import lookup_copies, read_only_reason
 
 SUBTABLE_ORDER = ("RecordId",)

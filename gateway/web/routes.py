@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from flask import Blueprint, Response, request, stream_with_context
 
@@ -20,10 +21,11 @@ from ..odata.errors import bad_request, not_found, not_implemented
 from ..odata.options import QueryOptions, parse_options, split_query
 from ..odata.resource import ResourcePath, parse_key, parse_path
 from ..security import require
-from ..service import CollectionQuery, Page
+from ..service import CollectionQuery, Page, TokenPage
 from ..service.expand import Expansion, records_per_page, source_names
+from ..service.trace import tracing
 from ..writes.exchange import etag
-from . import expansion
+from . import expansion, timing
 from .capabilities import capabilities
 
 blueprint = Blueprint("odata", __name__)
@@ -44,7 +46,7 @@ class ODataRequest:
         root = links.service_root(gateway().settings, request.host_url, resource)
         return cls(resource, raw_query, split_query(raw_query), root)
 
-    @property
+    @cached_property
     def options(self) -> QueryOptions:
         return parse_options(self.pairs)
 
@@ -69,8 +71,15 @@ def _raw_query() -> str:
 @blueprint.get("/api.rsc/", defaults={"path": ""}, strict_slashes=False)
 @blueprint.get("/api.rsc/<path:path>")
 def odata(path: str) -> Response:
-    odata_request = ODataRequest.current(path)
-    return _VIEWS[odata_request.resource.kind](odata_request, gateway())
+    with tracing() as current:
+        with current.span("parse"):
+            odata_request = ODataRequest.current(path)
+            _ = odata_request.options  # parsed once, here
+        kind = odata_request.resource.kind
+        response = _VIEWS[kind](odata_request, gateway())
+        if kind not in _DOCUMENTS:
+            timing.add_headers(response, current)
+        return response
 
 
 def _service_document(req: ODataRequest, gw: Gateway) -> Response:
@@ -154,7 +163,7 @@ def _navigation(req: ODataRequest, gw: Gateway, entity_set: EntitySet,
     path = expansion.navigation_path(entity_set, record_id, nav.name)
     planned = expansion.expansions(model, target, options)
 
-    def read(page_size: int, fmt: media.JsonFormat) -> Page:
+    def read(page_size: int, fmt: media.JsonFormat) -> TokenPage:
         query = CollectionQuery(target, options, page_size, links.fingerprint(path, req.pairs),
                                 json_ready=not fmt.ieee754 and not planned,
                                 extra=source_names(target, planned))
@@ -187,7 +196,7 @@ def _navigable(req: ODataRequest, entity_set: EntitySet, nav: NavigationProperty
 
 def _page_response(req: ODataRequest, gw: Gateway, path: str,
                    planned: tuple[Expansion, ...],
-                   read: Callable[[int, media.JsonFormat], Page], *,
+                   read: Callable[[int, media.JsonFormat], TokenPage], *,
                    context_set: str | None = None,
                    shaped_set: EntitySet | None = None) -> Response:
     """A collection page at ``path`` (a set, or a record's navigation property) read by
@@ -362,6 +371,8 @@ def _json(body: dict, fmt: media.JsonFormat) -> Response:
     return Response(payload.dumps(body), content_type=fmt.content_type)
 
 
+# Described, not read: no Server-Timing.
+_DOCUMENTS = frozenset({"service", "metadata"})
 _VIEWS: dict[str, Callable[[ODataRequest, Gateway], Response]] = {
     "service": _service_document,
     "metadata": _metadata,
