@@ -67,7 +67,9 @@ def _message(body: bytes, content_type: str) -> Message:
 def _request(part: Message, position: str, group: str | None) -> dict[str, Any]:
     if part.get_content_type() != "application/http" or part.is_multipart():
         raise bad_request(f"Batch part {position} must be application/http (or a changeset).")
-    method, url, headers, body = _http_request(part.get_payload(decode=True) or b"", position)
+    payload = part.get_payload(decode=True)  # bytes: an application/http part is not multipart
+    method, url, headers, body = _http_request(payload if isinstance(payload, bytes) else b"",
+                                               position)
     if group is not None and method.upper() == "GET":
         raise bad_request(f"Batch part {position}: a changeset holds only writes; send the GET "
                           f"outside it.")

@@ -101,7 +101,9 @@ def _write(req: WriteRequest, entity_set: EntitySet, key: AlternateKey,
     assert app is not None
     related = related_apps(entity_set, [record])
     if req.headers.get("If-None-Match", "").strip() == "*":
-        with_key = {**record, key.prop.kintone_code: {"value": key.value}}
+        code = key.prop.kintone_code
+        assert code is not None  # an alternate key is a unique Kintone field
+        with_key = {**record, code: {"value": key.value}}
         return AddRecord(app, with_key, related)
     update_only = req.headers.get("If-Match") is not None
     return UpdateRecord(app, {"updateKey": key.update_key}, record, req.revision(),
