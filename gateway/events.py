@@ -88,6 +88,22 @@ class RequestRefused(Event):
     status: int  # the HTTP status of the refusal
 
 
+@dataclass(frozen=True, slots=True)
+class RequestServed(Event):
+    """A request's audit line, once its last byte went (or it was abandoned): the fields of
+    ``gateway.security.audit.Entry``."""
+
+    time: str  # UTC, when the request arrived
+    method: str
+    path: str  # with its query, any URL authtoken masked
+    client_ip: str | None
+    user: str | None
+    status: int | None
+    bytes: int
+    duration_ms: float
+    kintone_calls: int
+
+
 DeliveryOutcome = Literal["delivered", "retry", "dead"]
 
 

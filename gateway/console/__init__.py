@@ -16,7 +16,6 @@ import time
 
 from flask import Flask
 
-from ..events import KintoneCallFailed
 from ..http.context import Gateway
 from ..ops import Ops
 from ..security import allow_anonymous
@@ -43,8 +42,7 @@ def register(app: Flask, gateway: Gateway, guard: Guard, ops: Ops) -> Console | 
     except ValueError as exc:
         raise section.error("AllowedIPs", str(exc)) from None
     activity = Activity(section.get_int("ActivityLines", 1000, minimum=10, maximum=100_000))
-    activity.install()
-    gateway.client.events.subscribe(KintoneCallFailed, activity.kintone_failed)
+    activity.subscribe(gateway.client.events)
     console = Console(
         gateway=gateway, guard=guard, ops=ops,
         sessions=Sessions(guard.authenticator,

@@ -2,22 +2,22 @@
 lines (each with its request id, and Kintone's error when a call failed), when each user was
 last seen, and Kintone's last error.
 
-It listens to the ``gateway.audit`` logger rather than adding a store of its own: the audit log
-is the record of every request, refusals included.
+It reads the audit lines from the app's event stream (``RequestServed``) rather than adding a
+store of its own: the audit log is the record of every request, refusals included. The stream is
+the app's own, where the ``gateway.audit`` logger is the process's: two apps in one process
+(the tests) each see only their own traffic.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..events import KintoneCallFailed
-from ..ops.logs import AUDIT_LOGGER, current_request_id
+from ..events import KintoneCallFailed, RequestServed, Stream
+from ..ops.logs import current_request_id
 
 
 @dataclass(frozen=True)
@@ -105,9 +105,10 @@ class Minute:
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-class Activity(logging.Handler):
+class Activity:
+    """The app's recent requests and Kintone failures, as its events tell them."""
+
     def __init__(self, capacity: int) -> None:
-        super().__init__(logging.INFO)
         self._lines: deque[Line] = deque(maxlen=capacity)
         self._failures: OrderedDict[str, KintoneFailure] = OrderedDict()
         self._capacity = capacity
@@ -116,11 +117,9 @@ class Activity(logging.Handler):
         self._minutes: dict[int, Minute] = {}
         self._guard = threading.Lock()
 
-    def install(self) -> None:
-        logger = logging.getLogger(AUDIT_LOGGER)
-        if logger.getEffectiveLevel() > logging.INFO:
-            logger.setLevel(logging.INFO)  # the audit lines exist whether or not they are kept
-        logger.addHandler(self)
+    def subscribe(self, events: Stream) -> None:
+        events.subscribe(RequestServed, self.served)
+        events.subscribe(KintoneCallFailed, self.kintone_failed)
 
     def kintone_failed(self, failed: KintoneCallFailed) -> None:
         """A Kintone failure subscriber (called in the request's thread)."""
@@ -135,20 +134,16 @@ class Activity(logging.Handler):
                 while len(self._failures) > self._capacity:
                     self._failures.popitem(last=False)
 
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            entry = json.loads(record.getMessage())
-        except ValueError:
-            return
+    def served(self, entry: RequestServed) -> None:
+        """A request's audit line (published in the thread that finished the request)."""
         request_id = current_request_id()
         with self._guard:
             failure = self._failures.pop(request_id, None) if request_id else None
-            line = Line(entry.get("time", ""), entry.get("user"), entry.get("client_ip"),
-                        entry.get("method", ""), entry.get("path", ""), entry.get("status"),
-                        entry.get("duration_ms", 0.0), entry.get("kintone_calls", 0),
-                        request_id, failure)
+            line = Line(entry.time, entry.user, entry.client_ip, entry.method, entry.path,
+                        entry.status, entry.duration_ms, entry.kintone_calls, request_id,
+                        failure)
             self._lines.append(line)
-            self._minute(record.created).add(line)
+            self._minute(time.time()).add(line)
             if line.user:
                 self._last_use[line.user] = line.time
 

@@ -66,7 +66,7 @@ def register(app: Flask, settings: Settings, events: Stream, *,
     app.teardown_request(guard.teardown)
     app.register_error_handler(Refusal, Refusal.reply)
     # Flask's documented way to add WSGI middleware; mypy reads wsgi_app as a method.
-    app.wsgi_app = AuditMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = AuditMiddleware(app.wsgi_app, events)  # type: ignore[method-assign]
     audit.subscribe(events)
     redact_request_logs()
     warn_if_exposed([_settings_file(), users.path, key_file(settings.section("Security"))])

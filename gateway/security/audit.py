@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import has_request_context, request
 
-from ..events import KintoneCallMade, Stream
+from ..events import KintoneCallMade, RequestServed, Stream
 from .redaction import redact
 
 log = logging.getLogger("gateway.audit")
@@ -63,8 +63,12 @@ def count_kintone_call(_call: KintoneCallMade) -> None:
 
 
 class AuditMiddleware:
-    def __init__(self, app: WSGIApp) -> None:
+    """Writes each request's audit line, and publishes it on ``events`` (the console's
+    activity reads it there: the logger is the process's, the stream the app's)."""
+
+    def __init__(self, app: WSGIApp, events: Stream) -> None:
         self._app = app
+        self._events = events
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         entry = Entry(time=datetime.now(UTC).isoformat(timespec="milliseconds"),
@@ -80,9 +84,15 @@ class AuditMiddleware:
         try:
             body = self._app(environ, start)
         except BaseException:
-            _emit(entry, started)
+            self._emit(entry, started)
             raise
-        return ClosingBody(body, lambda: _emit(entry, started), entry.add_bytes)
+        return ClosingBody(body, lambda: self._emit(entry, started), entry.add_bytes)
+
+    def _emit(self, entry: Entry, started: float) -> None:
+        entry.duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        fields = asdict(entry)
+        log.info("%s", json.dumps(fields, ensure_ascii=False))
+        self._events.publish(RequestServed(**fields))
 
 
 class ClosingBody:
@@ -110,11 +120,6 @@ class ClosingBody:
                 close()
         finally:
             self._finish()
-
-
-def _emit(entry: Entry, started: float) -> None:
-    entry.duration_ms = round((time.perf_counter() - started) * 1000, 1)
-    log.info("%s", json.dumps(asdict(entry), ensure_ascii=False))
 
 
 def _path(environ: dict) -> str:
