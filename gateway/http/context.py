@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from ..kintone import KintoneClient
-from ..model import ModelCache
+from ..model import Model, ModelCache
 from ..service import Reader
 from ..settings import Settings
 from .described import DescribedModels
@@ -23,6 +23,26 @@ class Gateway:
     models: ModelCache
     reader: Reader
     described: DescribedModels  # ``models`` narrowed to what the caller may see
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A feature's context (writes, triggers) on top of the shared services: it reads their
+    settings, client and models instead of keeping copies."""
+
+    services: Gateway
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def client(self) -> KintoneClient:
+        return self.services.client
+
+    def models(self) -> Model:
+        """The current model."""
+        return self.services.models.get()
 
 
 def gateway() -> Gateway:

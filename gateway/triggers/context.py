@@ -8,10 +8,7 @@ from datetime import datetime
 
 from flask import current_app
 
-from ..http.context import Gateway
-from ..kintone import KintoneClient
-from ..model import Model
-from ..settings import Settings
+from ..http.context import Feature
 from .config import TriggerSettings
 from .queue import DeliveryWorker
 from .state import StateSigner
@@ -21,25 +18,12 @@ EXTENSION = "kintone_gateway.triggers"
 
 
 @dataclass(frozen=True)
-class Triggers:
-    services: Gateway
+class Triggers(Feature):
     config: TriggerSettings
     store: TriggerStore  # subscriptions, delivery queue and keys
     signer: StateSigner
     worker: DeliveryWorker
     kintone_clock: Callable[[], datetime]  # Kintone's time, which stamps the records
-
-    @property
-    def settings(self) -> Settings:
-        return self.services.settings
-
-    @property
-    def client(self) -> KintoneClient:
-        return self.services.client
-
-    def models(self) -> Model:
-        """The current model."""
-        return self.services.models.get()
 
 
 def triggers() -> Triggers:
