@@ -18,7 +18,7 @@ FIELDS = {"title": {"type": "SINGLE_LINE_TEXT", "code": "title", "label": "Title
 RESPONSE_BYTES = 48 * 1024
 PAGE = "STREAMED?$top=100"  # ~40 KB; the whole set is ~60 KB
 REQUESTS = 100
-SAMPLE_EVERY = 16  # chunks of 16 KiB: a large reply gives about 15 samples
+SAMPLE_EVERY = 32  # chunks of 16 KiB: about 8 samples of a large reply, each after a full GC
 
 
 @pytest.fixture(scope="module")
