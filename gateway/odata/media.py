@@ -192,3 +192,10 @@ def _quality(ranges: Sequence[MediaRange], media_type: str, params: Mapping[str,
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
+
+
+def prefers(prefer: str | None, preference: str) -> bool:
+    """Whether a ``Prefer`` header asks for ``preference`` (e.g. ``return=minimal``), whatever
+    parameters it gives it after ``;`` (RFC 7240)."""
+    return any(part.partition(";")[0].strip().lower() == preference
+               for part in (prefer or "").split(","))

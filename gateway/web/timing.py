@@ -22,6 +22,7 @@ from urllib.parse import quote
 from flask import Response, request
 
 from ..events import KintoneCallEnded, Stream
+from ..odata import media
 from ..odata.unparse import filter_text
 from ..security import current_user
 from ..service import trace
@@ -43,7 +44,7 @@ def _kintone_call(event: KintoneCallEnded) -> None:
 def add_headers(response: Response, current: Trace) -> None:
     response.headers["Server-Timing"] = server_timing(current)
     planned = current.planned
-    if planned is None or not _debug_asked() or not _admin():
+    if planned is None or not media.prefers(request.headers.get("Prefer"), DEBUG) or not _admin():
         return
     residual = None if planned.residual is None else filter_text(planned.residual)
     for name, value in (("Kintone-Query", planned.query), ("Kintone-Residual", residual),
@@ -67,11 +68,6 @@ def server_timing(current: Trace) -> str:
 
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
-
-
-def _debug_asked() -> bool:
-    preferences = request.headers.get("Prefer", "").split(",")
-    return any(p.partition(";")[0].strip().lower() == DEBUG for p in preferences)
 
 
 def _admin() -> bool:

@@ -76,8 +76,7 @@ class WriteRequest:
 
     def prefers(self, preference: str) -> bool:
         """Whether ``Prefer`` asks for ``return=minimal`` / ``return=representation``."""
-        wanted = (p.strip().lower() for p in self.headers.get("Prefer", "").split(","))
-        return preference in wanted
+        return media.prefers(self.headers.get("Prefer"), preference)
 
 
 @dataclass(frozen=True)
