@@ -3,11 +3,11 @@ ranges read concurrently, handed out in key order.
 
 A read after the id ``after`` is planned from the lowest and highest matching ``$id`` and how
 many records match (two cheap calls, sent together): ranges of ``width`` ids, each expected to
-hold one Kintone page, from just below the lowest id up to the highest; everything above the
-highest id is one last, open range (the *tail*). Each range is read by seeking within it
-(``(<condition>) and $id > s and $id <= e order by $id asc limit N``), page after page while
-pages come back full. The width adapts as pages come in: ranges over sparse ids widen, ranges
-over dense ids narrow.
+hold at most one Kintone page (see ``_width``), from just below the lowest id up to the
+highest; everything above the highest id is one last, open range (the *tail*). Each range is
+read by seeking within it (``(<condition>) and $id > s and $id <= e order by $id asc limit
+N``), page after page while pages come back full short of the range's end. The width adapts
+as pages come in: ranges over sparse ids widen, ranges over dense ids narrow.
 
 At most ``ranges`` calls are in flight for one reader (each takes a slot of the transport's cap
 like any other call, and is metered like any other), and no more than the reader still needs
@@ -38,6 +38,8 @@ from dataclasses import dataclass
 
 from .models import Record, record_id
 from .readahead import Ahead
+
+FILL = 0.9  # of a Kintone page, what a range over sparse ids is expected to hold
 
 # (after, up to and including; None: no upper bound, limit) -> the records, in $id order
 Fetch = Callable[[int, int | None, int], list[Record]]
@@ -74,7 +76,21 @@ def plan(fetch_one: Callable[[str], tuple[int | None, int]], batch: int
 
 
 def _width(batch: int, records: int, ids: int) -> int:
-    return max(batch, math.ceil(batch * ids / records)) if records else ids * 2
+    """Ids per range: where every id is a record, a page's worth (such a range never holds
+    more than a page); over sparse ids, enough for ``FILL`` of a page, since how many records
+    a range holds varies and one that holds more than a page costs a call more, made after
+    its first page came back instead of beside it."""
+    if not records:
+        return ids * 2
+    if ids <= records:
+        return batch
+    return max(batch, math.floor(batch * FILL * ids / records))
+
+
+def _holds_more(part: _Range, page: list[Record], batch: int) -> bool:
+    """Whether ``part`` may hold records after ``page``: a full page that did not reach its
+    upper bound (a page of dense ids ends on it)."""
+    return len(page) == batch and (part.upto is None or record_id(page[-1]) < part.upto)
 
 
 class RangedRead:
@@ -90,8 +106,6 @@ class RangedRead:
         self._ranges = ranges
         self._batch = batch
         self._wanted = wanted
-        self._seen_records = 0
-        self._seen_ids = 0
         self._records = self._read()
 
     def __iter__(self) -> Iterator[Record]:
@@ -101,23 +115,27 @@ class RangedRead:
         self._records.close()
 
     def _read(self) -> Generator[Record, None, None]:
-        pending: deque[tuple[_Range, Ahead[list[Record]]]] = deque()
+        # A range's next page is started at once only while the reader may need it; else
+        # it is read when (if ever) the reader comes to it.
+        pending: deque[tuple[_Range, Ahead[list[Record]] | None]] = deque()
         handed = 0
         try:
             self._more(pending, handed)
             while pending:
                 part, fetching = pending.popleft()
-                page = fetching.result()
+                page = self._fetch_range(part) if fetching is None else fetching.result()
                 handed += len(page)
-                if len(page) == self._batch:  # the range holds more: read on, first in line
+                if _holds_more(part, page, self._batch):  # read on, first in line
                     rest = _Range(record_id(page[-1]), part.upto)
-                    pending.appendleft((rest, self._start(rest)))
+                    needed = self._wanted is None or handed < self._wanted
+                    pending.appendleft((rest, self._start(rest) if needed else None))
                 self._learn(part, page)
                 self._more(pending, handed)
                 yield from page
         finally:
             for _, fetching in pending:
-                fetching.settle()
+                if fetching is not None:
+                    fetching.settle()
 
     def _more(self, pending: deque, handed: int) -> None:
         """Start ranges while fewer than ``ranges`` calls are in flight and the reader may
@@ -130,17 +148,19 @@ class RangedRead:
             self._next = part.upto
 
     def _start(self, part: _Range) -> Ahead[list[Record]]:
-        return Ahead(lambda: self._fetch(part.after, part.upto, self._batch))
+        return Ahead(lambda: self._fetch_range(part))
+
+    def _fetch_range(self, part: _Range) -> list[Record]:
+        return self._fetch(part.after, part.upto, self._batch)
 
     def _learn(self, part: _Range, page: list[Record]) -> None:
-        """Adapt the width to the density of the ids read so far."""
+        """Size the next ranges by the density of the ids just read: ids are as dense near
+        one another as they were when deleted, not as dense as on average (a deleted block
+        would widen every range after it)."""
         if len(page) == self._batch:
             covered = record_id(page[-1]) - part.after
         elif part.upto is not None:
             covered = part.upto - part.after
         else:
             return
-        self._seen_records += len(page)
-        self._seen_ids += covered
-        width = _width(self._batch, self._seen_records, self._seen_ids)
-        self.plan = RangePlan(self.plan.high, width)
+        self.plan = RangePlan(self.plan.high, _width(self._batch, len(page), covered))

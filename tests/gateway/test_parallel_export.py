@@ -134,3 +134,40 @@ def test_small_pages_and_descending_reads_stay_sequential(start_gateway, server,
                                                           "$top": "1200"})["value"]] == \
         existing[::-1][:1200]
     assert not any(RANGE.search(query) for _, query, _ in client.queries)
+
+
+def test_ranges_over_dense_ids_cost_the_calls_of_a_sequential_read(start_gateway, server,
+                                                                     make_app):
+    """A range of a page's worth of dense ids ends where its page ends: no range is read
+    again, one call after the other, to find it empty (that made pages of 2,000 take
+    as long as a sequential read)."""
+    app, created = make_app(FIELDS, [values(title=f"d{n}", price="1") for n in range(2_600)],
+                            code="PARDENSE")
+    sequential, counted = start(start_gateway, server, app, 1)
+    expected = export(sequential, code="PARDENSE")
+    sequential_calls = len(counted.queries)
+    parallel, client = start(start_gateway, server, app, PARALLEL)
+    assert export(parallel, code="PARDENSE") == expected
+    assert [e["Id"] for e in expected] == created
+    assert len(client.queries) <= sequential_calls + 2  # + the two planning calls
+    assert 1 < client.most_in_flight <= PARALLEL
+
+
+def test_ranges_over_evenly_sparse_ids_are_rarely_read_twice(start_gateway, server, make_app,
+                                                            admin):
+    """Over sparse ids a range is sized for less than a page: how many records it holds
+    varies, and one holding more than a page needs a second call, made after the first came
+    back."""
+    app, created = make_app(FIELDS, [values(title=f"s{n}", price="1") for n in range(3_000)],
+                            code="PARGAPS")
+    gone = [i for n, i in enumerate(created) if n % 50 in (3, 11, 17, 24, 36, 41, 47)]
+    for start_at in range(0, len(gone), 100):
+        admin.ok("DELETE", "records", {"app": app, "ids": gone[start_at:start_at + 100]})
+    sequential, counted = start(start_gateway, server, app, 1)
+    expected = export(sequential, code="PARGAPS")
+    parallel, client = start(start_gateway, server, app, PARALLEL)
+    assert export(parallel, code="PARGAPS") == expected
+    assert [e["Id"] for e in expected] == [i for i in created if i not in set(gone)]
+    bounds = [match for _, query, _ in client.queries if (match := RANGE.search(query))]
+    assert len(bounds) - len({match.group(2) for match in bounds}) <= 1
+    assert len(client.queries) <= len(counted.queries) + 4  # planning, a few smaller ranges
