@@ -508,24 +508,41 @@ def typed_record(
     With ``fields`` only the listed codes are returned (unknown codes are ignored); an inner
     subtable code returns its subtable with only the listed columns.
     """
-    wanted = set(fields) if fields is not None else None
-    out: dict[str, dict] = {}
-    for fd in record_fields(app):
-        columns = _wanted_columns(app, fd, wanted)
-        if columns is None:
-            continue
-        if fd.type == "RECORD_NUMBER":
-            value: Any = record_number(app, rec_id)
-        elif fd.type == "SUBTABLE":
-            value = _typed_rows(data.get(fd.code) or [], columns)
-        else:
-            value = data.get(fd.code, empty_value(fd.type))
-        out[fd.code] = {"type": fd.type, "value": value}
-    if wanted is None or "$id" in wanted:
-        out["$id"] = {"type": "__ID__", "value": str(rec_id)}
-    if wanted is None or "$revision" in wanted:
-        out["$revision"] = {"type": "__REVISION__", "value": str(revision)}
-    return out
+    return RecordShape.of(app, fields).typed(rec_id, revision, data)
+
+
+@dataclass(frozen=True)
+class RecordShape:
+    """What a read returns of each record of ``app``: worked out once for a page of them."""
+
+    app: App
+    fields: list[tuple[FieldDef, list[FieldDef]]]  # each field returned, with its columns
+    ids: bool  # $id and $revision (each listed on its own)
+    revisions: bool
+
+    @classmethod
+    def of(cls, app: App, fields: list[str] | None = None) -> RecordShape:
+        wanted = set(fields) if fields is not None else None
+        shape = [(fd, columns) for fd in record_fields(app)
+                 if (columns := _wanted_columns(app, fd, wanted)) is not None]
+        return cls(app, shape, wanted is None or "$id" in wanted,
+                   wanted is None or "$revision" in wanted)
+
+    def typed(self, rec_id: int, revision: int, data: dict) -> dict:
+        out: dict[str, dict] = {}
+        for fd, columns in self.fields:
+            if fd.type == "RECORD_NUMBER":
+                value: Any = record_number(self.app, rec_id)
+            elif fd.type == "SUBTABLE":
+                value = _typed_rows(data.get(fd.code) or [], columns)
+            else:
+                value = data[fd.code] if fd.code in data else empty_value(fd.type)
+            out[fd.code] = {"type": fd.type, "value": value}
+        if self.ids:
+            out["$id"] = {"type": "__ID__", "value": str(rec_id)}
+        if self.revisions:
+            out["$revision"] = {"type": "__REVISION__", "value": str(revision)}
+        return out
 
 
 def _wanted_columns(app: App, fd: FieldDef, wanted: set[str] | None) -> list[FieldDef] | None:

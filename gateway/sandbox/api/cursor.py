@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
+
+import orjson
 
 from ..apps import App, require_app
 from ..context import Ctx
@@ -11,7 +12,7 @@ from ..cursors import Page, cursors, owner_of
 from ..errors import KintoneError
 from ..params import Params
 from ..query import compile_query
-from ..values import typed_record
+from ..values import RecordShape
 from .common import live_app
 from .registry import endpoint
 
@@ -62,9 +63,9 @@ def _page_records(conn: sqlite3.Connection, app: App, page: Page) -> list[dict]:
         [app.id, *page.ids],
     ).fetchall()
     by_id = {r["id"]: r for r in rows}
+    shape = RecordShape.of(app, page.fields)
     return [
-        typed_record(app, rec_id, by_id[rec_id]["revision"], json.loads(by_id[rec_id]["data"]),
-                     page.fields)
+        shape.typed(rec_id, by_id[rec_id]["revision"], orjson.loads(by_id[rec_id]["data"]))
         for rec_id in page.ids
         if rec_id in by_id
     ]

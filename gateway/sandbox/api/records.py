@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import orjson
 
 from ..apps import App
 from ..auth import require_right
@@ -12,7 +12,7 @@ from ..params import Params, to_int
 from ..query import compile_query
 from ..record_write import new_record_data, updated_record_data
 from ..records import check_revision, delete, exists, fetch, find_by_key, insert, update
-from ..values import typed_record
+from ..values import RecordShape, typed_record
 from ..webhooks import record_event
 from .common import live_app
 from .registry import endpoint
@@ -49,9 +49,8 @@ def get_records(ctx: Ctx, params: Params) -> dict:
             f"SELECT count(*) FROM records r WHERE r.app = ? AND ({query.where})",
             [app.id, *query.params],
         ).fetchone()[0])
-    records = [
-        typed_record(app, r["id"], r["revision"], json.loads(r["data"]), fields) for r in rows
-    ]
+    shape = RecordShape.of(app, fields)
+    records = [shape.typed(r["id"], r["revision"], orjson.loads(r["data"])) for r in rows]
     return {"records": records, "totalCount": total}
 
 
