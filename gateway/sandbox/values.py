@@ -513,10 +513,13 @@ def typed_record(
 
 @dataclass(frozen=True)
 class RecordShape:
-    """What a read returns of each record of ``app``: worked out once for a page of them."""
+    """What a read returns of each record of ``app``: worked out once for a page of them
+    (shaping is most of what a read of 500 records costs the sandbox)."""
 
     app: App
-    fields: list[tuple[FieldDef, list[FieldDef]]]  # each field returned, with its columns
+    plain: list[tuple[str, str]]  # (code, type) of each field returned as stored
+    subtables: list[tuple[str, list[FieldDef]]]  # with the columns returned
+    numbers: list[str]  # RECORD_NUMBER fields
     ids: bool  # $id and $revision (each listed on its own)
     revisions: bool
 
@@ -525,19 +528,19 @@ class RecordShape:
         wanted = set(fields) if fields is not None else None
         shape = [(fd, columns) for fd in record_fields(app)
                  if (columns := _wanted_columns(app, fd, wanted)) is not None]
-        return cls(app, shape, wanted is None or "$id" in wanted,
-                   wanted is None or "$revision" in wanted)
+        special = ("RECORD_NUMBER", "SUBTABLE")
+        return cls(app, [(fd.code, fd.type) for fd, _ in shape if fd.type not in special],
+                   [(fd.code, columns) for fd, columns in shape if fd.type == "SUBTABLE"],
+                   [fd.code for fd, _ in shape if fd.type == "RECORD_NUMBER"],
+                   wanted is None or "$id" in wanted, wanted is None or "$revision" in wanted)
 
     def typed(self, rec_id: int, revision: int, data: dict) -> dict:
-        out: dict[str, dict] = {}
-        for fd, columns in self.fields:
-            if fd.type == "RECORD_NUMBER":
-                value: Any = record_number(self.app, rec_id)
-            elif fd.type == "SUBTABLE":
-                value = _typed_rows(data.get(fd.code) or [], columns)
-            else:
-                value = data[fd.code] if fd.code in data else empty_value(fd.type)
-            out[fd.code] = {"type": fd.type, "value": value}
+        out = {code: {"type": kind, "value": data[code] if code in data else empty_value(kind)}
+               for code, kind in self.plain}
+        for code, columns in self.subtables:
+            out[code] = {"type": "SUBTABLE", "value": _typed_rows(data.get(code) or [], columns)}
+        for code in self.numbers:
+            out[code] = {"type": "RECORD_NUMBER", "value": record_number(self.app, rec_id)}
         if self.ids:
             out["$id"] = {"type": "__ID__", "value": str(rec_id)}
         if self.revisions:
