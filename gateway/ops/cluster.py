@@ -124,9 +124,9 @@ class SchemaVersion:
 
     def invalidate(self) -> None:
         """Make every instance read the apps' fields again, from Kintone."""
-        self._models.invalidate()
-        if self._snapshots is not None:
+        if self._snapshots is not None:  # first, or this instance could load the old one again
             self._snapshots.drop()
+        self._models.invalidate()
         self._tell_others()
 
     def _tell_others(self) -> None:

@@ -228,8 +228,8 @@ def load_model(client: KintoneClient, settings: KintoneSettings,
 
 def _from_kintone(client: KintoneClient, settings: KintoneSettings,
                   spaces: dict[int, bool]) -> Snapshot:
-    """Each exposed app and its ``fields.json`` body; routes the client's calls about each
-    app to its path (``spaces``: see ``find_apps``)."""
+    """The exposed apps and their ``fields.json`` bodies; routes the client's calls about
+    each app to its path (``spaces``: see ``find_apps``)."""
     exposed = find_apps(client, settings, spaces)
     client.route(exposed.guest_spaces)
     forms = []
