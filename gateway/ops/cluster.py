@@ -7,10 +7,16 @@
   instance dies;
 * the caps on Kintone cursors (``[kintone] MaxCursors`` and ``MaxCursorsPerUser``: a domain has
   10 cursors), as leases that expire ``CursorIdleTimeout`` after an instance dies;
-* the model cache's invalidation: ``SchemaVersion.invalidate`` bumps a version that every
-  instance checks before its requests (at most every ``SchemaCheckSeconds``); so does an
-  instance whose check of the apps' form revisions (every ``[gateway] SchemaCacheTTL``) finds
-  one changed, so that every instance rebuilds its model at once;
+* what the model is built from: the exposed apps and their ``fields.json`` (a snapshot, see
+  ``gateway.service.snapshot``, kept ``[gateway] SchemaCacheTTL`` seconds), so that an instance
+  that needs a model builds it without calling Kintone; and the check of the apps' form
+  revisions, once per ``SchemaCacheTTL`` for all instances: the one whose claim is granted
+  reads Kintone and stores the snapshot, the others compare it with what they built from;
+* the model cache's invalidation: ``SchemaVersion.invalidate`` drops the snapshots and bumps a
+  version that every instance checks before its requests (at most every
+  ``SchemaCheckSeconds``), so that every instance reads Kintone again; the checking instance
+  bumps it when it finds a form changed, so that every instance rebuilds its model at once
+  (from the snapshot it stored);
 * short-lived values such as idempotency keys, through ``key_value_store``;
 * the triggers' subscriptions, delivery queue and keys (``gateway.triggers.redis_store``),
   through ``shared_redis``.
@@ -32,10 +38,12 @@ import redis
 
 from ..model import ModelCache
 from ..odata.errors import Answer, ODataError, retry_after
+from ..service.snapshot import snapshot_scope
 from ..settings import Secret, Settings
 from .gcra import RedisGcra
 from .kvstore import KeyValueStore, MemoryStore, Quotas, RedisStore
 from .leases import LeaseSlots, SharedSemaphore, SharedUserSlots
+from .snapshots import RedisSchemaStore
 
 log = logging.getLogger("gateway.ops")
 SECTION = "Cluster"
@@ -87,14 +95,26 @@ def key_value_store(settings: Settings, namespace: str, *, capacity: int = 10_00
     return MemoryStore(capacity) if shared is None else RedisStore(*shared, quotas or Quotas())
 
 
+def schema_store(settings: Settings) -> RedisSchemaStore | None:
+    """Where the model's snapshot is shared; None when the gateway is not clustered, or when
+    ``SchemaCacheTTL`` is 0 (a model checked at every request has nothing to share)."""
+    shared = shared_redis(settings, "")
+    ttl = settings.gateway.schema_cache_ttl
+    if shared is None or ttl <= 0:
+        return None
+    return RedisSchemaStore(*shared, snapshot_scope(settings.kintone), ttl)
+
+
 class SchemaVersion:
     """The model cache's invalidations, told to every instance through a counter in Redis."""
 
     def __init__(self, client: redis.Redis, key: str, models: ModelCache,
-                 check_every: float, clock: Callable[[], float] = time.monotonic) -> None:
+                 check_every: float, clock: Callable[[], float] = time.monotonic,
+                 snapshots: RedisSchemaStore | None = None) -> None:
         self._client = client
         self._key = key
         self._models = models
+        self._snapshots = snapshots
         self._check_every = check_every
         self._clock = clock
         self._lock = threading.Lock()
@@ -103,7 +123,9 @@ class SchemaVersion:
         models.when_changed(self._tell_others)
 
     def invalidate(self) -> None:
-        """Make every instance read the apps' fields again."""
+        """Make every instance read the apps' fields again, from Kintone."""
+        if self._snapshots is not None:  # first, or this instance could load the old one again
+            self._snapshots.drop()
         self._models.invalidate()
         self._tell_others()
 
@@ -143,9 +165,10 @@ class Cluster:
         self.cursor_slots.close()
 
 
-def connect(settings: Settings, models: ModelCache) -> Cluster | None:
+def connect(settings: Settings, models: ModelCache,
+            snapshots: RedisSchemaStore | None = None) -> Cluster | None:
     """The state shared in Redis, when ``[Cluster] Redis`` is set (``create_app`` hands its
-    backends to the guard and the Kintone client)."""
+    backends to the guard and the Kintone client; ``snapshots``: the ``models``' store)."""
     config = ClusterSettings.from_settings(settings)
     if config.redis_url is None:
         return None
@@ -154,7 +177,7 @@ def connect(settings: Settings, models: ModelCache) -> Cluster | None:
     cursor_slots = LeaseSlots(shared, f"{config.prefix}slots:",
                               settings.kintone.cursor_idle_timeout)
     schema = SchemaVersion(shared, f"{config.prefix}schema-version", models,
-                           config.schema_check_seconds)
+                           config.schema_check_seconds, snapshots=snapshots)
     return Cluster(shared, slots, cursor_slots, schema, RedisGcra(shared, config.prefix),
                    SharedUserSlots(slots),
                    SharedSemaphore(slots, KINTONE_SLOTS, settings.kintone.max_concurrent_requests))

@@ -23,6 +23,7 @@ from typing import Any
 from ..kintone import KintoneClient, KintoneError
 from ..model import Aliases, Model, ModelCache, build_model
 from ..settings import AuthScheme, KintoneSettings, Section, Settings, SettingsError
+from .snapshot import Forms, SchemaStore, Snapshot
 
 log = logging.getLogger("gateway.service")
 GUEST_SPACE_PATH_REQUIRED = "GAIA_IL23"
@@ -162,27 +163,55 @@ class SchemaSource:
     of whether that changed: the exposed apps, their names and form revisions (Kintone bumps
     an app's revision at each deploy of its settings). A check costs the Kintone calls of a
     load (one ``fields.json`` per app) but no rebuild while nothing changed, so the model and
-    whatever is cached per model (documents, ETags) stay."""
+    whatever is cached per model (documents, ETags) stay.
+
+    With a ``store`` (a cluster), what was read is shared as a ``Snapshot``: a load builds from
+    the snapshot when there is one, and only the instance whose claim is granted reads Kintone
+    for a check; the others compare the snapshot with what they built from."""
 
     def __init__(self, client: KintoneClient, settings: KintoneSettings,
-                 aliases: Aliases | None = None, spaces: dict[int, bool] | None = None) -> None:
+                 aliases: Aliases | None = None, spaces: dict[int, bool] | None = None,
+                 store: SchemaStore | None = None) -> None:
         self._client = client
         self._settings = settings
         self._aliases = aliases
+        self._store = store
         # Kept across loads and checks, which the cache runs one at a time (see find_apps).
         self._spaces = {} if spaces is None else spaces
         self._built: Revisions | None = None
 
     def load(self) -> Model:
-        return self._built_from(_forms(self._client, self._settings, self._spaces))
+        shared = self._shared()
+        return self._built_from(shared if shared is not None else self._read())
 
     def refreshed(self) -> Model | None:
         """A model built anew if the apps changed since the last one was built, else None.
         Built from the forms the check read: a change costs no more calls than a check."""
-        forms = _forms(self._client, self._settings, self._spaces)
-        return None if _revisions(forms) == self._built else self._built_from(forms)
+        if self._store is None or self._store.claim_check():
+            snapshot: Snapshot | None = self._read()
+        else:  # another instance checks; what it read may be newer than what this one built
+            snapshot = self._shared()
+        if snapshot is None or _revisions(snapshot.forms) == self._built:
+            return None
+        return self._built_from(snapshot)
 
-    def _built_from(self, forms: list[tuple[dict, dict]]) -> Model:
+    def _read(self) -> Snapshot:
+        """What Kintone says now, shared with the other instances."""
+        snapshot = _from_kintone(self._client, self._settings, self._spaces)
+        if self._store is not None:
+            self._store.put(snapshot.to_json())
+        return snapshot
+
+    def _shared(self) -> Snapshot | None:
+        data = self._store.get() if self._store is not None else None
+        snapshot = Snapshot.from_json(data) if data is not None else None
+        if snapshot is not None:
+            self._spaces.update(snapshot.spaces)
+        return snapshot
+
+    def _built_from(self, snapshot: Snapshot) -> Model:
+        self._client.route(snapshot.guest_spaces)  # a shared snapshot's routes are new here
+        forms = snapshot.forms
         model = build_model([app for app, _ in forms],
                             {int(app["appId"]): form["properties"] for app, form in forms},
                             self._aliases)
@@ -197,10 +226,10 @@ def load_model(client: KintoneClient, settings: KintoneSettings,
     return SchemaSource(client, settings, aliases, spaces).load()
 
 
-def _forms(client: KintoneClient, settings: KintoneSettings, spaces: dict[int, bool]
-           ) -> list[tuple[dict, dict]]:
-    """Each exposed app and its ``fields.json`` body; routes the client's calls about each
-    app to its path (``spaces``: see ``find_apps``)."""
+def _from_kintone(client: KintoneClient, settings: KintoneSettings,
+                  spaces: dict[int, bool]) -> Snapshot:
+    """The exposed apps and their ``fields.json`` bodies; routes the client's calls about
+    each app to its path (``spaces``: see ``find_apps``)."""
     exposed = find_apps(client, settings, spaces)
     client.route(exposed.guest_spaces)
     forms = []
@@ -208,10 +237,10 @@ def _forms(client: KintoneClient, settings: KintoneSettings, spaces: dict[int, b
         form = _form_fields(client, int(app["appId"]))
         if form is not None:
             forms.append((app, form))
-    return forms
+    return Snapshot(forms, exposed.guest_spaces, dict(spaces))
 
 
-def _revisions(forms: list[tuple[dict, dict]]) -> Revisions:
+def _revisions(forms: Forms) -> Revisions:
     return {int(app["appId"]): (str(app.get("name")), str(form.get("revision")))
             for app, form in forms}
 
@@ -228,10 +257,12 @@ def _form_fields(client: KintoneClient, app: int) -> dict | None:
         return None
 
 
-def model_cache(client: KintoneClient, settings: Settings) -> ModelCache:
+def model_cache(client: KintoneClient, settings: Settings,
+                store: SchemaStore | None = None) -> ModelCache:
     """The model, re-read once an app's form changed: checked every ``[gateway]
-    SchemaCacheTTL`` seconds."""
-    source = SchemaSource(client, settings.kintone, read_aliases(settings.section("gateway")))
+    SchemaCacheTTL`` seconds (by one instance of those sharing ``store``)."""
+    source = SchemaSource(client, settings.kintone, read_aliases(settings.section("gateway")),
+                          store=store)
     return ModelCache(source.load, settings.gateway.schema_cache_ttl, refreshed=source.refreshed)
 
 

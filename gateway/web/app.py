@@ -45,7 +45,8 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None,
     events = client.events  # the app's one observation stream (gateway.events)
     client.guard(cost.guard(limits.max_calls_per_request))
     client.cursors.owner = _reader
-    models = model_cache(client, settings)
+    snapshots = clusters.schema_store(settings)  # None: the model is this instance's alone
+    models = model_cache(client, settings, snapshots)
     services = Gateway(
         settings=settings,
         client=client,
@@ -55,7 +56,7 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None,
                                  cost.spent(limits.max_calls_per_request))),
         described=DescribedModels(models.get),
     )
-    cluster = clusters.connect(settings, models)  # None: a single instance
+    cluster = clusters.connect(settings, models, snapshots)  # None: a single instance
     if cluster is not None:
         client.share_slots(cluster.kintone_slots)
         client.cursors.share(cluster.cursor_slots)
