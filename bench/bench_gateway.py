@@ -7,7 +7,8 @@ and reports medians and ratios:
 1. page: one page of 100 records, ``GET /<Set>?$top=100`` vs ``GET records.json``;
 2. export: every record through ``@odata.nextLink`` paging, by gateways reading 1, 4 and 8 ``$id``
    ranges at once, vs the direct sequential ``$id`` seek and the direct cursor read, with the
-   gateway worker's peak memory and the most Kintone calls in flight;
+   gateway worker's peak memory, the most Kintone calls in flight and the CPU time each process
+   used (on a machine of few cores, the bound of a read that waits for no one);
 3. upsert: a 10,000-row ``$bulk?mode=upsert`` load vs ``PUT records.json`` upserts of 100;
 4. load: concurrent clients against several gunicorn workers: throughput, latencies, errors,
    and the peak of concurrent Kintone calls vs ``MaxConcurrentRequests``;
@@ -34,6 +35,7 @@ from bench_sandbox import code, records
 from common import (
     KEY_FIELD,
     ROOT,
+    CpuMeter,
     Gateway,
     GatewayOptions,
     RssSampler,
@@ -228,18 +230,21 @@ def bench_export(sandbox: Sandbox, gateways: dict[int, Gateway],
     for size, app in exports:
         runs = []
         for _ in range(args.runs):
-            seek = _rate(size, lambda app=app: _seek_all(sandbox, app))
+            with CpuMeter({"sandbox": sandbox.pid}) as direct_cpu:
+                seek = _rate(size, lambda app=app: _seek_all(sandbox, app))
             cursor = _rate(size, lambda app=app: _cursor_all(sandbox, app))
-            run: dict = {"seek": seek, "cursor": cursor}
+            run: dict = {"seek": seek, "cursor": cursor, "seek_cpu_s": direct_cpu.used}
             for ranges, gateway in gateways.items():
                 sandbox.peak(reset=True)
-                with RssSampler(gateway.worker_pids()) as memory:
+                pids = {"sandbox": sandbox.pid, "gateway": gateway.worker_pids()[0]}
+                with RssSampler(gateway.worker_pids()) as memory, CpuMeter(pids) as cpu:
                     rate = _rate(size, lambda size=size, gateway=gateway: _export(
                         gateway, f"Export{size}"))
                 run[f"ranges_{ranges}"] = {
                     "gateway": rate, "ratio_to_seek": round(rate / seek, 3),
                     "ratio_to_cursor": round(rate / cursor, 3),
-                    "peak_mb": round(memory.peak, 1), "kintone_in_flight": sandbox.peak()}
+                    "peak_mb": round(memory.peak, 1), "kintone_in_flight": sandbox.peak(),
+                    "cpu_s": cpu.used}
             runs.append(run)
         out[str(size)] = _export_medians(runs)
     return out
@@ -247,10 +252,16 @@ def bench_export(sandbox: Sandbox, gateways: dict[int, Gateway],
 
 def _export_medians(runs: list[dict]) -> dict:
     medians: dict = {key: median([run[key] for run in runs]) for key in ("seek", "cursor")}
+    medians["seek_cpu_s"] = _median_cpu([run["seek_cpu_s"] for run in runs])
     for key in (key for key in runs[0] if key.startswith("ranges_")):
         medians[key] = {name: (max if name in ("peak_mb", "kintone_in_flight") else median)(
-            [run[key][name] for run in runs]) for name in runs[0][key]}
+            [run[key][name] for run in runs]) for name in runs[0][key] if name != "cpu_s"}
+        medians[key]["cpu_s"] = _median_cpu([run[key]["cpu_s"] for run in runs])
     return medians | {"runs": runs}
+
+
+def _median_cpu(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {name: median([run[name] for run in runs]) for name in runs[0]}
 
 
 def _rate(expected: int, read: Callable[[], int]) -> float:
@@ -517,6 +528,10 @@ def _expect(count: int, expected: int) -> None:
         raise RuntimeError(f"{count} records, expected {expected}")
 
 
+def _cpu_text(used: dict[str, float]) -> str:
+    return ", ".join(f"{name} {seconds}" for name, seconds in used.items())
+
+
 def _print_table(results: dict) -> None:
     lines = []
     for latency, page in results.get("page", {}).items():
@@ -527,13 +542,15 @@ def _print_table(results: dict) -> None:
     for latency, exports in results.get("export", {}).items():
         for size, export in exports.items():
             lines.append(f"2 export {int(size):,}, +{latency} ms  direct $id seek "
-                         f"{export['seek']:,.0f} rec/s, cursor {export['cursor']:,.0f} rec/s")
+                         f"{export['seek']:,.0f} rec/s, cursor {export['cursor']:,.0f} rec/s  "
+                         f"(CPU s {_cpu_text(export['seek_cpu_s'])})")
             for key, gateway in ((k, v) for k, v in export.items() if k.startswith("ranges_")):
                 lines.append(
                     f"    gateway, {key.split('_')[1]} ranges  {gateway['gateway']:,.0f} rec/s  "
                     f"x{gateway['ratio_to_seek']} seek (target >= 3.0 at +50 ms), "
                     f"x{gateway['ratio_to_cursor']} cursor  peak RSS {gateway['peak_mb']} MB "
-                    f"(target < 100)  Kintone calls in flight {gateway['kintone_in_flight']}")
+                    f"(target < 100)  Kintone calls in flight {gateway['kintone_in_flight']}  "
+                    f"CPU s {_cpu_text(gateway['cpu_s'])}")
     if "upsert" in results:
         upsert = results["upsert"]
         lines.append(f"3 upsert           direct {upsert['direct']:,.0f} rec/s  gateway "

@@ -45,6 +45,7 @@ STARTUP_SECONDS = 60
 class Sandbox:
     url: str
     api: Api
+    pid: int  # its process, whose CPU time benchmarks read
 
     def peak(self, *, reset: bool = False) -> int:
         """Most Kintone API calls that ran at once (since the last reset)."""
@@ -96,7 +97,7 @@ def sandbox_process(data: str = "memory") -> Iterator[Sandbox]:
             if not line.startswith("sandbox: "):
                 raise SystemExit(f"the sandbox did not start: {line!r}")
             url = line.split(": ", 1)[1].strip()
-            yield Sandbox(url, Api(url))
+            yield Sandbox(url, Api(url), proc.pid)
         finally:
             _stop(proc)
 
@@ -310,6 +311,33 @@ class RssSampler:
         while not self._stop.is_set():
             self.peak = max(self.peak, *(rss_mb(pid) for pid in self._pids))
             self._stop.wait(self._interval)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (Linux /proc), seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds each of ``pids`` (by name), and this process (``client``), used within the
+    block: on a machine of few cores, what bounds a read that waits for no one."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._pids = pids
+        self.used: dict[str, float] = {}
+
+    def __enter__(self) -> CpuMeter:
+        self._start = self._now()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        end = self._now()
+        self.used = {name: round(end[name] - self._start[name], 2) for name in end}
+
+    def _now(self) -> dict[str, float]:
+        return {**{name: cpu_seconds(pid) for name, pid in self._pids.items()},
+                "client": time.process_time()}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -91,9 +91,12 @@ def guard(limit: int) -> Callable[[str, str], None]:
     return charge
 
 
-def spent(limit: int) -> Callable[[], int]:
-    """How many calls the current request made so far."""
-    def calls() -> int:
-        return meter(limit).calls if has_request_context() else 0
+def counter(limit: int) -> Callable[[], Callable[[], int]]:
+    """The current request's count of calls: a reader of it (``CallBudget.counter``)."""
+    def current() -> Callable[[], int]:
+        if not has_request_context():
+            return lambda: 0
+        found = meter(limit)
+        return lambda: found.calls
 
-    return calls
+    return current

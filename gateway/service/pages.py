@@ -50,21 +50,23 @@ class Window:
 @dataclass(frozen=True)
 class CallBudget:
     """How many Kintone calls one page may make before it stops with a next link
-    (``per_page``), how many one request may make (``per_request``), and ``spent()``: how many
-    the request made so far."""
+    (``per_page``), how many one request may make (``per_request``), and ``counter()``: the
+    current request's count of calls so far, read by calling it (looked up once a page, as a
+    page asks after every entity)."""
 
     per_page: int
     per_request: int
-    spent: Callable[[], int] = lambda: 0
+    counter: Callable[[], Callable[[], int]] = lambda: lambda: 0
 
     def page(self) -> Callable[[], bool]:
         """For a page starting now: whether it used up its calls."""
-        start = self.spent()
-        return lambda: self.spent() - start >= self.per_page
+        spent = self.counter()
+        start = spent()
+        return lambda: spent() - start >= self.per_page
 
     def afford(self, calls: int) -> None:
         """Refuse, before anything is sent, a read known to need more calls than are left."""
-        if self.spent() + calls > self.per_request:
+        if self.counter()() + calls > self.per_request:
             raise too_costly(self.per_request)
 
 

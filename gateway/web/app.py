@@ -53,7 +53,7 @@ def create_app(settings: Settings, *, client: KintoneClient | None = None,
         models=models,
         reader=Reader(client, settings.kintone, SkipTokens.from_settings(settings),
                       CallBudget(limits.calls_per_page, limits.max_calls_per_request,
-                                 cost.spent(limits.max_calls_per_request))),
+                                 cost.counter(limits.max_calls_per_request))),
         described=DescribedModels(models.get),
     )
     cluster = clusters.connect(settings, models, snapshots)  # None: a single instance
