@@ -91,7 +91,8 @@ def sandbox_process(data: str = "memory") -> Iterator[Sandbox]:
         path = ":memory:" if data == "memory" else str(Path(tmp, "bench.sqlite"))
         command = [sys.executable, str(BENCH / "sandbox_server.py"), "--data", path,
                    "--login", LOGIN, "--password", PASSWORD]
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                                env=_this_checkout())
         try:
             line = proc.stdout.readline() if proc.stdout else ""
             if not line.startswith("sandbox: "):
@@ -158,7 +159,7 @@ def gateway_process(sandbox: Sandbox, apps: Sequence[int],
                    "gateway.wsgi:app"]
         # cwd: a directory without settings.cfg or users.cfg that the gateway could pick up.
         master = subprocess.Popen(command, cwd=tmp, stdout=subprocess.DEVNULL,
-                                  env={**os.environ, "GATEWAY_SETTINGS": str(config)})
+                                  env=_this_checkout(GATEWAY_SETTINGS=str(config)))
         stack.callback(_stop, master)
         gateway = Gateway(f"http://127.0.0.1:{port}/api.rsc", token, master)
         _wait_until_up(gateway, options.workers)
@@ -173,14 +174,22 @@ def relay_process(sandbox: Sandbox, options: GatewayOptions) -> Iterator[str]:
     command = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread",
                "--threads", str(options.threads), "--bind", f"127.0.0.1:{port}",
                "--log-level", "warning", "relay_app:app"]
-    env = {**os.environ, "RELAY_KINTONE_URL": sandbox.url,
-           "RELAY_KINTONE_AUTH": sandbox.api.headers["X-Cybozu-Authorization"]}
+    env = _this_checkout(RELAY_KINTONE_URL=sandbox.url,
+                         RELAY_KINTONE_AUTH=sandbox.api.headers["X-Cybozu-Authorization"])
     proc = subprocess.Popen(command, cwd=BENCH, env=env, stdout=subprocess.DEVNULL)
     try:
         _wait_for_port(port)
         yield f"http://127.0.0.1:{port}/"
     finally:
         _stop(proc)
+
+
+def _this_checkout(**more: str) -> dict[str, str]:
+    """The environment of a child process that runs this checkout's gateway and sandbox,
+    whichever copy of the package is installed (a non-editable install would be measured
+    instead, from the child's working directory)."""
+    path = os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))
+    return {**os.environ, "PYTHONPATH": path, **more}
 
 
 @contextlib.contextmanager
