@@ -86,6 +86,9 @@ class CorsPolicy:
             return
         wildcard = ANY in self.origins  # never with credentials (refused by from_settings)
         response.headers["Access-Control-Allow-Origin"] = ANY if wildcard else origin
+        # A page may read the response, so its Server-Timing too (the Resource Timing API
+        # hides it from other origins without this).
+        response.headers["Timing-Allow-Origin"] = ANY if wildcard else origin
         if self.credentials:
             response.headers["Access-Control-Allow-Credentials"] = "true"
         if self.exposed:

@@ -28,7 +28,7 @@ def preflight(server, origin: str, method: str = "GET",
 
 def cors_headers(reply) -> dict[str, str]:
     return {k.lower(): v for k, v in reply.headers.items()
-            if k.lower().startswith("access-control-")}
+            if k.lower().startswith(("access-control-", "timing-allow-origin"))}
 
 
 def test_an_allowed_preflight_needs_no_token(serve):
@@ -67,6 +67,7 @@ def test_responses_to_an_allowed_origin(serve):
     headers = cors_headers(reply)
     assert headers["access-control-allow-origin"] == PAGE
     assert "odata-version" in headers["access-control-expose-headers"]
+    assert headers["timing-allow-origin"] == PAGE  # the page may read its Server-Timing
     # Refusals carry them too, or the page could not read why it was refused.
     refused = server.get("/api.rsc/Orders", {"Origin": PAGE})
     assert refused.status == 401
@@ -92,7 +93,8 @@ def test_changes_from_another_origin_are_refused(serve, method):
 
 def test_any_origin(serve):
     server, _ = guarded(serve, AllowedOrigins="*")
-    assert cors_headers(preflight(server, OTHER))["access-control-allow-origin"] == "*"
+    headers = cors_headers(preflight(server, OTHER))
+    assert headers["access-control-allow-origin"] == headers["timing-allow-origin"] == "*"
 
 
 def test_any_origin_with_credentials_is_refused_at_startup():
