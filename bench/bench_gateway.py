@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import Any
 
 import requests
 from bench_sandbox import code, records
@@ -252,16 +253,18 @@ def bench_export(sandbox: Sandbox, gateways: dict[int, Gateway],
 
 def _export_medians(runs: list[dict]) -> dict:
     medians: dict = {key: median([run[key] for run in runs]) for key in ("seek", "cursor")}
-    medians["seek_cpu_s"] = _median_cpu([run["seek_cpu_s"] for run in runs])
+    medians["seek_cpu_s"] = _summary("seek_cpu_s", [run["seek_cpu_s"] for run in runs])
     for key in (key for key in runs[0] if key.startswith("ranges_")):
-        medians[key] = {name: (max if name in ("peak_mb", "kintone_in_flight") else median)(
-            [run[key][name] for run in runs]) for name in runs[0][key] if name != "cpu_s"}
-        medians[key]["cpu_s"] = _median_cpu([run[key]["cpu_s"] for run in runs])
+        medians[key] = {name: _summary(name, [run[key][name] for run in runs])
+                        for name in runs[0][key]}
     return medians | {"runs": runs}
 
 
-def _median_cpu(runs: list[dict[str, float]]) -> dict[str, float]:
-    return {name: median([run[name] for run in runs]) for name in runs[0]}
+def _summary(name: str, values: list) -> Any:
+    """The runs' peak of a peak, the median of anything else (of each process's CPU time)."""
+    if isinstance(values[0], dict):
+        return {key: median([value[key] for value in values]) for key in values[0]}
+    return (max if name in ("peak_mb", "kintone_in_flight") else median)(values)
 
 
 def _rate(expected: int, read: Callable[[], int]) -> float:

@@ -127,8 +127,7 @@ class RangedRead:
                 handed += len(page)
                 if _holds_more(part, page, self._batch):  # read on, first in line
                     rest = _Range(record_id(page[-1]), part.upto)
-                    needed = self._wanted is None or handed < self._wanted
-                    pending.appendleft((rest, self._start(rest) if needed else None))
+                    pending.appendleft((rest, self._start(rest) if self._needs(handed) else None))
                 self._learn(part, page)
                 self._more(pending, handed)
                 yield from page
@@ -140,12 +139,16 @@ class RangedRead:
     def _more(self, pending: deque, handed: int) -> None:
         """Start ranges while fewer than ``ranges`` calls are in flight and the reader may
         still need what they bring."""
-        while self._next is not None and len(pending) < self._ranges and (
-                self._wanted is None or handed + len(pending) * self._batch < self._wanted):
+        while (self._next is not None and len(pending) < self._ranges
+               and self._needs(handed + len(pending) * self._batch)):
             upto = self._next + self.plan.width
             part = _Range(self._next, upto if upto < self.plan.high else None)
             pending.append((part, self._start(part)))
             self._next = part.upto
+
+    def _needs(self, records: int) -> bool:
+        """Whether the reader may want more than ``records`` records."""
+        return self._wanted is None or records < self._wanted
 
     def _start(self, part: _Range) -> Ahead[list[Record]]:
         return Ahead(lambda: self._fetch_range(part))

@@ -205,12 +205,12 @@ class SchemaSource:
     def _shared(self) -> Snapshot | None:
         data = self._store.get() if self._store is not None else None
         snapshot = Snapshot.from_json(data) if data is not None else None
-        if snapshot is not None:
+        if snapshot is not None:  # another instance's reading: its routes are new here
             self._spaces.update(snapshot.spaces)
+            self._client.route(snapshot.guest_spaces)
         return snapshot
 
     def _built_from(self, snapshot: Snapshot) -> Model:
-        self._client.route(snapshot.guest_spaces)  # a shared snapshot's routes are new here
         forms = snapshot.forms
         model = build_model([app for app, _ in forms],
                             {int(app["appId"]): form["properties"] for app, form in forms},
