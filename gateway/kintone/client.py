@@ -20,6 +20,7 @@ from ..events import Stream
 from ..settings import KintoneSettings
 from .cursors import CursorLimits, CursorPool
 from .errors import KintoneBadRequest, KintoneError
+from .layout import RecordLayout
 from .models import (
     BulkItem,
     CommentPage,
@@ -82,10 +83,13 @@ class KintoneClient:
         self._transport.close()
 
     def _call(self, method: str, api: str, params: Mapping[str, Any],
-              apps: Collection[int] = (), *, space: int | EllipsisType | None = ...) -> dict:
-        """One call touching ``apps``, on their path unless ``space`` names one."""
+              apps: Collection[int] = (), *, space: int | EllipsisType | None = ...,
+              layout: RecordLayout | None = None) -> dict:
+        """One call touching ``apps``, on their path unless ``space`` names one; its records
+        decoded through ``layout`` if given."""
         space = self._space_of(apps) if space is ... else space
-        return self._transport.call(method, api, params, apps=apps, space=space)
+        return self._transport.call(method, api, params, apps=apps, space=space,
+                                    decode=layout.decode if layout else None)
 
     def _space_of(self, apps: Collection[int]) -> int | None:
         """The guest space of ``apps``. Kintone serves one request on one path, and apps of a
@@ -136,11 +140,13 @@ class KintoneClient:
         return self._call("GET", "record", {"app": app, "id": record}, {app})["record"]
 
     def get_records(self, app: int, query: str = "", fields: Sequence[str] | None = None,
-                    total_count: bool = False) -> RecordPage:
-        """One page (``limit`` ≤ 500 in ``query``); for more, see ``paging.iter_records``."""
+                    total_count: bool = False, *, layout: RecordLayout | None = None
+                    ) -> RecordPage:
+        """One page (``limit`` ≤ 500 in ``query``); for more, see ``paging.iter_records``.
+        ``layout``: records as its ``Row``s instead of dicts."""
         params = {"app": app, "query": query, "fields": _list(fields),
                   "totalCount": True if total_count else None}
-        body = self._call("GET", "records", params, {app})
+        body = self._call("GET", "records", params, {app}, layout=layout)
         return RecordPage(body["records"], _int(body.get("totalCount")))
 
     def add_records(self, app: int, records: Sequence[Record], *,
@@ -191,8 +197,9 @@ class KintoneClient:
         body = self._call("POST", "records/cursor", params, {app})
         return Cursor(body["id"], app, int(body["totalCount"]))
 
-    def get_cursor(self, cursor: Cursor) -> CursorPage:
-        body = self._call("GET", "records/cursor", {"id": cursor.id}, {cursor.app})
+    def get_cursor(self, cursor: Cursor, *, layout: RecordLayout | None = None) -> CursorPage:
+        body = self._call("GET", "records/cursor", {"id": cursor.id}, {cursor.app},
+                          layout=layout)
         return CursorPage(body["records"], bool(body["next"]))
 
     def delete_cursor(self, cursor: Cursor) -> None:

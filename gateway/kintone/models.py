@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .layout import Row
 
 Record = dict[str, Any]  # field code -> {"type": ..., "value": ...}
 ID, REVISION = "$id", "$revision"  # every record has them, whatever its fields' codes
 
 
-def record_id(record: Record) -> int:
-    return int(record[ID]["value"])
+def record_id(record: Record | Row) -> int:
+    """A record's ``$id``, whether parsed into dicts or decoded through a ``layout``."""
+    return int(record[ID]["value"]) if isinstance(record, dict) else record.id
 
 
 @dataclass(frozen=True)

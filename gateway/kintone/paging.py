@@ -22,6 +22,7 @@ from . import id_ranges, readahead
 from . import query as kq
 from .client import KintoneClient
 from .errors import KintoneError
+from .layout import RecordLayout
 from .models import ID, Cursor, CursorPage, Record, RecordPage, record_id
 
 log = logging.getLogger("gateway.kintone")
@@ -34,7 +35,8 @@ def iter_records(client: KintoneClient, app: int, *, condition: str = "",
                  order_by: Sequence[tuple[str, str]] | None = None,
                  fields: Sequence[str] | None = None, page_size: int = MAX_PAGE,
                  start_after_id: int | None = None, read_ahead: bool = False,
-                 wanted: int | None = None) -> Generator[Record, None, None]:
+                 wanted: int | None = None, layout: RecordLayout | None = None
+                 ) -> Generator[Record, None, None]:
     """Every record of ``app`` matching ``condition`` (a query without order/limit/offset),
     in ``order_by`` order (default ``$id asc``).
 
@@ -42,6 +44,7 @@ def iter_records(client: KintoneClient, app: int, *, condition: str = "",
     fetches each next page in the background while the caller reads the current one (see
     ``readahead``), for callers that will read them: only until ``wanted`` records (None: all)
     were fetched, so that no call is made for a page the caller will not read.
+    ``layout``: the records as its ``Row``s instead of dicts (typed ``Record`` all the same).
     """
     if not 1 <= page_size <= MAX_PAGE:
         raise ValueError(f"page_size must be between 1 and {MAX_PAGE}")
@@ -50,12 +53,12 @@ def iter_records(client: KintoneClient, app: int, *, condition: str = "",
         direction = keys[0][1].lower()
         if direction not in kq.DIRECTIONS:
             raise ValueError(f"{direction!r} is not a sort direction (asc or desc)")
-        seek = _Seek(client, app, condition, direction, fields, page_size)
+        seek = _Seek(client, app, condition, direction, fields, page_size, layout)
         return seek.records(start_after_id, read_ahead, wanted)
     if start_after_id is not None:
         raise ValueError("start_after_id needs the records ordered by $id")
     query = f"{kq.where(condition)} {kq.order_by(keys)}".strip()
-    return _by_cursor(client, app, query, fields, page_size, read_ahead)
+    return _by_cursor(client, app, query, fields, page_size, read_ahead, layout)
 
 
 @dataclass(frozen=True)
@@ -66,19 +69,25 @@ class _Seek:
     direction: str
     fields: Sequence[str] | None
     page_size: int
+    layout: RecordLayout | None = None
+
+    @property
+    def hides_id(self) -> bool:
+        """Seeking needs every record's $id, even when the caller did not ask for it: a dict
+        record loses it again (a row shows only its layout's fields anyway)."""
+        return self.layout is None and self.fields is not None and ID not in self.fields
 
     def records(self, last: int | None, read_ahead: bool, wanted: int | None
                 ) -> Generator[Record, None, None]:
-        # Seeking needs every record's $id, even when the caller did not ask for it.
-        hide_id = self.fields is not None and ID not in self.fields
+        hide_id = self.hides_id
         fetched = 0
 
-        def following(page: list[Record]) -> Callable[[], list[Record]] | None:
+        def following(page: list) -> Callable[[], list] | None:
             nonlocal fetched
             fetched += len(page)
             return self._fetch(record_id(page[-1])) if len(page) == self.page_size else None
 
-        def ahead(_: list[Record]) -> bool:
+        def ahead(_: list) -> bool:
             return read_ahead and (wanted is None or fetched < wanted)
 
         with closing(readahead.pages(self._fetch(last)(), following, ahead)) as chain:
@@ -88,7 +97,7 @@ class _Seek:
                         del record[ID]
                     yield record
 
-    def _fetch(self, last: int | None) -> Callable[[], list[Record]]:
+    def _fetch(self, last: int | None) -> Callable[[], list]:
         """The call reading the page after the record ``last`` (None: the first page)."""
         comparison = ">" if self.direction == "asc" else "<"
         bound = f"{ID} {comparison} {last}" if last is not None else ""
@@ -100,9 +109,10 @@ class _Seek:
         asked = [*fields, ID] if fields is not None and ID not in fields else fields
         sort = kq.order_by([(ID, self.direction)])
         query = f"{kq.where(self.condition, bounds)} {sort} limit {limit}".strip()
-        return self.client.get_records(self.app, query, asked, total_count=total)
+        return self.client.get_records(self.app, query, asked, total_count=total,
+                                       layout=self.layout)
 
-    def between(self, after: int, upto: int | None, limit: int) -> list[Record]:
+    def between(self, after: int, upto: int | None, limit: int) -> list:
         """Up to ``limit`` records with ``after < $id <= upto`` (no ``upto``: no upper bound),
         in ascending order."""
         bounds = f"{ID} > {after}" + (f" and {ID} <= {upto}" if upto is not None else "")
@@ -119,13 +129,14 @@ class _Seek:
 def ranged_records(client: KintoneClient, app: int, *, condition: str = "",
                    fields: Sequence[str] | None = None, page_size: int = MAX_PAGE,
                    after: int | None = None, plan: id_ranges.RangePlan | None = None,
-                   parallel: int = 1, wanted: int | None = None
+                   parallel: int = 1, wanted: int | None = None,
+                   layout: RecordLayout | None = None
                    ) -> Generator[tuple[Record, id_ranges.RangePlan], None, None]:
     """Every record matching ``condition`` above ``after``, in ascending ``$id`` order, read
     through up to ``parallel`` calls at once (see ``id_ranges``), each with the plan a next read
-    resumes with (``plan``: skips planning)."""
-    seek = _Seek(client, app, condition, "asc", fields, page_size)
-    hide_id = fields is not None and ID not in fields
+    resumes with (``plan``: skips planning). ``layout``: the records as its ``Row``s."""
+    seek = _Seek(client, app, condition, "asc", fields, page_size, layout)
+    hide_id = seek.hides_id
     start = after or 0
     if plan is None:
         found = id_ranges.plan(partial(seek.edge, start), page_size)
@@ -143,7 +154,8 @@ def ranged_records(client: KintoneClient, app: int, *, condition: str = "",
 
 
 def _by_cursor(client: KintoneClient, app: int, query: str, fields: Sequence[str] | None,
-               page_size: int, read_ahead: bool) -> Generator[Record, None, None]:
+               page_size: int, read_ahead: bool, layout: RecordLayout | None
+               ) -> Generator[Record, None, None]:
     lease = client.cursors.lease()
     try:
         with lease.fetching():
@@ -154,7 +166,7 @@ def _by_cursor(client: KintoneClient, app: int, query: str, fields: Sequence[str
         def fetch() -> CursorPage:
             nonlocal exhausted
             with lease.fetching():
-                page = client.get_cursor(cursor)
+                page = client.get_cursor(cursor, layout=layout)
             exhausted = exhausted or not page.next  # Kintone released it with its last page
             return page
 

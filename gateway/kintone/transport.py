@@ -44,6 +44,7 @@ USER_AGENT = "kintone-gateway"
 NO_ANSWER_STATUS = 503  # status of a KintoneUnavailable raised when Kintone did not answer
 
 T = TypeVar("T")
+Decode = Callable[[bytes], Any]  # a JSON answer's body -> what the call returns
 
 
 class Transport:
@@ -74,10 +75,13 @@ class Transport:
         return f"{prefix}/{api}.json"
 
     def call(self, method: str, api: str, params: Mapping[str, Any], *,
-             apps: Collection[int] = (), space: int | None = None) -> dict:
-        """Send one call touching ``apps`` (their API tokens are sent) and return its JSON."""
+             apps: Collection[int] = (), space: int | None = None,
+             decode: Decode | None = None) -> dict:
+        """Send one call touching ``apps`` (their API tokens are sent) and return its JSON,
+        parsed by ``decode`` (e.g. a ``layout.RecordLayout``'s)."""
         request = self._request(method, api, space, params, self._auth.headers(apps))
-        return self._retrying(api, request, idempotent=method == "GET", parse=_json)
+        return self._retrying(api, request, idempotent=method == "GET",
+                              parse=lambda response: _json(response, decode or orjson.loads))
 
     def upload(self, api: str, name: str, content: bytes, content_type: str, *,
                space: int | None = None) -> dict:
@@ -161,12 +165,12 @@ def _failed(method: str, api: str, error: KintoneError, retried: bool) -> Kinton
                              isinstance(error, KintoneThrottled), retried)
 
 
-def _json(response: requests.Response) -> dict:
+def _json(response: requests.Response, decode: Decode = orjson.loads) -> dict:
     # orjson: a page of 500 records parses in half the json module's time. Kintone's JSON is
     # UTF-8 and its numbers are strings, so nothing is read differently.
     try:
-        return orjson.loads(response.content)
-    except orjson.JSONDecodeError:
+        return decode(response.content)
+    except ValueError:  # orjson's JSONDecodeError is one
         raise from_response(response) from None
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from odata_query import ast
 
+from ..kintone.layout import RecordLayout
 from ..kintone.models import Record
 from ..model import ComplexType, EntitySet, EntityType, Property, edm
 from ..odata.errors import bad_request
@@ -93,26 +94,36 @@ def record_entity(entity_type: EntityType, record: Record, names: Iterable[str])
 
 
 def record_converter(entity_type: EntityType, names: Iterable[str], *,
-                     json_ready: bool = False) -> Callable[[Record], dict]:
+                     json_ready: bool = False, layout: RecordLayout | None = None
+                     ) -> Callable[[Any], dict]:
     """``record_entity`` for many records: the properties are looked up once, not per value.
 
     ``json_ready``: numbers, dates and timestamps come in the form the payload writes them
     (see ``_JSON_FORMS``), for entities that are only written out (no residual to evaluate,
     no ``IEEE754Compatible``): parsing each value only to write it back is most of a read's
-    work.
+    work. ``layout``: the records are its ``Row``s (it decodes every field ``names`` hold),
+    else Kintone's dicts.
     """
     value_converter = _json_ready_converter if json_ready else _value_converter
-    fields = [(name, prop.kintone_code, value_converter(prop))
-              for name in names for prop in (entity_type.property(name),)]
+    props = [entity_type.property(name) for name in names]
+    keys = tuple(prop.name for prop in props)
+    converters = tuple(value_converter(prop) for prop in props)
+    codes = [prop.kintone_code for prop in props]
+    values = _cell_values(codes) if layout is None else layout.values(codes)  # type: ignore
 
-    def convert(record: Record) -> dict:
-        entity = {}
-        for name, code, to_odata in fields:
-            cell = record.get(code) if code is not None else None
-            entity[name] = to_odata(cell.get("value") if cell else None)
-        return entity
+    def convert(record: Any) -> dict:
+        return {key: to_odata(value) for key, to_odata, value
+                in zip(keys, converters, values(record), strict=True)}
 
     return convert
+
+
+def _cell_values(codes: Sequence[str | None]) -> Callable[[Record], list[Any]]:
+    """A dict record's values of the fields ``codes`` (missing, or no code: None)."""
+    def values(record: Record) -> list[Any]:
+        return [cell.get("value") if (cell := record.get(code)) else None  # type: ignore[arg-type]
+                for code in codes]
+    return values
 
 
 def _value_converter(prop: Property) -> Callable[[Any], Any]:

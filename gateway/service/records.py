@@ -14,7 +14,8 @@ from functools import cached_property
 from ..kintone import KintoneClient, KintoneNotFound, iter_records
 from ..kintone import query as kq
 from ..kintone.id_ranges import RangePlan
-from ..kintone.models import Record
+from ..kintone.layout import RecordLayout, Row, record_layout
+from ..kintone.models import Record, record_id
 from ..kintone.paging import MAX_PAGE, ranged_records
 from ..model import ComplexType, EntitySet
 from ..odata.errors import not_implemented
@@ -22,7 +23,7 @@ from ..odata.evaluate import matches
 from ..odata.options import OrderItem
 from ..odata.translate import FilterPlan
 from . import trace
-from .entities import ID, project, record_converter, row_entities
+from .entities import ID, project, record_converter, record_fields, row_entities
 from .pages import CallBudget, Items, Position, Window, count_all
 from .read_plan import MAX_OFFSET, UNKNOWN, OrderKeys, Paging, ReadPlan, RecordQuery
 
@@ -43,9 +44,18 @@ class Scan:
     def condition(self) -> str:
         return self.query.filter.condition
 
-    def entity(self, record: Record) -> dict | None:
-        """The record as an entity, or None when the residual rejects it."""
-        entity = self._convert(record)
+    def entity(self, record: Row) -> dict | None:
+        """The record (read by this scan) as an entity, or None when the residual rejects it."""
+        return self._accepted(self._convert(record))
+
+    def record_entity(self, record: Record) -> dict | None:
+        """``entity`` for a record read as Kintone's dict (one record by its id)."""
+        query = self.query
+        convert = record_converter(query.entity_set.entity_type, query.converted,
+                                   json_ready=query.json_ready and query.exact)
+        return self._accepted(convert(record))
+
+    def _accepted(self, entity: dict) -> dict | None:
         residual = self.query.filter.residual
         if residual is None:
             return entity  # nothing but the selection was converted
@@ -54,14 +64,20 @@ class Scan:
         return project(entity, self.query.names)
 
     @cached_property
-    def _convert(self) -> Callable[[Record], dict]:
+    def _convert(self) -> Callable[[Row], dict]:
         query = self.query
         return record_converter(query.entity_set.entity_type, query.converted,
-                                json_ready=query.json_ready and query.exact)
+                                json_ready=query.json_ready and query.exact, layout=self.layout)
+
+    @cached_property
+    def layout(self) -> RecordLayout:
+        """How this scan's records are decoded: the fields its entities are converted from."""
+        entity_type = self.query.entity_set.entity_type
+        return record_layout(tuple(record_fields(entity_type, self.query.converted)))
 
     def records(self, order: OrderKeys | None = None, *, after: int | None = None,
                 batch: int = MAX_PAGE, wanted: int | None = UNKNOWN
-                ) -> Generator[Record, None, None]:
+                ) -> Generator[Row, None, None]:
         """Every record matching the condition, in ``order`` (None: the query's; seek or
         cursor, see paging).
 
@@ -72,15 +88,17 @@ class Scan:
         return iter_records(self.client, self.app, condition=self.condition,
                             order_by=list(order), fields=self.query.fields(order),
                             page_size=batch, start_after_id=after,
-                            read_ahead=wanted != UNKNOWN, wanted=wanted)
+                            read_ahead=wanted != UNKNOWN, wanted=wanted,
+                            layout=self.layout)  # type: ignore[return-value]
 
     def ranged(self, *, after: int | None, plan: RangePlan | None, batch: int,
-               wanted: int | None) -> Generator[tuple[Record, RangePlan], None, None]:
+               wanted: int | None) -> Generator[tuple[Row, RangePlan], None, None]:
         """Every record matching the condition above ``after``, in ascending ``$id`` order,
         read through disjoint ``$id`` ranges at once (see ``kintone.id_ranges``)."""
         return ranged_records(self.client, self.app, condition=self.condition,
                               fields=self.query.fields(), page_size=batch, after=after,
-                              plan=plan, parallel=self.query.parallel, wanted=wanted)
+                              plan=plan, parallel=self.query.parallel, wanted=wanted,
+                              layout=self.layout)  # type: ignore[return-value]
 
     def total(self) -> int:
         """How many records the pushed condition matches (one cheap call)."""
@@ -88,10 +106,11 @@ class Scan:
         page = self.client.get_records(self.app, query, [ID], total_count=True)
         return page.total_count or 0
 
-    def offset_page(self, offset: int, limit: int) -> list[Record]:
+    def offset_page(self, offset: int, limit: int) -> list[Row]:
         query = f"{kq.where(self.condition)} {kq.order_by(self.query.order)} limit {limit} " \
                 f"offset {offset}"
-        return self.client.get_records(self.app, query.strip(), self.query.fields()).records
+        return self.client.get_records(self.app, query.strip(), self.query.fields(),
+                                       layout=self.layout).records  # type: ignore[return-value]
 
     def count(self) -> int:
         if self.query.exact:
@@ -141,7 +160,7 @@ class RecordSource:
             record = self.scan.client.get_record(self.scan.app, key["Id"])
         except KintoneNotFound:
             return None
-        return self.scan.entity(record)
+        return self.scan.record_entity(record)
 
     # -- ordered by $id: seek ---------------------------------------------------------------
 
@@ -154,14 +173,14 @@ class RecordSource:
         if plan.paging is Paging.RANGES:
             return self._ranged(after, plan)
         records = self.scan.records(after=after, batch=plan.batch, wanted=plan.wanted)
-        return _with_positions(self.scan, records, lambda record, _: {"id": _id(record)})
+        return _with_positions(self.scan, records, lambda record, _: {"id": record_id(record)})
 
     def _ranged(self, after: int | None, plan: ReadPlan) -> Items:
         records = self.scan.ranged(after=after, plan=plan.ranges, batch=plan.batch,
                                    wanted=plan.wanted)
         with closing(records):
             for record, current in records:
-                position = {"id": _id(record), "hi": current.high, "w": current.width}
+                position = {"id": record_id(record), "hi": current.high, "w": current.width}
                 yield self.scan.entity(record), position
 
     def _id_before(self, plan: ReadPlan) -> int | None:
@@ -169,11 +188,11 @@ class RecordSource:
         ids_only = Scan(self.scan.client, replace(self.scan.query, names=()))
         if plan.skip_by_offset:
             found = ids_only.offset_page(plan.skip - 1, 1)
-            return _id(found[0]) if found else None
+            return record_id(found[0]) if found else None
         with closing(ids_only.records()) as records:
             for position, record in enumerate(records, 1):
                 if position == plan.skip:
-                    return _id(record)
+                    return record_id(record)
         return None
 
     # -- any other order: offsets within the limit, else one cursor stream -----------------
@@ -196,8 +215,8 @@ class RecordSource:
                                skip=start)
 
 
-def _with_positions(scan: Scan, records: Generator[Record, None, None],
-                    position_of: Callable[[Record, int], Position], *,
+def _with_positions(scan: Scan, records: Generator[Row, None, None],
+                    position_of: Callable[[Row, int], Position], *,
                     skip: int = 0) -> Items:
     """Entities of the records (None for those the residual rejects), with their positions;
     the first ``skip`` records are read but not served."""
@@ -209,10 +228,6 @@ def _with_positions(scan: Scan, records: Generator[Record, None, None],
 
 def _nothing() -> Items:
     yield from ()
-
-
-def _id(record: Record) -> int:
-    return int(record[ID]["value"])
 
 
 @dataclass(frozen=True)
@@ -262,13 +277,13 @@ class SubtableSource:
                                fields=[ID, code], start_after_id=after)
         with closing(records):
             for record in records:
-                record_id = _id(record)
-                done = state["row"] if state and state["id"] == record_id else 0
+                owner = record_id(record)
+                done = state["row"] if state and state["id"] == owner else 0
                 rows = row_entities(self.entity_set, record, self.row_type)
                 for index, row in enumerate(rows[done:], done + 1):
                     if self.plan.residual is None or matches(self.plan.residual, row):
-                        yield project(row, self.names), {"id": record_id, "row": index}
-                yield None, {"id": record_id + 1, "row": 0}  # read: a page may stop here
+                        yield project(row, self.names), {"id": owner, "row": index}
+                yield None, {"id": owner + 1, "row": 0}  # read: a page may stop here
 
 
 def check_natural_order(entity_set: EntitySet, orderby: Sequence[OrderItem],

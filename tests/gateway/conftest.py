@@ -49,9 +49,10 @@ class RecordingClient(KintoneClient):
         super().__init__(*args, **kwargs)
         self.queries: list[tuple[str, str, list[str] | None]] = []
 
-    def get_records(self, app: int, query: str = "", fields: Any = None, total_count: bool = False):
+    def get_records(self, app: int, query: str = "", fields: Any = None, total_count: bool = False,
+                    **options: Any):
         self.queries.append(("records", query, fields))
-        return super().get_records(app, query, fields, total_count)
+        return super().get_records(app, query, fields, total_count, **options)
 
     def create_cursor(self, app: int, query: str = "", fields: Any = None, size: int = 500):
         self.queries.append(("cursor", query, fields))

@@ -70,11 +70,11 @@ def test_a_custom_order_past_the_offset_limit_is_one_streamed_response(big):
 
 
 class FailingSecondCall(RecordingClient):
-    def get_records(self, app, query="", fields=None, total_count=False):
+    def get_records(self, app, query="", fields=None, total_count=False, **options):
         if len(self.queries) == 1:
             self.queries.append(("records", query, fields))
             raise KintoneUnavailable(503, None, "Kintone is down for maintenance.")
-        return super().get_records(app, query, fields, total_count)
+        return super().get_records(app, query, fields, total_count, **options)
 
 
 def test_a_kintone_call_failing_within_the_first_chunks_is_an_error_status(

@@ -33,7 +33,7 @@ class Churning(RecordingClient):
         self._lock = threading.Lock()
 
     def get_records(self, app: int, query: str = "", fields: Any = None,
-                    total_count: bool = False):
+                    total_count: bool = False, **options: Any):
         with self._lock:
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
@@ -41,7 +41,7 @@ class Churning(RecordingClient):
             if self.churn is not None:
                 self.churn()
             time.sleep(0.01)  # a Kintone call takes time: let the others overlap it
-            return super().get_records(app, query, fields, total_count)
+            return super().get_records(app, query, fields, total_count, **options)
         finally:
             with self._lock:
                 self.in_flight -= 1
