@@ -57,6 +57,7 @@ class RecordLayout:
         page = msgspec.defstruct("Page", [("records", list[row]),  # type: ignore[valid-type]
                                           ("totalCount", Any, None), ("next", bool, False)],
                                  gc=False)
+        # Shared by the threads of ranged reads: msgspec's decoders are thread-safe (0.16+).
         self._decoder = msgspec.json.Decoder(page)
 
     def decode(self, body: bytes) -> dict[str, Any]:

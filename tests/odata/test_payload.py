@@ -19,6 +19,7 @@ from gateway.odata.payload import (
     entity_document,
     entity_json,
     entity_url,
+    json_number,
     json_value,
     key_predicate,
     property_json,
@@ -378,3 +379,15 @@ def test_stream_is_lazy_and_chunked():
     body = parse(first + "".join(rest))
     assert [e["Id"] for e in body["value"]] == list(range(2000))
     assert body["@odata.nextLink"] == "next"
+
+
+def test_one_entity_the_fast_encoder_refuses_leaves_the_others_to_it():
+    """Entities are written many to one orjson call; a value only the exact encoder writes (an
+    integer beyond 64 bits) sends that entity alone to it, whatever its neighbours hold (an
+    already-written number the exact encoder does not take)."""
+    entities = [{"Id": n, "amount": json_number("12.50")} for n in range(120)]
+    entities[77] = {"Id": 2 ** 70, "amount": Decimal("1.5")}
+    body = parse("".join(stream_collection(None, entities)))
+    assert [e["Id"] for e in body["value"]] == [*range(77), 2 ** 70, *range(78, 120)]
+    assert body["value"][0]["amount"] == Decimal("12.50")
+    assert body["value"][77]["amount"] == Decimal("1.5")
