@@ -39,6 +39,8 @@ def check() -> Response | None:
     """A request hook: after the security layer's checks (authentication, preflights), before
     any view."""
     method = "GET" if request.method == "HEAD" else request.method
+    if method != "OPTIONS" and _takes(_adapter(), request.path, method):
+        return None  # the usual case, decided without working out every other method
     allowed = allowed_methods(request.path)
     if not allowed:
         if method == "OPTIONS":  # else Flask's automatic answer, for any path
@@ -55,8 +57,12 @@ def check() -> Response | None:
 
 def allowed_methods(path: str) -> tuple[str, ...]:
     """The methods ``path`` takes (``GET`` standing for ``HEAD`` too), in ``METHODS`` order."""
-    adapter = current_app.url_map.bind_to_environ(request.environ)
+    adapter = _adapter()
     return tuple(method for method in METHODS if _takes(adapter, path, method))
+
+
+def _adapter() -> MapAdapter:
+    return current_app.url_map.bind_to_environ(request.environ)
 
 
 def _takes(adapter: MapAdapter, path: str, method: str) -> bool:
