@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from contextlib import AbstractContextManager
+from functools import partial
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any, TypeVar
 
@@ -81,7 +82,7 @@ class Transport:
         parsed by ``decode`` (e.g. a ``layout.RecordLayout``'s)."""
         request = self._request(method, api, space, params, self._auth.headers(apps))
         return self._retrying(api, request, idempotent=method == "GET",
-                              parse=lambda response: _json(response, decode or orjson.loads))
+                              parse=partial(_json, decode=decode))
 
     def upload(self, api: str, name: str, content: bytes, content_type: str, *,
                space: int | None = None) -> dict:
@@ -165,11 +166,11 @@ def _failed(method: str, api: str, error: KintoneError, retried: bool) -> Kinton
                              isinstance(error, KintoneThrottled), retried)
 
 
-def _json(response: requests.Response, decode: Decode = orjson.loads) -> dict:
+def _json(response: requests.Response, decode: Decode | None = None) -> dict:
     # orjson: a page of 500 records parses in half the json module's time. Kintone's JSON is
     # UTF-8 and its numbers are strings, so nothing is read differently.
     try:
-        return decode(response.content)
+        return (decode or orjson.loads)(response.content)
     except ValueError:  # orjson's JSONDecodeError is one
         raise from_response(response) from None
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from functools import partial
 from itertools import islice
 from typing import Any
 from urllib.parse import quote
@@ -478,7 +479,7 @@ def dump_bytes(value: Any) -> bytes:
     ``Decimal`` and dates to ``_odata_value``. What orjson refuses (an integer beyond 64 bits,
     a bad value) goes through the exact encoder, which writes it or says why not."""
     try:
-        return orjson.dumps(value, default=_odata_value, option=orjson.OPT_PASSTHROUGH_DATETIME)
+        return _fast_dumps(value)
     except orjson.JSONEncodeError:
         return _exact_dumps(value).encode()
 
@@ -495,6 +496,10 @@ def _odata_value(value: Any) -> Any:
     if isinstance(value, (date, time)):
         return json_value(value)
     raise TypeError(f"not JSON-ready: {value!r}")
+
+
+# orjson (C), handing ``Decimal`` and dates to ``_odata_value``.
+_fast_dumps = partial(orjson.dumps, default=_odata_value, option=orjson.OPT_PASSTHROUGH_DATETIME)
 
 
 def _exact_dumps(value: Any) -> str:
@@ -562,7 +567,8 @@ def stream_collection(
     separator = ""
     batch: list[bytes] = []
     size = 0
-    for group in _groups(entities, DUMP_GROUP):
+    pending = iter(entities)
+    while group := list(islice(pending, DUMP_GROUP)):
         data = _members(group)
         batch.append(data)
         size += len(data)
@@ -573,17 +579,10 @@ def stream_collection(
     yield text + rest + collection_end(next_link_factory() if next_link_factory else None)
 
 
-def _groups(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    iterator = iter(items)
-    while group := list(islice(iterator, size)):
-        yield group
-
-
 def _members(entities: list[Mapping[str, Any]]) -> bytes:
     """The entities, comma-separated: one orjson call for all, a fifth of the time of one per
     entity; one the exact encoder must write (see ``dump_bytes``) is written alone."""
     try:
-        return orjson.dumps(entities, default=_odata_value,
-                            option=orjson.OPT_PASSTHROUGH_DATETIME)[1:-1]
+        return _fast_dumps(entities)[1:-1]
     except orjson.JSONEncodeError:
         return b",".join(dump_bytes(entity) for entity in entities)

@@ -109,7 +109,7 @@ def record_converter(entity_type: EntityType, names: Iterable[str], *,
     keys = tuple(prop.name for prop in props)
     converters = tuple(value_converter(prop) for prop in props)
     codes = [prop.kintone_code for prop in props]
-    values = _cell_values(codes) if layout is None else layout.values(codes)  # type: ignore
+    values = _cell_values(codes) if layout is None else layout.values(codes)  # type: ignore[arg-type]
 
     def convert(record: Any) -> dict:
         return {key: to_odata(value) for key, to_odata, value

@@ -10,6 +10,7 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import Any
 
 from ..kintone import KintoneClient, KintoneNotFound, iter_records
 from ..kintone import query as kq
@@ -50,10 +51,7 @@ class Scan:
 
     def record_entity(self, record: Record) -> dict | None:
         """``entity`` for a record read as Kintone's dict (one record by its id)."""
-        query = self.query
-        convert = record_converter(query.entity_set.entity_type, query.converted,
-                                   json_ready=query.json_ready and query.exact)
-        return self._accepted(convert(record))
+        return self._accepted(self._converter(None)(record))
 
     def _accepted(self, entity: dict) -> dict | None:
         residual = self.query.filter.residual
@@ -65,9 +63,12 @@ class Scan:
 
     @cached_property
     def _convert(self) -> Callable[[Row], dict]:
+        return self._converter(self.layout)
+
+    def _converter(self, layout: RecordLayout | None) -> Callable[[Any], dict]:
         query = self.query
         return record_converter(query.entity_set.entity_type, query.converted,
-                                json_ready=query.json_ready and query.exact, layout=self.layout)
+                                json_ready=query.json_ready and query.exact, layout=layout)
 
     @cached_property
     def layout(self) -> RecordLayout:
