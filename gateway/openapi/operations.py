@@ -1,7 +1,8 @@
 """The operations of one entity set, as Swagger 2.0 path items.
 
 The contract (shared with the write path): per record set ``List<Set>`` ``GET /<Set>``,
-``Get<Set>`` ``GET /<Set>({Id})``, ``Create<Set>`` ``POST /<Set>`` (201), ``Update<Set>``
+``Get<Set>`` ``GET /<Set>({Id})``, ``Find<Set>`` ``GET /<Set>(<Field>='{Key}')`` for each
+alternate key, ``Create<Set>`` ``POST /<Set>`` (201), ``Update<Set>``
 ``PATCH /<Set>({Id})`` (optional ``If-Match``), ``Replace<Set>`` ``PUT /<Set>({Id})``,
 ``Upsert<Set>`` ``PATCH /<Set>(<Field>='{Key}')`` for each alternate key of the write path
 (``Upsert<Set>By2`` ... for more), ``Delete<Set>``
@@ -16,7 +17,7 @@ get, create and delete. The methods listed per path are exactly those ``web.meth
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,8 +34,8 @@ PARAMETERS = "#/parameters/"
 RESPONSES = "#/responses/"
 
 _OPERATIONS: Mapping[str, tuple[str, ...]] = {
-    "records": ("list", "count", "create", "get", "update", "replace", "delete", "upsert",
-                "actions"),
+    "records": ("list", "count", "create", "get", "find", "update", "replace", "delete",
+                "upsert", "actions"),
     "subtable": ("list", "count", "get"),
     "apps": ("list", "get"),
     "fields": ("list", "get"),
@@ -268,12 +269,30 @@ def _delete(s: Subject) -> Built:
     return [(_key_path(s), "delete", operation)]
 
 
+def _alternate_keys(s: Subject) -> Iterator[tuple[int, str, Property, str]]:
+    """Each alternate key: its number, its operations' suffix (``""``, ``By2`` ...), its
+    property and its path (``/Customers(Code='{Key}')``)."""
+    for number, prop in enumerate(alternate_keys(s.entity_set.entity_type), 1):
+        quote = "'" if prop.edm_type == edm.STRING else ""
+        yield (number, "" if number == 1 else f"By{number}", prop,
+               f"/{s.entity_set.name}({prop.name}={quote}{{Key}}{quote})")
+
+
+def _find(s: Subject) -> Built:
+    return [(path, "get", {
+        "operationId": f"Find{s.names.singular}{suffix}",
+        "summary": f"Find {s.noun} by {prop.name}",
+        "description": f"Returns the entity of {s.source} whose {prop.name} has the given "
+                       f"value (404 when none has).",
+        "parameters": [_unique_key_parameter(prop, s.resolve), _select(s)],
+        "responses": _responses({"200": {"description": "The entity.",
+                                         "schema": ref(s.names.singular)}}, _NOT_FOUND),
+    }) for _, suffix, prop, path in _alternate_keys(s)]
+
+
 def _upsert(s: Subject) -> Built:
     built: Built = []
-    for number, prop in enumerate(alternate_keys(s.entity_set.entity_type), 1):
-        suffix = "" if number == 1 else f"By{number}"
-        quote = "'" if prop.edm_type == edm.STRING else ""
-        path = f"/{s.entity_set.name}({prop.name}={quote}{{Key}}{quote})"
+    for number, suffix, prop, path in _alternate_keys(s):
         body = upsert_definition(s.names.singular, number)
         built.append((path, "patch", _upsert_operation(s, prop, suffix, body)))
         built.append((path, "put", _upsert_replace_operation(s, prop, suffix, body)))
@@ -356,8 +375,9 @@ def _action(s: Subject, name: str, summary: str, description: str, body: Schema)
 
 
 _BUILDERS: Mapping[str, Callable[[Subject], Built]] = {
-    "list": _list, "count": _count, "get": _get, "create": _create, "update": _update,
-    "replace": _replace, "delete": _delete, "upsert": _upsert, "actions": _actions,
+    "list": _list, "count": _count, "get": _get, "find": _find, "create": _create,
+    "update": _update, "replace": _replace, "delete": _delete, "upsert": _upsert,
+    "actions": _actions,
 }
 
 

@@ -9,6 +9,7 @@ page size. Nothing holds more than one Kintone page of records at a time.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -17,6 +18,7 @@ from ..kintone import KintoneClient, KintoneNotFound
 from ..model import ComplexType, EntitySet, Model, NavigationProperty
 from ..odata.errors import not_found
 from ..odata.options import QueryOptions
+from ..odata.syntax import parse_filter
 from ..odata.translate import FilterPlan, plan_filter
 from ..settings import KintoneSettings
 from . import trace
@@ -167,6 +169,17 @@ class Reader:
             source = self._source(model, entity_set, QueryOptions(select=options.select),
                                   extra=extra)
         return source.entity(key)
+
+    def entity_where(self, model: Model, entity_set: EntitySet, condition: str,
+                     options: QueryOptions, extra: tuple[str, ...] = ()) -> dict | None:
+        """The entity matching ``condition`` (a ``$filter`` on an alternate key, which at most
+        one entity matches), None when there is none."""
+        source = self._source(model, entity_set,
+                              QueryOptions(filter=parse_filter(condition), select=options.select,
+                                           top=1), extra=extra)
+        items, _ = source.read(None, Window(size=1, left=1))
+        with closing(items):
+            return next((entity for entity, _ in items), None)
 
     def _source(self, model: Model, entity_set: EntitySet, options: QueryOptions, *,
                 json_ready: bool = False, extra: tuple[str, ...] = ()) -> Source:

@@ -32,7 +32,7 @@ _BY_KIND: dict[str, dict[str, tuple[str, ...]]] = {
                 "property": ("GET", "POST")},
     "comments": {"collection": ("GET", "POST"), "entity": ("GET", "DELETE")},
 }
-_BY_KEY = ("PUT", "PATCH")  # an alternate key: upserts only (Kintone deletes by id)
+_BY_KEY = ("GET", "PUT", "PATCH")  # an alternate key: reads and upserts (Kintone deletes by id)
 
 
 def check() -> Response | None:

@@ -25,6 +25,7 @@ from ..service import CollectionQuery, Page, TokenPage
 from ..service.expand import Expansion, records_per_page, source_names
 from ..service.trace import tracing
 from ..writes.exchange import etag
+from ..writes.upsert import alternate_key
 from . import expansion, timing
 from .capabilities import capabilities
 
@@ -359,9 +360,14 @@ def _as_listed(gw: Gateway, entity_set: EntitySet, model: Model) -> Model:
 
 def _find(req: ODataRequest, gw: Gateway, model: Model, entity_set: EntitySet,
           options: QueryOptions, extra: tuple[str, ...] = ()) -> dict:
-    key = parse_key(req.resource.key or "", entity_set.entity_type)
-    entity = gw.reader.entity(_as_listed(gw, entity_set, model), entity_set, key, options,
-                              extra)
+    text = req.resource.key or ""
+    alternate = alternate_key(entity_set, text) if entity_set.kind == "records" else None
+    if alternate is None:
+        key = parse_key(text, entity_set.entity_type)
+        entity = gw.reader.entity(_as_listed(gw, entity_set, model), entity_set, key, options,
+                                  extra)
+    else:
+        entity = gw.reader.entity_where(model, entity_set, alternate.condition, options, extra)
     if entity is None:
         raise not_found(f"{entity_set.name}({req.resource.key}) does not exist.")
     return entity

@@ -1,4 +1,5 @@
 """Upsert by an alternate key: ``PATCH /<Set>(<Property>='value')`` (or ``=42`` for numbers).
+A ``GET`` by one reads the record with that value (``web.routes``).
 
 An alternate key is a top-level SINGLE_LINE_TEXT or NUMBER field with "prohibit duplicate
 values" that is neither a lookup nor auto-calculated: what Kintone accepts as ``updateKey``
@@ -43,6 +44,13 @@ class AlternateKey:
     @property
     def update_key(self) -> dict[str, Any]:
         return {"field": self.prop.kintone_code, "value": self.value}
+
+    @property
+    def condition(self) -> str:
+        """The key as a ``$filter`` condition: how a read by it finds its record."""
+        literal = ("'" + self.value.replace("'", "''") + "'"
+                   if self.prop.kintone_type == "SINGLE_LINE_TEXT" else self.value)
+        return f"{self.prop.name} eq {literal}"
 
 
 def alternate_keys(entity_type: EntityType) -> tuple[Property, ...]:

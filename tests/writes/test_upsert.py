@@ -75,3 +75,31 @@ def test_bad_alternate_keys(gw):
     assert error(call(gw, "PATCH", f"{SET}(CustomerCode=5)", {}), 400)
     assert error(call(gw, "PATCH", f"{SET}(CustomerCode='C-1')", {"CustomerCode": "C-9"}), 400)
     assert error(call(gw, "DELETE", f"{SET}(CustomerCode='C-1')"), 405)
+
+
+def test_an_alternate_key_reads_its_record(gw, admin, app):
+    created = ok(call(gw, "PATCH", f"{SET}(CustomerCode='K''1 \"x\"')", {"name": "Keyed"}), 201)
+    by_key = call(gw, "GET", f"{SET}(CustomerCode='K''1 \"x\"')")
+    entity = ok(by_key)
+    assert entity["Id"] == created["Id"] and entity["name"] == "Keyed"
+    assert by_key.headers["ETag"] == f'W/"{entity["Revision"]}"'
+    assert ok(call(gw, "GET", f"{SET}(CustomerCode='K''1 \"x\"')?$select=name")) == {
+        "@odata.context": entity["@odata.context"].replace("/$entity", "(name)/$entity"),
+        "@odata.etag": entity["@odata.etag"], "name": "Keyed"}
+    assert ok(call(gw, "GET", f"{SET}(CustomerCode='K''1 \"x\"')/name"))["value"] == "Keyed"
+    ok(call(gw, "PATCH", f"{SET}(no=7.50)", {"name": "seven and a half"}), 201)
+    assert ok(call(gw, "GET", f"{SET}(no=7.5)"))["name"] == "seven and a half"
+    # Unique values: one record each, never another with a similar value.
+    assert error(call(gw, "GET", f"{SET}(CustomerCode='K''1')"), 404)
+    assert error(call(gw, "GET", f"{SET}(no=7)"), 404)
+
+
+def test_an_alternate_key_takes_reads_and_upserts_only(gw):
+    url = f"{SET}(CustomerCode='C-1')"
+    allow = "GET, PUT, PATCH, OPTIONS"
+    assert call(gw, "OPTIONS", url).headers["Allow"] == allow
+    assert error(call(gw, "DELETE", url), 405) and call(gw, "DELETE", url).headers[
+        "Allow"] == allow
+    assert "alternate keys: CustomerCode, no" in error(
+        call(gw, "GET", f"{SET}(name='x')"), 400)["message"]
+    assert error(call(gw, "GET", f"{SET}(no='x')"), 400)
