@@ -2,8 +2,11 @@
 ``Comments`` (streamed record by record, 10 comments per Kintone call).
 
 Kintone reads comments per record only, so a ``Comments`` query must name its app with
-``AppId eq N`` (optionally one record with ``RecordId eq M``), as CData's Kintone provider and the
-Power Automate flows built on it do. The rest of the filter is checked in the gateway.
+``AppId eq N``, as CData's Kintone provider and the Power Automate flows built on it do. Its
+records are those ``RecordId eq M`` or ``RecordId in (...)`` names, else every record matching
+the comparisons of ``RecordId`` with numbers (read from Kintone as a condition on ``$id``); each
+only when it is a term of the filter's top-level ``and``. The whole filter is checked in the
+gateway.
 
 Without any ``$filter`` (Power BI's navigator previews every set of the service document so),
 ``Comments`` is a bounded preview: the comments of the ``PREVIEW_RECORDS`` newest records
@@ -22,9 +25,11 @@ from typing import Any
 from odata_query import ast
 
 from ..kintone import KintoneClient, KintoneNotFound, iter_comments, iter_records
+from ..kintone import query as kq
 from ..model import EntitySet, Model, UnknownName
 from ..odata.errors import ODataError, bad_request, not_found
 from ..odata.evaluate import matches
+from ..odata.numbers import FIRST_ID, INT64_MAX
 from ..odata.options import OrderItem
 from ..odata.translate import FilterPlan
 from ..odata.tree import Node
@@ -96,7 +101,8 @@ class CommentSource:
     plan: FilterPlan
     names: tuple[str, ...]
     app: int
-    records: tuple[int, ...] | None = None  # None: every record of the app, by id
+    records: tuple[int, ...] | None = None  # None: every record of the app matching ``condition``
+    condition: str = ""  # on the app's records, in Kintone's query language
 
     @classmethod
     def for_filter(cls, client: KintoneClient, model: Model, entity_set: EntitySet,
@@ -109,8 +115,7 @@ class CommentSource:
             raise bad_request("Comments need the app in the filter: $filter=AppId eq <app id> "
                               "(and optionally RecordId eq <record id>).", "$filter")
         _check_exposed(model, app)
-        record = _equals(tree, "RecordId")
-        return cls(client, entity_set, plan, names, app, None if record is None else (record,))
+        return cls(client, entity_set, plan, names, app, _listed(tree), _id_condition(tree))
 
     @classmethod
     def _preview(cls, client: KintoneClient, model: Model, entity_set: EntitySet,
@@ -161,7 +166,8 @@ class CommentSource:
         if self.records is not None:
             yield from (record for record in self.records if after is None or record > after)
             return
-        records = iter_records(self.client, self.app, fields=[ID], start_after_id=after)
+        records = iter_records(self.client, self.app, condition=self.condition, fields=[ID],
+                               start_after_id=after)
         with closing(records):
             yield from (int(record[ID]["value"]) for record in records)
 
@@ -188,13 +194,49 @@ def _check_exposed(model: Model, app: int,
 
 def _equals(tree: Node, name: str) -> int | None:
     """N when ``name eq N`` (an integer) is one of the top-level ``and`` terms of ``tree``."""
-    if isinstance(tree, ast.BoolOp) and isinstance(tree.op, ast.And):
-        left = _equals(tree.left, name)
-        return left if left is not None else _equals(tree.right, name)
-    if not (isinstance(tree, ast.Compare) and isinstance(tree.comparator, ast.Eq)):
-        return None
-    for side, other in ((tree.left, tree.right), (tree.right, tree.left)):
-        if isinstance(side, ast.Identifier) and side.name == name and \
-                isinstance(other, ast.Integer):
-            return int(other.val)
+    return next((values[0] for op, values in _compared(tree, name) if op is ast.Eq), None)
+
+
+def _listed(tree: Node) -> tuple[int, ...] | None:
+    """The records a top-level ``RecordId eq N`` or ``RecordId in (...)`` names, without those
+    no Kintone record can have; None when no such term limits them."""
+    for op, values in _compared(tree, "RecordId"):
+        if op in (ast.Eq, ast.In):
+            return tuple(sorted({n for n in values if FIRST_ID <= n <= INT64_MAX}))
     return None
+
+
+def _id_condition(tree: Node) -> str:
+    """The top-level comparisons of ``RecordId`` with a number, as a Kintone condition."""
+    return kq.where("", *(f"{ID} {_KINTONE_OPERATORS[op]} {values[0]}"
+                          for op, values in _compared(tree, "RecordId")
+                          if op in _KINTONE_OPERATORS and 0 <= values[0] <= INT64_MAX))
+
+
+_KINTONE_OPERATORS = {ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_MIRRORED = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE}
+
+
+def _compared(tree: Node, name: str) -> Iterator[tuple[type, list[int]]]:
+    """``(operator, numbers)`` of each top-level ``and`` term of ``tree`` comparing ``name`` with
+    integers (``name in (...)`` too), ``name`` read as the left side."""
+    if isinstance(tree, ast.BoolOp) and isinstance(tree.op, ast.And):
+        yield from _compared(tree.left, name)
+        yield from _compared(tree.right, name)
+        return
+    if not isinstance(tree, ast.Compare):
+        return
+    op = type(tree.comparator)
+    left, right = tree.left, tree.right
+    if not _names(left, name) and _names(right, name) and op in (ast.Eq, ast.NotEq, *_MIRRORED):
+        left, right, op = right, left, _MIRRORED.get(op, op)
+    if not _names(left, name):
+        return
+    items = right.val if isinstance(right, ast.List) else [right]
+    numbers = [int(item.val) for item in items if isinstance(item, ast.Integer)]
+    if len(numbers) == len(items):
+        yield op, numbers
+
+
+def _names(node: Node, name: str) -> bool:
+    return isinstance(node, ast.Identifier) and node.name == name and not node.namespace

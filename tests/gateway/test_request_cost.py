@@ -188,6 +188,24 @@ def test_comments_amplification_is_bounded_and_pages_reach_every_comment(metered
     assert len(pages) >= 12 // PER_PAGE + 1
 
 
+def test_a_comments_filter_on_record_ids_reads_those_records_only(metered, big):
+    """Comparisons of RecordId go to Kintone as conditions on $id: the comments of two of
+    100,000 records cost the call for their ids and one each, not a scan from record 1."""
+    app = f"AppId eq {big}"
+    response, calls = metered.cost("Comments", **{
+        "$filter": f"{app} and RecordId gt 49998 and 50001 gt RecordId and RecordId ne 7"})
+    body = response.json()
+    assert [c["Text"].strip() for c in body["value"]] == ["on 50000"]
+    assert "@odata.nextLink" not in body and calls == 3
+    response, calls = metered.cost("Comments", **{
+        "$filter": f"RecordId in (50000, 0, 1, 200000, 1) and {app}"})
+    body = response.json()
+    assert [c["Text"].strip() for c in body["value"]] == ["on 1", "on 50000"]
+    assert "@odata.nextLink" not in body and calls == 3  # no query for their ids
+    response, calls = metered.cost("Comments", **{"$filter": f"{app} and not (RecordId le 3)"})
+    assert response.json()["value"] == [] and calls <= PER_PAGE + 1  # not a term: scanned
+
+
 def test_a_count_past_the_budget_is_a_clear_error_before_anything_is_sent(metered):
     response, calls = metered.cost("BIG/$count", **{"$filter": NOTHING})
     assert response.status_code == 400
