@@ -25,7 +25,7 @@ from ..service import CollectionQuery, Page, TokenPage
 from ..service.expand import Expansion, records_per_page, source_names
 from ..service.trace import tracing
 from ..writes.exchange import etag
-from ..writes.upsert import alternate_key
+from ..writes.upsert import AlternateKey, alternate_key
 from . import expansion, timing
 from .capabilities import capabilities
 
@@ -155,7 +155,7 @@ def _navigation(req: ODataRequest, gw: Gateway, entity_set: EntitySet,
     """``Set(Id)/Comments``, ``Set(Id)/<subtable>_Rows``, ``Set(Id)/<reference table>``: a
     record's comments, its subtable rows, the records a reference table lists for it;
     collections with the usual options. ``Set(Id)/<lookup>_Record``: one record, or 204."""
-    record_id = _navigable(req, entity_set, nav)
+    record_id = _navigable(req, gw, entity_set, nav)
     if not nav.collection:
         return _navigation_entity(req, gw, entity_set, record_id, nav)
     model = gw.models.get()
@@ -188,11 +188,15 @@ def _navigation_entity(req: ODataRequest, gw: Gateway, entity_set: EntitySet, re
     return _json(body, fmt)
 
 
-def _navigable(req: ODataRequest, entity_set: EntitySet, nav: NavigationProperty) -> int:
+def _navigable(req: ODataRequest, gw: Gateway, entity_set: EntitySet,
+               nav: NavigationProperty) -> int:
     """The id of the record whose ``nav`` the request reads, once the caller is known to be
-    allowed to read its target."""
+    allowed to read its target; by an alternate key, found with one Kintone query."""
     require("GET", nav.target)
-    return parse_key(req.resource.key or "", entity_set.entity_type)["Id"]
+    text = req.resource.key or ""
+    if _alternate(entity_set, text) is None:
+        return parse_key(text, entity_set.entity_type)["Id"]
+    return _find(req, gw, gw.models.get(), entity_set, QueryOptions(select=("Id",)))["Id"]
 
 
 def _page_response(req: ODataRequest, gw: Gateway, path: str,
@@ -286,8 +290,8 @@ def _count(req: ODataRequest, gw: Gateway) -> Response:
                                  req.options)
     elif any(nav.name == name for nav in entity_set.entity_type.navigation):
         nav = entity_set.entity_type.navigation_property(name)
-        count = gw.reader.navigation_count(model, entity_set, _navigable(req, entity_set, nav),
-                                           nav, req.options)
+        record_id = _navigable(req, gw, entity_set, nav)
+        count = gw.reader.navigation_count(model, entity_set, record_id, nav, req.options)
     else:
         raise not_implemented(f"/$count is only available for entity sets and navigation "
                               f"properties, not for '{name}'.")
@@ -361,7 +365,7 @@ def _as_listed(gw: Gateway, entity_set: EntitySet, model: Model) -> Model:
 def _find(req: ODataRequest, gw: Gateway, model: Model, entity_set: EntitySet,
           options: QueryOptions, extra: tuple[str, ...] = ()) -> dict:
     text = req.resource.key or ""
-    alternate = alternate_key(entity_set, text) if entity_set.kind == "records" else None
+    alternate = _alternate(entity_set, text)
     if alternate is None:
         key = parse_key(text, entity_set.entity_type)
         entity = gw.reader.entity(_as_listed(gw, entity_set, model), entity_set, key, options,
@@ -371,6 +375,11 @@ def _find(req: ODataRequest, gw: Gateway, model: Model, entity_set: EntitySet,
     if entity is None:
         raise not_found(f"{entity_set.name}({req.resource.key}) does not exist.")
     return entity
+
+
+def _alternate(entity_set: EntitySet, key: str) -> AlternateKey | None:
+    """The alternate key a record set's key predicate names; None for the entity key."""
+    return alternate_key(entity_set, key) if entity_set.kind == "records" else None
 
 
 def _json(body: dict, fmt: media.JsonFormat) -> Response:
