@@ -89,9 +89,10 @@ def test_an_alternate_key_reads_its_record(gw, admin, app):
     assert ok(call(gw, "GET", f"{SET}(CustomerCode='K''1 \"x\"')/name"))["value"] == "Keyed"
     ok(call(gw, "PATCH", f"{SET}(no=7.50)", {"name": "seven and a half"}), 201)
     assert ok(call(gw, "GET", f"{SET}(no=7.5)"))["name"] == "seven and a half"
-    comments = ok(call(gw, "GET", f"{SET}(CustomerCode='K''1 \"x\"')/Comments"))
-    assert comments["value"] == [] and comments["@odata.context"].endswith(
-        f"{SET}({created['Id']})/Comments")
+    admin.ok("POST", "record/comment", {"app": app, "record": created["Id"],
+                                        "comment": {"text": "on K1"}})
+    comments = ok(call(gw, "GET", f"{SET}(CustomerCode='K''1 \"x\"')/Comments"))["value"]
+    assert [(c["RecordId"], c["Text"].strip()) for c in comments] == [(created["Id"], "on K1")]
     assert call(gw, "GET", f"{SET}(no=7.5)/Comments/$count").text == "0"
     assert error(call(gw, "GET", f"{SET}(no=8)/Comments"), 404)
     # Unique values: one record each, never another with a similar value.
