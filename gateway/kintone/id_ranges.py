@@ -26,20 +26,31 @@ sees (``paging._Seek``):
   it reached the end.
 
 The plan (highest id, width) travels in the position of every record, so that the next page of
-a paged read starts all its calls at once, without planning again.
+a paged read starts all its calls at once, without planning again. Better still, a page that
+ends full starts the first calls of the next page itself (``then``) and parks them (``PARKED``):
+they run while the client reads this page and asks for the next, which takes them up instead of
+sending the same calls. They are charged to this page's request, sent only while its client is
+connected, and dropped unused after ``PARKED_SECONDS`` (a client that stops, a next request
+another process serves): at most ``ranges`` calls lost per paged read. A parked range is read
+a little earlier than the next page asks for it, like any range read ahead within a page.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
-from collections.abc import Callable, Generator, Iterator
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Generator, Hashable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from .models import Record, record_id
 from .readahead import Ahead
 
 FILL = 0.9  # of a Kintone page, what a range over sparse ids is expected to hold
+PARKED_SECONDS = 30.0  # how long the first calls of a next page wait for it
+PARKED_MOST = 64  # range reads parked at once in this process (the oldest go first)
 
 # (after, up to and including; None: no upper bound, limit) -> the records, in $id order
 Fetch = Callable[[int, int | None, int], list[Record]]
@@ -87,6 +98,62 @@ def _width(batch: int, records: int, ids: int) -> int:
     return max(batch, math.floor(batch * FILL * ids / records))
 
 
+def _range_from(start: int, plan: RangePlan) -> _Range:
+    upto = start + plan.width
+    return _Range(start, upto if upto < plan.high else None)
+
+
+class Parked:
+    """Range reads started for a page nobody asked for yet, by key; each taken at most once,
+    dropped after ``seconds`` or when ``most`` newer ones are parked."""
+
+    def __init__(self, most: int = PARKED_MOST, seconds: float = PARKED_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._most = most
+        self._seconds = seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._reads: OrderedDict[Hashable, tuple[float, Ahead[list[Record]]]] = OrderedDict()
+
+    def park(self, key: Hashable, read: Ahead[list[Record]]) -> None:
+        with self._lock:
+            self._reads[key] = (self._clock() + self._seconds, read)
+            self._reads.move_to_end(key)
+            while len(self._reads) > self._most:
+                self._reads.popitem(last=False)  # its call ends on its own; nobody reads it
+
+    def take(self, key: Hashable) -> Ahead[list[Record]] | None:
+        with self._lock:
+            found = self._reads.pop(key, None)
+        if found is None or found[0] < self._clock():
+            return None
+        return found[1]
+
+    def __len__(self) -> int:
+        return len(self._reads)
+
+
+PARKED = Parked()
+
+
+class _Taken:
+    """A parked range read taken up: its records, or, if it failed (its request's client had
+    gone, its budget was spent ...), those of the same call made now."""
+
+    def __init__(self, read: Ahead[list[Record]], again: Callable[[], list[Record]]) -> None:
+        self._read = read
+        self._again = again
+
+    def result(self) -> list[Record]:
+        try:
+            return self._read.result()
+        except Exception:  # made again: its error, if any, is the one the reader sees
+            return self._again()
+
+    def settle(self) -> None:
+        self._read.settle()
+
+
 def _holds_more(part: _Range, page: list[Record], batch: int) -> bool:
     """Whether ``part`` may hold records after ``page``: a full page that did not reach its
     upper bound (a page of dense ids ends on it)."""
@@ -99,13 +166,18 @@ class RangedRead:
     position of the record last handed out."""
 
     def __init__(self, fetch: Fetch, after: int, plan: RangePlan, *, ranges: int, batch: int,
-                 wanted: int | None) -> None:
+                 wanted: int | None, key: Hashable = None, then: int = 0) -> None:
+        """``key``: what ``fetch`` reads (the app, condition, fields ...), for parked ranges:
+        None parks and takes none. ``then``: records the next page will want, when this reader
+        is closed after handing out ``wanted`` (0: none)."""
         self.plan = plan
         self._fetch = fetch
         self._next: int | None = after  # where the next range starts (None: tail planned)
         self._ranges = ranges
         self._batch = batch
         self._wanted = wanted
+        self._key = key
+        self._then = then if key is not None and wanted is not None else 0
         self._records = self._read()
 
     def __iter__(self) -> Iterator[Record]:
@@ -117,8 +189,9 @@ class RangedRead:
     def _read(self) -> Generator[Record, None, None]:
         # A range's next page is started at once only while the reader may need it; else
         # it is read when (if ever) the reader comes to it.
-        pending: deque[tuple[_Range, Ahead[list[Record]] | None]] = deque()
-        handed = 0
+        pending: deque[tuple[_Range, Ahead[list[Record]] | _Taken | None]] = deque()
+        handed = served = 0
+        last: Record | None = None
         try:
             self._more(pending, handed)
             while pending:
@@ -130,19 +203,32 @@ class RangedRead:
                     pending.appendleft((rest, self._start(rest) if self._needs(handed) else None))
                 self._learn(part, page)
                 self._more(pending, handed)
-                yield from page
+                for last in page:
+                    served += 1
+                    yield last
         finally:
             for _, fetching in pending:
                 if fetching is not None:
                     fetching.settle()
+            if self._then and served == self._wanted and last is not None:
+                self._park_next(record_id(last))
+
+    def _park_next(self, after: int) -> None:
+        """Start the ranges the next page starts with (as its ``_more`` would), parked for it."""
+        start: int | None = after
+        for _ in range(min(self._ranges, -(-self._then // self._batch))):
+            if start is None:
+                return
+            part = _range_from(start, self.plan)
+            PARKED.park((self._key, part), Ahead(partial(self._fetch_range, part)))
+            start = part.upto
 
     def _more(self, pending: deque, handed: int) -> None:
         """Start ranges while fewer than ``ranges`` calls are in flight and the reader may
         still need what they bring."""
         while (self._next is not None and len(pending) < self._ranges
                and self._needs(handed + len(pending) * self._batch)):
-            upto = self._next + self.plan.width
-            part = _Range(self._next, upto if upto < self.plan.high else None)
+            part = _range_from(self._next, self.plan)
             pending.append((part, self._start(part)))
             self._next = part.upto
 
@@ -150,7 +236,10 @@ class RangedRead:
         """Whether the reader may want more than ``records`` records."""
         return self._wanted is None or records < self._wanted
 
-    def _start(self, part: _Range) -> Ahead[list[Record]]:
+    def _start(self, part: _Range) -> Ahead[list[Record]] | _Taken:
+        parked = None if self._key is None else PARKED.take((self._key, part))
+        if parked is not None:
+            return _Taken(parked, lambda: self._fetch_range(part))
         return Ahead(lambda: self._fetch_range(part))
 
     def _fetch_range(self, part: _Range) -> list[Record]:

@@ -129,12 +129,14 @@ class _Seek:
 def ranged_records(client: KintoneClient, app: int, *, condition: str = "",
                    fields: Sequence[str] | None = None, page_size: int = MAX_PAGE,
                    after: int | None = None, plan: id_ranges.RangePlan | None = None,
-                   parallel: int = 1, wanted: int | None = None,
+                   parallel: int = 1, wanted: int | None = None, then: int = 0,
                    layout: RecordLayout | None = None
                    ) -> Generator[tuple[Record, id_ranges.RangePlan], None, None]:
     """Every record matching ``condition`` above ``after``, in ascending ``$id`` order, read
     through up to ``parallel`` calls at once (see ``id_ranges``), each with the plan a next read
-    resumes with (``plan``: skips planning). ``layout``: the records as its ``Row``s."""
+    resumes with (``plan``: skips planning). ``then``: records the next page of the read will
+    want once this one served ``wanted`` (its first calls are started then, parked for it).
+    ``layout``: the records as its ``Row``s."""
     seek = _Seek(client, app, condition, "asc", fields, page_size, layout)
     hide_id = seek.hides_id
     start = after or 0
@@ -143,8 +145,10 @@ def ranged_records(client: KintoneClient, app: int, *, condition: str = "",
         if found is None:
             return
         start, plan = found
+    # What the reader's calls read, but where: ranges parked by one page for the next.
+    key = (client, app, condition, None if fields is None else tuple(fields), page_size, layout)
     reader = id_ranges.RangedRead(seek.between, start, plan, ranges=parallel, batch=page_size,
-                               wanted=wanted)
+                                  wanted=wanted, key=key, then=then)
     with closing(reader):
         for record in reader:
             current = reader.plan

@@ -93,13 +93,15 @@ class Scan:
                             layout=self.layout)  # type: ignore[return-value]
 
     def ranged(self, *, after: int | None, plan: RangePlan | None, batch: int,
-               wanted: int | None) -> Generator[tuple[Row, RangePlan], None, None]:
+               wanted: int | None, then: int = 0
+               ) -> Generator[tuple[Row, RangePlan], None, None]:
         """Every record matching the condition above ``after``, in ascending ``$id`` order,
-        read through disjoint ``$id`` ranges at once (see ``kintone.id_ranges``)."""
+        read through disjoint ``$id`` ranges at once (see ``kintone.id_ranges``); ``then``:
+        what the next page will want, its first calls started as this one ends."""
         return ranged_records(self.client, self.app, condition=self.condition,
                               fields=self.query.fields(), page_size=batch, after=after,
                               plan=plan, parallel=self.query.parallel, wanted=wanted,
-                              layout=self.layout)  # type: ignore[return-value]
+                              then=then, layout=self.layout)  # type: ignore[return-value]
 
     def total(self) -> int:
         """How many records the pushed condition matches (one cheap call)."""
@@ -178,7 +180,7 @@ class RecordSource:
 
     def _ranged(self, after: int | None, plan: ReadPlan) -> Items:
         records = self.scan.ranged(after=after, plan=plan.ranges, batch=plan.batch,
-                                   wanted=plan.wanted)
+                                   wanted=plan.wanted, then=_next_page(plan))
         with closing(records):
             for record, current in records:
                 position = {"id": record_id(record), "hi": current.high, "w": current.width}
@@ -225,6 +227,17 @@ def _with_positions(scan: Scan, records: Generator[Row, None, None],
         for number, record in enumerate(records, 1):
             if number > skip:
                 yield scan.entity(record), position_of(record, number)
+
+
+def _next_page(plan: ReadPlan) -> int:
+    """Records the page after a full page of ``plan`` reads, when it reads them alike (the same
+    ranges, the same records per call); 0: no such page, or one read otherwise."""
+    window = plan.window
+    if window.size is None or window.skip or plan.wanted != window.size:
+        return 0
+    if window.left is not None and window.left - window.size < window.size:
+        return 0
+    return window.size
 
 
 def _nothing() -> Items:

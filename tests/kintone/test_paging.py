@@ -4,12 +4,18 @@ cursor limit, and comment paging."""
 from __future__ import annotations
 
 import time
+from itertools import islice
 from types import GeneratorType, SimpleNamespace
 
 import pytest
 
+from gateway.http.cost import ClientGone
 from gateway.kintone import iter_comments, iter_records
 from gateway.kintone import transport as transport_module
+from gateway.kintone.id_ranges import PARKED, Parked, _Taken
+from gateway.kintone.models import record_id
+from gateway.kintone.paging import ranged_records
+from gateway.kintone.readahead import Ahead
 from gateway.sandbox.cursors import cursors
 from tests.kintone.conftest import FIELDS, ids
 
@@ -117,3 +123,44 @@ def test_comments_are_read_ten_at_a_time(client, extension):
     assert newest_first == [f"comment {n}" for n in reversed(range(25))]
     oldest_first = [c["text"].strip() for c in iter_comments(client, app, 1, order="asc")]
     assert oldest_first == [f"comment {n}" for n in range(25)]
+
+
+def test_a_full_page_parks_the_first_ranges_of_the_next(counting, big_app):
+    """A page that ends full starts the next page's first ranges; the next page takes them up
+    instead of sending them again. A page that stops short parks nothing."""
+    parked = len(PARKED)
+    first = ranged_records(counting, big_app, page_size=500, parallel=4, wanted=2000, then=2000)
+    page = list(islice(first, 2000))
+    first.close()
+    assert len(PARKED) == parked + 4
+    last, plan = page[-1]
+    second = ranged_records(counting, big_app, page_size=500, parallel=4, wanted=2000,
+                            after=record_id(last), plan=plan)
+    assert ids(record for record, _ in islice(second, 2000)) == list(range(2001, 4001))
+    second.close()
+    assert len(PARKED) == parked
+    # Planned (2), the first page (4), the next (4, parked): no call made twice.
+    assert counting.pages == 10
+    short = ranged_records(counting, big_app, page_size=500, parallel=4, wanted=2000, then=2000)
+    assert len(list(islice(short, 1500))) == 1500
+    short.close()
+    assert len(PARKED) == parked
+
+
+def test_parked_reads_are_taken_once_and_dropped_when_old_or_too_many():
+    now = [0.0]
+    parked = Parked(most=2, seconds=30, clock=lambda: now[0])
+    reads = {key: Ahead(lambda key=key: [key]) for key in "abc"}
+    for key, read in reads.items():
+        parked.park(key, read)
+    assert parked.take("a") is None  # the oldest, dropped for the third
+    assert parked.take("b") is reads["b"] and parked.take("b") is None
+    now[0] = 31
+    assert parked.take("c") is None
+
+
+def test_a_parked_read_that_failed_is_made_again():
+    def refused() -> list:
+        raise ClientGone()
+
+    assert _Taken(Ahead(refused), lambda: ["sent now"]).result() == ["sent now"]
