@@ -20,6 +20,7 @@ from ..events import Stream
 from ..settings import KintoneSettings
 from .cursors import CursorLimits, CursorPool
 from .errors import KintoneBadRequest, KintoneError
+from .id_ranges import Parked
 from .layout import RecordLayout
 from .models import (
     BulkItem,
@@ -53,6 +54,8 @@ class KintoneClient:
         self.cursors = CursorPool(CursorLimits(settings.max_cursors,
                                                settings.max_cursors_per_user,
                                                settings.cursor_idle_timeout))
+        # The first ranges of exports' next pages, started by the pages before them.
+        self.parked = Parked(settings.parked_reads)
 
     def route(self, guest_spaces: Mapping[int, int]) -> None:
         """From now on, send the calls about each app of ``guest_spaces`` (app id -> guest space

@@ -27,12 +27,13 @@ sees (``paging._Seek``):
 
 The plan (highest id, width) travels in the position of every record, so that the next page of
 a paged read starts all its calls at once, without planning again. Better still, a page that
-ends full starts the first calls of the next page itself (``then``) and parks them (``PARKED``):
-they run while the client reads this page and asks for the next, which takes them up instead of
-sending the same calls. They are charged to this page's request, sent only while its client is
-connected, and dropped unused after ``PARKED_SECONDS`` (a client that stops, a next request
-another process serves): at most ``ranges`` calls lost per paged read. A parked range is read
-a little earlier than the next page asks for it, like any range read ahead within a page.
+ends full starts the first calls of the next page itself (``then``) and parks them (``Parked``,
+one per Kintone client, ``[kintone] ParkedReads`` at most): they run while the client reads this
+page and asks for the next, which takes them up instead of sending the same calls. They are
+charged to this page's request, sent only while its client is connected, and dropped unused
+after ``PARKED_SECONDS`` (a client that stops, a next request another process serves): at most
+``ranges`` calls lost per paged read. A parked range is read a little earlier than the next
+page asks for it, like any range read ahead within a page.
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ from .readahead import Ahead
 
 FILL = 0.9  # of a Kintone page, what a range over sparse ids is expected to hold
 PARKED_SECONDS = 30.0  # how long the first calls of a next page wait for it
-PARKED_MOST = 64  # range reads parked at once in this process (the oldest go first)
 
 # (after, up to and including; None: no upper bound, limit) -> the records, in $id order
 Fetch = Callable[[int, int | None, int], list[Record]]
@@ -107,9 +107,9 @@ class Parked:
     """Range reads started for a page nobody asked for yet, by key; each taken at most once,
     dropped after ``seconds`` or when ``most`` newer ones are parked."""
 
-    def __init__(self, most: int = PARKED_MOST, seconds: float = PARKED_SECONDS,
+    def __init__(self, most: int, seconds: float = PARKED_SECONDS,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._most = most
+        self.most = most  # 0: none are parked (nor started)
         self._seconds = seconds
         self._clock = clock
         self._lock = threading.Lock()
@@ -119,7 +119,7 @@ class Parked:
         with self._lock:
             self._reads[key] = (self._clock() + self._seconds, read)
             self._reads.move_to_end(key)
-            while len(self._reads) > self._most:
+            while len(self._reads) > self.most:
                 self._reads.popitem(last=False)  # its call ends on its own; nobody reads it
 
     def take(self, key: Hashable) -> Ahead[list[Record]] | None:
@@ -131,9 +131,6 @@ class Parked:
 
     def __len__(self) -> int:
         return len(self._reads)
-
-
-PARKED = Parked()
 
 
 class _Taken:
@@ -166,18 +163,20 @@ class RangedRead:
     position of the record last handed out."""
 
     def __init__(self, fetch: Fetch, after: int, plan: RangePlan, *, ranges: int, batch: int,
-                 wanted: int | None, key: Hashable = None, then: int = 0) -> None:
-        """``key``: what ``fetch`` reads (the app, condition, fields ...), for parked ranges:
-        None parks and takes none. ``then``: records the next page will want, when this reader
-        is closed after handing out ``wanted`` (0: none)."""
+                 wanted: int | None, parked: Parked | None = None, key: Hashable = None,
+                 then: int = 0) -> None:
+        """``parked``: where ranges started for a next page wait, ``key`` what ``fetch`` reads
+        (the app, condition, fields ...). ``then``: records the next page will want, when this
+        reader is closed after handing out ``wanted`` (0: none)."""
         self.plan = plan
         self._fetch = fetch
         self._next: int | None = after  # where the next range starts (None: tail planned)
         self._ranges = ranges
         self._batch = batch
         self._wanted = wanted
+        self._parked = parked if parked is not None and parked.most else None
         self._key = key
-        self._then = then if key is not None and wanted is not None else 0
+        self._then = then if self._parked is not None and wanted is not None else 0
         self._records = self._read()
 
     def __iter__(self) -> Iterator[Record]:
@@ -210,17 +209,18 @@ class RangedRead:
             for _, fetching in pending:
                 if fetching is not None:
                     fetching.settle()
-            if self._then and served == self._wanted and last is not None:
-                self._park_next(record_id(last))
+            if (self._parked is not None and self._then and served == self._wanted
+                    and last is not None):
+                self._park_next(self._parked, record_id(last))
 
-    def _park_next(self, after: int) -> None:
+    def _park_next(self, parked: Parked, after: int) -> None:
         """Start the ranges the next page starts with (as its ``_more`` would), parked for it."""
         start: int | None = after
         for _ in range(min(self._ranges, -(-self._then // self._batch))):
             if start is None:
                 return
             part = _range_from(start, self.plan)
-            PARKED.park((self._key, part), Ahead(partial(self._fetch_range, part)))
+            parked.park((self._key, part), Ahead(partial(self._fetch_range, part)))
             start = part.upto
 
     def _more(self, pending: deque, handed: int) -> None:
@@ -237,7 +237,7 @@ class RangedRead:
         return self._wanted is None or records < self._wanted
 
     def _start(self, part: _Range) -> Ahead[list[Record]] | _Taken:
-        parked = None if self._key is None else PARKED.take((self._key, part))
+        parked = None if self._parked is None else self._parked.take((self._key, part))
         if parked is not None:
             return _Taken(parked, lambda: self._fetch_range(part))
         return Ahead(lambda: self._fetch_range(part))

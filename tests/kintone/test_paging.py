@@ -12,7 +12,7 @@ import pytest
 from gateway.http.cost import ClientGone
 from gateway.kintone import iter_comments, iter_records
 from gateway.kintone import transport as transport_module
-from gateway.kintone.id_ranges import PARKED, Parked, _Taken
+from gateway.kintone.id_ranges import Parked, _Taken
 from gateway.kintone.models import record_id
 from gateway.kintone.paging import ranged_records
 from gateway.kintone.readahead import Ahead
@@ -128,23 +128,32 @@ def test_comments_are_read_ten_at_a_time(client, extension):
 def test_a_full_page_parks_the_first_ranges_of_the_next(counting, big_app):
     """A page that ends full starts the next page's first ranges; the next page takes them up
     instead of sending them again. A page that stops short parks nothing."""
-    parked = len(PARKED)
+    parked = len(counting.parked)
     first = ranged_records(counting, big_app, page_size=500, parallel=4, wanted=2000, then=2000)
     page = list(islice(first, 2000))
     first.close()
-    assert len(PARKED) == parked + 4
+    assert len(counting.parked) == parked + 4
     last, plan = page[-1]
     second = ranged_records(counting, big_app, page_size=500, parallel=4, wanted=2000,
                             after=record_id(last), plan=plan)
     assert ids(record for record, _ in islice(second, 2000)) == list(range(2001, 4001))
     second.close()
-    assert len(PARKED) == parked
+    assert len(counting.parked) == parked
     # Planned (2), the first page (4), the next (4, parked): no call made twice.
     assert counting.pages == 10
     short = ranged_records(counting, big_app, page_size=500, parallel=4, wanted=2000, then=2000)
     assert len(list(islice(short, 1500))) == 1500
     short.close()
-    assert len(PARKED) == parked
+    assert len(counting.parked) == parked
+
+
+def test_no_reads_are_parked_when_parked_reads_is_0(connect, big_app):
+    with connect(parked_reads=0) as client:
+        first = ranged_records(client, big_app, page_size=500, parallel=4, wanted=2000,
+                               then=2000)
+        assert len(list(islice(first, 2000))) == 2000
+        first.close()
+        assert len(client.parked) == 0
 
 
 def test_parked_reads_are_taken_once_and_dropped_when_old_or_too_many():
