@@ -162,8 +162,9 @@ class KintoneSettings:
     # Of those, how many one response may use at once: a read of several Kintone pages in $id
     # order reads disjoint $id ranges concurrently (1: one call at a time, with read-ahead).
     parallel_reads: int = 4
-    # Range reads a full page starts for the next page of its export, held for it at most.
-    parked_reads: int = 64
+    # Range reads a full page starts for the next page of its export, held for it at most
+    # (each holds up to one Kintone page of records until it is taken or dropped).
+    parked_reads: int = 32
     max_retries: int = 4
     # The domain's 10 cursors are shared by every integration: the gateway's share, in all and
     # per gateway user, and the seconds a reader may leave one unread before it is deleted.
@@ -281,7 +282,7 @@ def _kintone(s: Section) -> KintoneSettings:
         connect_timeout=s.get_float("ConnectTimeout", 10.0, minimum=0.1, maximum=600),
         max_concurrent_requests=s.get_int("MaxConcurrentRequests", 10, minimum=1, maximum=100),
         parallel_reads=s.get_int("ParallelReads", 4, minimum=1, maximum=100),
-        parked_reads=s.get_int("ParkedReads", 64, minimum=0, maximum=1000),
+        parked_reads=s.get_int("ParkedReads", 32, minimum=0, maximum=1000),
         max_retries=s.get_int("MaxRetries", 4, minimum=0, maximum=10),
         max_cursors=s.get_int("MaxCursors", 5, minimum=1, maximum=10),
         max_cursors_per_user=s.get_int("MaxCursorsPerUser", 2, minimum=1, maximum=10),

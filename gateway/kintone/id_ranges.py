@@ -117,10 +117,14 @@ class Parked:
 
     def park(self, key: Hashable, read: Ahead[list[Record]]) -> None:
         with self._lock:
-            self._reads[key] = (self._clock() + self._seconds, read)
+            now = self._clock()
+            self._reads[key] = (now + self._seconds, read)
             self._reads.move_to_end(key)
-            while len(self._reads) > self.most:
-                self._reads.popitem(last=False)  # its call ends on its own; nobody reads it
+            # The oldest go first, also those not yet expired: a dropped call ends on its own,
+            # and its records are not held for nobody.
+            while self._reads and (len(self._reads) > self.most
+                                   or next(iter(self._reads.values()))[0] < now):
+                self._reads.popitem(last=False)
 
     def take(self, key: Hashable) -> Ahead[list[Record]] | None:
         with self._lock:

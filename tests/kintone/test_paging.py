@@ -165,7 +165,9 @@ def test_parked_reads_are_taken_once_and_dropped_when_old_or_too_many():
     assert parked.take("a") is None  # the oldest, dropped for the third
     assert parked.take("b") is reads["b"] and parked.take("b") is None
     now[0] = 31
-    assert parked.take("c") is None
+    parked.park("d", reads["a"])
+    assert len(parked) == 1  # "c", expired, went: its records are not held for nobody
+    assert parked.take("c") is None and parked.take("d") is reads["a"]
 
 
 def test_a_parked_read_that_failed_is_made_again():
