@@ -38,6 +38,8 @@ from .transport import Transport
 MAX_WRITE = 100  # records per POST/PUT/DELETE records.json
 MAX_APPS_PAGE = 100  # apps per apps.json call
 DOWNLOAD_CHUNK = 1 << 16
+# Calls sent with another method than GET that write nothing (a cursor is a read).
+_READS = frozenset({"records/cursor"})
 
 T = TypeVar("T")
 
@@ -91,6 +93,8 @@ class KintoneClient:
         """One call touching ``apps``, on their path unless ``space`` names one; its records
         decoded through ``layout`` if given."""
         space = self._space_of(apps) if space is ... else space
+        if method != "GET" and api not in _READS:
+            self.parked.forget(apps)  # a next page read after this write must see it
         return self._transport.call(method, api, params, apps=apps, space=space,
                                     decode=layout.decode if layout else None)
 

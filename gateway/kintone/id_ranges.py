@@ -33,7 +33,8 @@ page and asks for the next, which takes them up instead of sending the same call
 charged to this page's request, sent only while its client is connected, and dropped unused
 after ``PARKED_SECONDS`` (a client that stops, a next request another process serves): at most
 ``ranges`` calls lost per paged read. A parked range is read a little earlier than the next
-page asks for it, like any range read ahead within a page.
+page asks for it, like any range read ahead within a page; a write to its app through the
+client drops it (``KintoneClient``), so that a page read after the gateway wrote sees the write.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import math
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Generator, Hashable, Iterator
+from collections.abc import Callable, Collection, Generator, Hashable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
@@ -104,8 +105,9 @@ def _range_from(start: int, plan: RangePlan) -> _Range:
 
 
 class Parked:
-    """Range reads started for a page nobody asked for yet, by key; each taken at most once,
-    dropped after ``seconds`` or when ``most`` newer ones are parked."""
+    """Range reads started for a page nobody asked for yet, by app and key; each taken at most
+    once, dropped after ``seconds``, when ``most`` newer ones are parked, or when their app is
+    written to (a page read after a write sees it)."""
 
     def __init__(self, most: int, seconds: float = PARKED_SECONDS,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -113,25 +115,32 @@ class Parked:
         self._seconds = seconds
         self._clock = clock
         self._lock = threading.Lock()
-        self._reads: OrderedDict[Hashable, tuple[float, Ahead[list[Record]]]] = OrderedDict()
+        self._reads: OrderedDict[tuple[int, Hashable], tuple[float, Ahead[list[Record]]]] = \
+            OrderedDict()
 
-    def park(self, key: Hashable, read: Ahead[list[Record]]) -> None:
+    def park(self, app: int, key: Hashable, read: Ahead[list[Record]]) -> None:
         with self._lock:
             now = self._clock()
-            self._reads[key] = (now + self._seconds, read)
-            self._reads.move_to_end(key)
+            self._reads[app, key] = (now + self._seconds, read)
+            self._reads.move_to_end((app, key))
             # The oldest go first, also those not yet expired: a dropped call ends on its own,
             # and its records are not held for nobody.
             while self._reads and (len(self._reads) > self.most
                                    or next(iter(self._reads.values()))[0] < now):
                 self._reads.popitem(last=False)
 
-    def take(self, key: Hashable) -> Ahead[list[Record]] | None:
+    def take(self, app: int, key: Hashable) -> Ahead[list[Record]] | None:
         with self._lock:
-            found = self._reads.pop(key, None)
+            found = self._reads.pop((app, key), None)
         if found is None or found[0] < self._clock():
             return None
         return found[1]
+
+    def forget(self, apps: Collection[int]) -> None:
+        """Drop the reads of ``apps`` (they were written to)."""
+        with self._lock:
+            for key in [key for key in self._reads if key[0] in apps]:
+                del self._reads[key]
 
     def __len__(self) -> int:
         return len(self._reads)
@@ -167,11 +176,11 @@ class RangedRead:
     position of the record last handed out."""
 
     def __init__(self, fetch: Fetch, after: int, plan: RangePlan, *, ranges: int, batch: int,
-                 wanted: int | None, parked: Parked | None = None, key: Hashable = None,
-                 then: int = 0) -> None:
-        """``parked``: where ranges started for a next page wait, ``key`` what ``fetch`` reads
-        (the app, condition, fields ...). ``then``: records the next page will want, when this
-        reader is closed after handing out ``wanted`` (0: none)."""
+                 wanted: int | None, parked: Parked | None = None, app: int = 0,
+                 key: Hashable = None, then: int = 0) -> None:
+        """``parked``: where ranges started for a next page wait, ``app`` and ``key`` what
+        ``fetch`` reads (the condition, fields ...). ``then``: records the next page will want,
+        when this reader is closed after handing out ``wanted`` (0: none)."""
         self.plan = plan
         self._fetch = fetch
         self._next: int | None = after  # where the next range starts (None: tail planned)
@@ -179,6 +188,7 @@ class RangedRead:
         self._batch = batch
         self._wanted = wanted
         self._parked = parked if parked is not None and parked.most else None
+        self._app = app
         self._key = key
         self._then = then if self._parked is not None and wanted is not None else 0
         self._records = self._read()
@@ -224,7 +234,7 @@ class RangedRead:
             if start is None:
                 return
             part = _range_from(start, self.plan)
-            parked.park((self._key, part), Ahead(partial(self._fetch_range, part)))
+            parked.park(self._app, (self._key, part), Ahead(partial(self._fetch_range, part)))
             start = part.upto
 
     def _more(self, pending: deque, handed: int) -> None:
@@ -241,7 +251,8 @@ class RangedRead:
         return self._wanted is None or records < self._wanted
 
     def _start(self, part: _Range) -> Ahead[list[Record]] | _Taken:
-        parked = None if self._parked is None else self._parked.take((self._key, part))
+        parked = (None if self._parked is None
+                  else self._parked.take(self._app, (self._key, part)))
         if parked is not None:
             return _Taken(parked, lambda: self._fetch_range(part))
         return Ahead(lambda: self._fetch_range(part))

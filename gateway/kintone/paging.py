@@ -146,9 +146,10 @@ def ranged_records(client: KintoneClient, app: int, *, condition: str = "",
             return
         start, plan = found
     # What the reader's calls read, but where: ranges parked by one page for the next.
-    key = (app, condition, None if fields is None else tuple(fields), page_size, layout)
+    key = (condition, None if fields is None else tuple(fields), page_size, layout)
     reader = id_ranges.RangedRead(seek.between, start, plan, ranges=parallel, batch=page_size,
-                                  wanted=wanted, parked=client.parked, key=key, then=then)
+                                  wanted=wanted, parked=client.parked, app=app, key=key,
+                                  then=then)
     with closing(reader):
         for record in reader:
             current = reader.plan

@@ -147,6 +147,26 @@ def test_a_full_page_parks_the_first_ranges_of_the_next(counting, big_app):
     assert len(counting.parked) == parked
 
 
+def test_a_write_to_the_app_drops_its_parked_reads(connect, extension):
+    """A next page read after a write sees it: the app's parked reads go at the write."""
+    client = connect()
+    app = extension("apps", {"name": "Parked", "fields": FIELDS, "records": [
+        {"title": {"value": f"item {n}"}, "price": {"value": "1"}} for n in range(3000)]})["app"]
+    first = ranged_records(client, app, page_size=500, parallel=4, wanted=2000, then=2000)
+    last, plan = list(islice(first, 2000))[-1]
+    first.close()
+    assert len(client.parked) == 2  # 2001-2500 and the tail
+    cursor = client.create_cursor(app, "", ["$id"], 500)  # a read: nothing is dropped
+    client.delete_cursor(cursor)
+    assert len(client.parked) == 2
+    client.update_records(app, [{"id": 2501, "record": {"title": {"value": "changed"}}}])
+    assert len(client.parked) == 0
+    second = ranged_records(client, app, page_size=500, parallel=4, wanted=1000,
+                            after=record_id(last), plan=plan)
+    titles = {record_id(r): r["title"]["value"] for r, _ in second}
+    assert titles[2501] == "changed" and len(titles) == 1000
+
+
 def test_no_reads_are_parked_when_parked_reads_is_0(connect, big_app):
     with connect(parked_reads=0) as client:
         first = ranged_records(client, big_app, page_size=500, parallel=4, wanted=2000,
@@ -161,13 +181,14 @@ def test_parked_reads_are_taken_once_and_dropped_when_old_or_too_many():
     parked = Parked(most=2, seconds=30, clock=lambda: now[0])
     reads = {key: Ahead(lambda key=key: [key]) for key in "abc"}
     for key, read in reads.items():
-        parked.park(key, read)
-    assert parked.take("a") is None  # the oldest, dropped for the third
-    assert parked.take("b") is reads["b"] and parked.take("b") is None
+        parked.park(1, key, read)
+    assert parked.take(1, "a") is None  # the oldest, dropped for the third
+    assert parked.take(2, "b") is None  # another app's
+    assert parked.take(1, "b") is reads["b"] and parked.take(1, "b") is None
     now[0] = 31
-    parked.park("d", reads["a"])
+    parked.park(1, "d", reads["a"])
     assert len(parked) == 1  # "c", expired, went: its records are not held for nobody
-    assert parked.take("c") is None and parked.take("d") is reads["a"]
+    assert parked.take(1, "c") is None and parked.take(1, "d") is reads["a"]
 
 
 def test_a_parked_read_that_failed_is_made_again():
