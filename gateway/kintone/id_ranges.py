@@ -253,9 +253,8 @@ class RangedRead:
     def _start(self, part: _Range) -> Ahead[list[Record]] | _Taken:
         parked = (None if self._parked is None
                   else self._parked.take(self._app, (self._key, part)))
-        if parked is not None:
-            return _Taken(parked, lambda: self._fetch_range(part))
-        return Ahead(lambda: self._fetch_range(part))
+        fetch = partial(self._fetch_range, part)
+        return Ahead(fetch) if parked is None else _Taken(parked, fetch)
 
     def _fetch_range(self, part: _Range) -> list[Record]:
         return self._fetch(part.after, part.upto, self._batch)

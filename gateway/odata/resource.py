@@ -131,11 +131,13 @@ def _bad_key(text: str) -> Exception:
     return bad_request(f"Invalid key predicate '({text})'.")
 
 
+def literal(value: Any) -> str:
+    """A key value as an OData literal: ``'O''Brien'``, ``42``."""
+    return "'" + value.replace("'", "''") + "'" if isinstance(value, str) else str(value)
+
+
 def key_text(key: Mapping[str, Any]) -> str:
     """The canonical key predicate of ``key`` (for context URLs)."""
-    def literal(value: Any) -> str:
-        return "'" + value.replace("'", "''") + "'" if isinstance(value, str) else str(value)
-
     if len(key) == 1:
         return literal(next(iter(key.values())))
     return ",".join(f"{name}={literal(value)}" for name, value in key.items())

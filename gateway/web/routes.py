@@ -194,9 +194,11 @@ def _navigable(req: ODataRequest, gw: Gateway, entity_set: EntitySet,
     allowed to read its target; by an alternate key, found with one Kintone query."""
     require("GET", nav.target)
     text = req.resource.key or ""
-    if _alternate(entity_set, text) is None:
+    alternate = _alternate(entity_set, text)
+    if alternate is None:
         return parse_key(text, entity_set.entity_type)["Id"]
-    return _find(req, gw, gw.models.get(), entity_set, QueryOptions(select=("Id",)))["Id"]
+    return _found(entity_set, text, gw.reader.entity_where(
+        gw.models.get(), entity_set, alternate.condition, QueryOptions(select=("Id",))))["Id"]
 
 
 def _page_response(req: ODataRequest, gw: Gateway, path: str,
@@ -372,8 +374,12 @@ def _find(req: ODataRequest, gw: Gateway, model: Model, entity_set: EntitySet,
                                   extra)
     else:
         entity = gw.reader.entity_where(model, entity_set, alternate.condition, options, extra)
+    return _found(entity_set, text, entity)
+
+
+def _found(entity_set: EntitySet, key: str, entity: dict | None) -> dict:
     if entity is None:
-        raise not_found(f"{entity_set.name}({req.resource.key}) does not exist.")
+        raise not_found(f"{entity_set.name}({key}) does not exist.")
     return entity
 
 

@@ -23,6 +23,7 @@ from ..kintone.models import RecordRef
 from ..model import EntitySet, EntityType, Property
 from ..model.identifiers import IDENTIFIER
 from ..odata.errors import bad_request
+from ..odata.resource import literal
 from ..security import require
 from .context import Writes
 from .exchange import Reply, WriteRequest
@@ -48,9 +49,9 @@ class AlternateKey:
     @property
     def condition(self) -> str:
         """The key as a ``$filter`` condition: how a read by it finds its record."""
-        literal = ("'" + self.value.replace("'", "''") + "'"
-                   if self.prop.kintone_type == "SINGLE_LINE_TEXT" else self.value)
-        return f"{self.prop.name} eq {literal}"
+        # A number's value is its Kintone text, already a literal.
+        text = literal(self.value) if self.prop.kintone_type == "SINGLE_LINE_TEXT" else self.value
+        return f"{self.prop.name} eq {text}"
 
 
 def alternate_keys(entity_type: EntityType) -> tuple[Property, ...]:
