@@ -269,7 +269,7 @@ class KintoneClient:
             content_type=response.headers.get("Content-Type", "application/octet-stream"),
             disposition=response.headers.get("Content-Disposition"),
             size=int(length) if length and length.isdigit() else None,
-            chunks=response.iter_content(DOWNLOAD_CHUNK),
+            chunks=response.stream(DOWNLOAD_CHUNK),
             close=response.close,
         )
 

@@ -11,7 +11,8 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
-import requests
+import orjson
+import urllib3
 
 # Authentication failures Kintone does not answer with 401 (an unknown API token is a 400).
 _AUTH_CODES = frozenset({"CB_WA01", "CB_AU01", "GAIA_IA02"})
@@ -103,11 +104,11 @@ def error_class(status: int, code: str | None) -> type[KintoneError]:
     return _BY_STATUS.get(status, KintoneError)
 
 
-def from_response(response: requests.Response) -> KintoneError:
+def from_response(response: urllib3.BaseHTTPResponse) -> KintoneError:
     """The exception for a non-200 answer, whatever its body."""
-    status = response.status_code
+    status = response.status
     try:
-        body = response.json()
+        body = orjson.loads(response.data)
     except ValueError:
         body = None
     found = _error_body(body)
@@ -136,9 +137,9 @@ def _error_body(body: object) -> tuple[dict, str] | None:
     return None
 
 
-def _not_kintone_json(response: requests.Response) -> KintoneError:
+def _not_kintone_json(response: urllib3.BaseHTTPResponse) -> KintoneError:
     """Answers from something in front of Kintone: the Basic layer, a proxy, maintenance pages."""
-    status = response.status_code
+    status = response.status
     if status == 401:
         return KintoneAuthError(status, None, "Refused by the domain's Basic authentication "
                                 "(check BasicAuthUser and BasicAuthPassword).")
@@ -146,7 +147,7 @@ def _not_kintone_json(response: requests.Response) -> KintoneError:
     return cls(status, None, f"Kintone answered HTTP {status} without a Kintone JSON body.")
 
 
-def _retry_after(response: requests.Response) -> float | None:
+def _retry_after(response: urllib3.BaseHTTPResponse) -> float | None:
     value = response.headers.get("Retry-After", "")
     return float(value) if value.isdigit() else None
 

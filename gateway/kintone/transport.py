@@ -15,15 +15,17 @@ import logging
 import os
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Collection, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
 from functools import partial
-from http.cookiejar import DefaultCookiePolicy
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
 
+import certifi
 import orjson
-import requests
-from requests.adapters import HTTPAdapter
+import urllib3
 
 from ..events import (
     KintoneCallEnded,
@@ -43,9 +45,25 @@ log = logging.getLogger("gateway.kintone")
 MAX_GET_URL = 4096
 USER_AGENT = "kintone-gateway"
 NO_ANSWER_STATUS = 503  # status of a KintoneUnavailable raised when Kintone did not answer
+# Sent with every call. Kintone compresses its answers when asked: a page of 500 records is a
+# tenth of its size in gzip.
+BASE_HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
 
 T = TypeVar("T")
 Decode = Callable[[bytes], Any]  # a JSON answer's body -> what the call returns
+Answer = urllib3.BaseHTTPResponse
+
+
+@dataclass(frozen=True)
+class Call:
+    """One HTTP request to Kintone, as sent (and sent again when retried)."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None = None
+    files: dict[str, tuple[str, bytes, str]] = field(default_factory=dict)  # multipart parts
+    stream: bool = False  # the answer's body is left unread, for the caller to stream
 
 
 class Transport:
@@ -62,8 +80,7 @@ class Transport:
         # share one cap (gateway.ops.cluster).
         self.slots: AbstractContextManager = threading.BoundedSemaphore(
             settings.max_concurrent_requests)
-        self._session = _session(settings)
-        self._timeout = (settings.connect_timeout, settings.timeout)
+        self._pool = connection_pool(settings)
         if not settings.verify_server:
             log.warning("TLS certificate verification of %s is OFF (SSLServerCert=*)",
                         settings.url)
@@ -88,77 +105,89 @@ class Transport:
                space: int | None = None) -> dict:
         """POST one file as the multipart part ``file``. Sending it twice only leaves an unused
         upload key, which Kintone discards after 3 days, so it is retried like a read."""
-        request = {"method": "POST", "url": self._settings.url + self.path(api, space),
-                   "files": {"file": (name, content, content_type)},
-                   "headers": self._auth.headers(())}
+        request = Call("POST", self._settings.url + self.path(api, space),
+                       self._headers(self._auth.headers(())),
+                       files={"file": (name, content, content_type)})
         return self._retrying(api, request, idempotent=True, parse=_json)
 
     def download(self, api: str, params: Mapping[str, Any], *,
-                 apps: Collection[int] = (), space: int | None = None) -> requests.Response:
-        """A GET whose answer is not JSON, left unread (``stream``): the caller reads and closes
-        it."""
-        request = {**self._request("GET", api, space, params, self._auth.headers(apps)),
-                   "stream": True}
-        return self._retrying(api, request, idempotent=True, parse=lambda response: response)
+                 apps: Collection[int] = (), space: int | None = None) -> Answer:
+        """A GET whose answer is not JSON, left unread: the caller streams it (``stream``) and
+        closes it."""
+        request = self._request("GET", api, space, params, self._auth.headers(apps))
+        return self._retrying(api, replace(request, stream=True), idempotent=True,
+                              parse=lambda response: response)
 
-    def _retrying(self, api: str, request: dict[str, Any], *, idempotent: bool,
-                  parse: Callable[[requests.Response], T]) -> T:
-        method = request["method"]
+    def _retrying(self, api: str, request: Call, *, idempotent: bool,
+                  parse: Callable[[Answer], T]) -> T:
         attempt = 0
         while True:
             try:
                 return parse(self._send(api, request))
             except KintoneError as error:
                 retry = attempt < self._retry.retries and is_retryable(error, idempotent=idempotent)
-                self._events.publish(_failed(method, api, error, retry))
+                self._events.publish(_failed(request.method, api, error, retry))
                 if not retry:
                     raise
                 wait = self._retry.delay(attempt, error.retry_after)
                 attempt += 1
-                self._events.publish(KintoneCallRetried(method, api, attempt, wait))
+                self._events.publish(KintoneCallRetried(request.method, api, attempt, wait))
                 log.warning("Kintone %s %s failed (%s); retry %d in %.2fs",
-                            method, api, error, attempt, wait)
+                            request.method, api, error, attempt, wait)
                 time.sleep(wait)
 
     def close(self) -> None:
-        self._session.close()
+        self._pool.clear()
 
     def _request(self, method: str, api: str, space: int | None, params: Mapping[str, Any],
-                 headers: dict[str, str]) -> dict[str, Any]:
-        """Keyword arguments of ``Session.request`` for one call."""
+                 headers: dict[str, str]) -> Call:
         url = self._settings.url + self.path(api, space)
         if method == "GET":
             query = query_string(params)
             if len(url) + 1 + len(query) <= MAX_GET_URL:
-                return {"method": "GET", "url": url, "params": query, "headers": headers}
+                return Call("GET", f"{url}?{query}" if query else url, self._headers(headers))
             headers = {**headers, "X-HTTP-Method-Override": "GET"}
             method = "POST"
         body = {key: value for key, value in params.items() if value is not None}
-        return {"method": method, "url": url, "json": body, "headers": headers}
+        return Call(method, url, self._headers(headers, "application/json"),
+                    body=orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS))
 
-    def _send(self, api: str, request: dict[str, Any]) -> requests.Response:
+    @staticmethod
+    def _headers(auth: dict[str, str], content_type: str | None = None) -> dict[str, str]:
+        headers = {**BASE_HEADERS, **auth}
+        if content_type:
+            headers["Content-Type"] = content_type
+        return headers
+
+    def _send(self, api: str, request: Call) -> Answer:
         for guard in self.guards:
-            guard(request["method"], api)
-        self._events.publish(KintoneCallMade(request["method"], api))
+            guard(request.method, api)
+        self._events.publish(KintoneCallMade(request.method, api))
         started = time.monotonic()
         try:
             with self.slots:
-                try:
-                    response = self._session.request(**request, timeout=self._timeout)
-                except requests.RequestException as exc:
-                    log.info("Kintone %s %s: no answer (%s)", request["method"], api,
-                             type(exc).__name__)
-                    raise KintoneUnavailable(
-                        NO_ANSWER_STATUS, None, f"No answer from Kintone ({type(exc).__name__})."
-                    ) from exc
+                response = self._answer(api, request)
         finally:
             ended = time.monotonic()
-            self._events.publish(KintoneCallEnded(request["method"], api, started, ended))
-        log.debug("Kintone %s %s -> %d in %.0f ms", request["method"], api,
-                  response.status_code, (ended - started) * 1000)
-        if response.status_code != 200:
+            self._events.publish(KintoneCallEnded(request.method, api, started, ended))
+        log.debug("Kintone %s %s -> %d in %.0f ms", request.method, api,
+                  response.status, (ended - started) * 1000)
+        if response.status != 200:
             raise from_response(response)
         return response
+
+    def _answer(self, api: str, request: Call) -> Answer:
+        """The answer to one HTTP request (its body read, unless streamed)."""
+        try:
+            return self._pool.request(
+                request.method, request.url, body=request.body,
+                fields=request.files or None, headers=request.headers,
+                preload_content=not request.stream, redirect=False)
+        except urllib3.exceptions.HTTPError as exc:
+            log.info("Kintone %s %s: no answer (%s)", request.method, api, type(exc).__name__)
+            raise KintoneUnavailable(
+                NO_ANSWER_STATUS, None, f"No answer from Kintone ({type(exc).__name__})."
+            ) from exc
 
 
 def _failed(method: str, api: str, error: KintoneError, retried: bool) -> KintoneCallFailed:
@@ -166,42 +195,44 @@ def _failed(method: str, api: str, error: KintoneError, retried: bool) -> Kinton
                              isinstance(error, KintoneThrottled), retried)
 
 
-def _json(response: requests.Response, decode: Decode | None = None) -> dict:
+def _json(response: Answer, decode: Decode | None = None) -> dict:
     # orjson: a page of 500 records parses in half the json module's time. Kintone's JSON is
     # UTF-8 and its numbers are strings, so nothing is read differently.
     try:
-        return (decode or orjson.loads)(response.content)
+        return (decode or orjson.loads)(response.data)
     except ValueError:  # orjson's JSONDecodeError is one
         raise from_response(response) from None
 
 
-def _session(settings: KintoneSettings) -> requests.Session:
-    session = requests.Session()
-    # One pool per connection, as large as the concurrency cap: no request waits for a socket.
-    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=settings.max_concurrent_requests,
-                          max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.headers["User-Agent"] = USER_AGENT
-    # Every call carries its own credentials: no cookie may turn it into a session call.
-    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-    if settings.ssl_client_cert:
-        session.cert = (
-            (settings.ssl_client_cert, settings.ssl_client_cert_key)
-            if settings.ssl_client_cert_key else settings.ssl_client_cert
-        )
-    if settings.ssl_server_cert:
-        session.verify = settings.ssl_server_cert if settings.verify_server else False
-    _read_environment_once(session, settings.url)
-    return session
+def connection_pool(settings: KintoneSettings) -> urllib3.PoolManager:
+    """Connections to Kintone: kept alive, as many as the concurrency cap (no call waits for a
+    socket), no retries or redirects of urllib3's own (``Transport`` decides), through the
+    environment's proxy (``HTTPS_PROXY``, ``NO_PROXY``) and CA bundle (``REQUESTS_CA_BUNDLE``)
+    as requests would, read once. Cookies are never kept: every call carries its own
+    credentials."""
+    options: dict[str, Any] = {
+        "maxsize": settings.max_concurrent_requests, "block": False, "retries": False,
+        "timeout": urllib3.Timeout(connect=settings.connect_timeout, read=settings.timeout),
+        "cert_reqs": "CERT_REQUIRED" if settings.verify_server else "CERT_NONE",
+        "cert_file": settings.ssl_client_cert, "key_file": settings.ssl_client_cert_key,
+    }
+    if settings.verify_server:
+        options["ca_certs"] = (settings.ssl_server_cert or os.environ.get("REQUESTS_CA_BUNDLE")
+                               or os.environ.get("CURL_CA_BUNDLE") or certifi.where())
+    proxy = environment_proxy(settings.url)
+    if proxy is None:
+        return urllib3.PoolManager(num_pools=1, **options)
+    parts = urlsplit(proxy)
+    headers = (urllib3.make_headers(proxy_basic_auth=unquote(parts.netloc.rsplit("@", 1)[0]))
+               if "@" in parts.netloc else None)
+    return urllib3.ProxyManager(proxy, num_pools=1, proxy_headers=headers, **options)
 
 
-def _read_environment_once(session: requests.Session, url: str) -> None:
-    """What requests reads from the environment on every call (proxies, CA bundle), read once:
-    walking ``os.environ`` for each call was a third of the time of a small call."""
-    session.proxies.update(requests.utils.get_environ_proxies(url))
-    if session.verify is True:
-        session.verify = (os.environ.get("REQUESTS_CA_BUNDLE")
-                          or os.environ.get("CURL_CA_BUNDLE") or True)
-    session.trust_env = False  # also: no ~/.netrc password replacing the Kintone credentials
-
+def environment_proxy(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (``HTTPS_PROXY``, ``ALL_PROXY``...), unless
+    ``NO_PROXY`` exempts its host."""
+    proxies = urllib.request.getproxies_environment()
+    parts = urlsplit(url)
+    if urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return proxies.get(parts.scheme) or proxies.get("all")

@@ -15,6 +15,7 @@ import io
 import socket
 from typing import IO
 
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wsgi import LimitedStream
 
@@ -42,7 +43,10 @@ class KeepAliveHandler(WSGIRequestHandler):
         finally:
             self.connection, self.rfile = client, reader
         if not self.close_connection:
-            _discard(self._body)
+            try:
+                _discard(self._body)
+            except ClientDisconnected:  # it left before sending the whole body
+                self.close_connection = True
 
     def make_environ(self) -> dict:
         environ = super().make_environ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -18,16 +19,18 @@ class _QuietHandler(KeepAliveHandler):
 
 class SandboxServer:
     """A threaded HTTP server for one Sandbox; ``port=0`` picks a free port. It keeps HTTP/1.1
-    connections open, as Kintone does (see ``keepalive``)."""
+    connections open, as Kintone does (see ``keepalive``); with ``tls``, over HTTPS as Kintone
+    is."""
 
     def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0,
-                 *, quiet: bool = True) -> None:
+                 *, quiet: bool = True, tls: ssl.SSLContext | None = None) -> None:
         self.sandbox = sandbox
         self.app = create_app(sandbox)
         handler = _QuietHandler if quiet else KeepAliveHandler
         self._server: BaseWSGIServer = make_server(
-            host, port, self.app, threaded=True, request_handler=handler
+            host, port, self.app, threaded=True, request_handler=handler, ssl_context=tls
         )
+        self._scheme = "http" if tls is None else "https"
         self._thread: threading.Thread | None = None
 
     @property
@@ -38,7 +41,7 @@ class SandboxServer:
     def url(self) -> str:
         host = self._server.server_address[0]
         host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-        return f"http://{host}:{self.port}"
+        return f"{self._scheme}://{host}:{self.port}"
 
     def start(self) -> SandboxServer:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

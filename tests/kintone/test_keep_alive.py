@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -74,6 +75,17 @@ def test_the_sandbox_keeps_the_connection_open(counted):
     last = connection.getresponse()
     assert last.status == 200 and last.will_close
     connection.close()
+
+
+def test_a_client_leaving_within_a_body_ends_its_connection_quietly(counted, capsys):
+    server, _ = counted
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
+        client.sendall(b"POST /k/v1/nothing.json HTTP/1.1\r\nHost: sandbox\r\n"
+                       b"Content-Length: 1000\r\n\r\n{\"app\"")
+        client.shutdown(socket.SHUT_WR)
+        with client.makefile("rb") as answer:
+            assert answer.read().startswith(b"HTTP/1.1 404")  # read to the sandbox's close
+    assert "Traceback" not in capsys.readouterr().err
 
 
 def test_a_kept_connection_takes_the_next_call_at_once(counted):

@@ -4,7 +4,7 @@ for every kind of value, on every read path (a page, a seek, ranges, a cursor)."
 from __future__ import annotations
 
 import pytest
-import requests
+import urllib3
 
 from gateway.kintone import KintoneUnavailable, iter_records
 from gateway.kintone.layout import RecordLayout, record_layout
@@ -85,7 +85,6 @@ def test_an_answer_that_is_not_a_page_of_records_is_a_kintone_error():
     layout = record_layout(("title",))
     for body in (b"<html>maintenance</html>", b'{"records": 3}',
                  b'{"records": [{"title": "not a cell"}]}'):
-        response = requests.Response()
-        response.status_code, response._content = 200, body
+        response = urllib3.HTTPResponse(body=body, status=200)
         with pytest.raises(KintoneUnavailable, match="without a Kintone JSON body"):
             _json(response, layout.decode)
