@@ -210,3 +210,13 @@ _CONVERTERS: Mapping[str, Callable[[Any], Any]] = {
     "MODIFIER": _entity,
     "FILE": _files,
 }
+
+# The same conversions as expressions of ``{v}`` (the value) and ``{f}`` (the converter, for
+# the values the expression leaves to it), for code generated per read (service.compiled):
+# there a call per value is a good part of a page's time.
+INLINE: Mapping[Callable[[Any], Any], str] = {
+    _text: "({v} if {v}.__class__ is str else {f}({v})) or None",
+    _integer: "int({v}) if {v} else {f}({v})",
+    _strings: "list({v} or ())",
+    _entity: '{{"Code": {v}.get("code"), "Name": {v}.get("name")}} if {v} else {f}({v})',
+}

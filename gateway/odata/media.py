@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from .errors import not_acceptable
@@ -24,6 +25,8 @@ JSON = "application/json"
 XML = "application/xml"
 TEXT_PLAIN = "text/plain"
 TEXT = f"{TEXT_PLAIN};charset=utf-8"
+# Answers kept per (Accept, $format): clients send the same few headers again and again.
+NEGOTIATED_KEPT = 256
 
 # 4.01 lets clients drop the "odata." prefix of format parameters.
 _ALIASES = {"metadata": "odata.metadata", "streaming": "odata.streaming"}
@@ -89,6 +92,7 @@ class MediaRange:
         return (self.type != "*", self.subtype != "*", known)
 
 
+@lru_cache(maxsize=NEGOTIATED_KEPT)
 def negotiate_json(accept: str | None, format_option: str | None = None) -> JsonFormat:
     """The JSON format of a data response (service document, feed, entity, property)."""
     ranges = _requested(accept, format_option)
@@ -98,6 +102,7 @@ def negotiate_json(accept: str | None, format_option: str | None = None) -> Json
     return _JSON_FORMATS[best]
 
 
+@lru_cache(maxsize=NEGOTIATED_KEPT)
 def negotiate_metadata(accept: str | None, format_option: str | None = None) -> str:
     """The Content-Type of ``$metadata``: ``application/xml`` or ``application/json``.
 
@@ -112,6 +117,7 @@ def negotiate_metadata(accept: str | None, format_option: str | None = None) -> 
     raise not_acceptable("$metadata is available as application/xml or application/json.")
 
 
+@lru_cache(maxsize=NEGOTIATED_KEPT)
 def negotiate_text(accept: str | None) -> str:
     """The Content-Type of ``/$count`` and a raw ``/$value``: always ``text/plain``.
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from functools import partial
+from functools import lru_cache, partial
 from itertools import islice
 from typing import Any
 from urllib.parse import quote
@@ -30,6 +30,7 @@ from .media import MetadataLevel
 # Chunks of about this many bytes: one write per entity would cost a syscall each.
 CHUNK_SIZE = 1 << 16
 DUMP_GROUP = 50  # entities a collection writes with one call of the JSON encoder
+SHAPERS_KEPT = 256  # entity shapers (one per set, metadata level, selection) kept for later pages
 
 # Types a client cannot tell from the JSON value alone get an @odata.type in full metadata.
 _SELF_EVIDENT = frozenset({edm.STRING, edm.BOOLEAN})
@@ -268,6 +269,23 @@ def entity_shaper(
 ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     """``entity_json`` for many entities of one set, planned once (see ``entity_json``);
     ``expand`` writes the expanded navigation properties after the structural ones."""
+    selected = None if select is None else tuple(select)
+    if not expand:  # planned once for all the pages read alike
+        return _kept_shaper(entity_set, metadata, base_url, selected, ieee754)
+    return _entity_shaper(entity_set, metadata, base_url, selected, ieee754, tuple(expand))
+
+
+@lru_cache(maxsize=SHAPERS_KEPT)
+def _kept_shaper(entity_set: EntitySet, metadata: MetadataLevel, base_url: str,
+                 select: tuple[str, ...] | None, ieee754: bool
+                 ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    return _entity_shaper(entity_set, metadata, base_url, select, ieee754, ())
+
+
+def _entity_shaper(entity_set: EntitySet, metadata: MetadataLevel, base_url: str,
+                   select: tuple[str, ...] | None, ieee754: bool,
+                   expand: tuple[ExpandedShape, ...]
+                   ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     shaper = _Shaper(metadata, ieee754)
     write = shaper.properties(entity_set.entity_type.properties, select_tree(select))
     revision = (entity_set.name_for_code("$revision")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
+from functools import lru_cache
 from typing import Any
 
 from odata_query import ast
@@ -16,9 +17,11 @@ from ..model import ComplexType, EntitySet, EntityType, Property, edm
 from ..odata.errors import bad_request
 from ..odata.payload import json_number
 from ..odata.tree import Node
+from .compiled import Conversion, Inline, entity_function
 
 ID = "$id"
 REVISION = "$revision"
+CONVERTERS_KEPT = 256  # record converters (one per entity type and set of properties) kept
 # How a static set's value (apps.json, comments.json) reads: the EDM type's Kintone twin.
 _STATIC_KINDS = {edm.INT64: edm.ID, edm.DATETIME_OFFSET: "DATETIME", edm.STRING: "LINK"}
 
@@ -96,7 +99,8 @@ def record_entity(entity_type: EntityType, record: Record, names: Iterable[str])
 def record_converter(entity_type: EntityType, names: Iterable[str], *,
                      json_ready: bool = False, layout: RecordLayout | None = None
                      ) -> Callable[[Any], dict]:
-    """``record_entity`` for many records: the properties are looked up once, not per value.
+    """``record_entity`` for many records: the properties are looked up once, not per value,
+    and their conversions made one function (``compiled``), kept for the reads that follow.
 
     ``json_ready``: numbers, dates and timestamps come in the form the payload writes them
     (see ``_JSON_FORMS``), for entities that are only written out (no residual to evaluate,
@@ -104,18 +108,17 @@ def record_converter(entity_type: EntityType, names: Iterable[str], *,
     work. ``layout``: the records are its ``Row``s (it decodes every field ``names`` hold),
     else Kintone's dicts.
     """
+    return _record_converter(entity_type, tuple(names), json_ready, layout)
+
+
+@lru_cache(maxsize=CONVERTERS_KEPT)
+def _record_converter(entity_type: EntityType, names: tuple[str, ...], json_ready: bool,
+                      layout: RecordLayout | None) -> Callable[[Any], dict]:
     value_converter = _json_ready_converter if json_ready else _value_converter
     props = [entity_type.property(name) for name in names]
-    keys = tuple(prop.name for prop in props)
-    converters = tuple(value_converter(prop) for prop in props)
     codes = [prop.kintone_code for prop in props]
     values = _cell_values(codes) if layout is None else layout.values(codes)  # type: ignore[arg-type]
-
-    def convert(record: Any) -> dict:
-        return {key: to_odata(value) for key, to_odata, value
-                in zip(keys, converters, values(record), strict=True)}
-
-    return convert
+    return entity_function(names, [value_converter(prop) for prop in props], values)
 
 
 def _cell_values(codes: Sequence[str | None]) -> Callable[[Record], list[Any]]:
@@ -126,11 +129,13 @@ def _cell_values(codes: Sequence[str | None]) -> Callable[[Record], list[Any]]:
     return values
 
 
-def _value_converter(prop: Property) -> Callable[[Any], Any]:
+def _value_converter(prop: Property) -> Conversion:
     """``prop.to_odata``, with the converter of a plain field chosen once, not per value."""
     if prop.row_type is None and prop.kintone_type is not None:
         with suppress(ValueError):  # an unknown type: to_odata says so when a value comes
-            return edm.converter(prop.kintone_type, prop.props)
+            convert = edm.converter(prop.kintone_type, prop.props)
+            template = edm.INLINE.get(convert)
+            return convert if template is None else Inline(template, {"f": convert})
     return prop.to_odata
 
 
@@ -139,29 +144,29 @@ def _value_converter(prop: Property) -> Callable[[Any], Any]:
 # as ``2024-05-01``, a timestamp in UTC without fractions as ``2024-05-01T09:30:00Z``). Any
 # other shape is parsed, and written by the payload as usual.
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z").fullmatch
-_JSON_FORMS: Mapping[str, tuple[Callable[[str], Any], Callable[[str], Any]]] = {
+_AS_IS = None  # the text itself
+_JSON_FORMS: Mapping[str, tuple[Callable[[str], Any], Callable[[str], Any] | None]] = {
     "NUMBER": (re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?").fullmatch, json_number),
-    "DATE": (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch, str),
-    "DATETIME": (_TIMESTAMP, str),
-    "CREATED_TIME": (_TIMESTAMP, str),
-    "UPDATED_TIME": (_TIMESTAMP, str),
+    "DATE": (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch, _AS_IS),
+    "DATETIME": (_TIMESTAMP, _AS_IS),
+    "CREATED_TIME": (_TIMESTAMP, _AS_IS),
+    "UPDATED_TIME": (_TIMESTAMP, _AS_IS),
 }
+_IN_FORM = "{as_json}({v}) if {v}.__class__ is str and {has_form}({v}) else {parse}({v})"
+_TEXT_IN_FORM = "{v} if {v}.__class__ is str and {has_form}({v}) else {parse}({v})"
 
 
-def _json_ready_converter(prop: Property) -> Callable[[Any], Any]:
+def _json_ready_converter(prop: Property) -> Conversion:
     parse = _value_converter(prop)
     form = (_JSON_FORMS.get(edm.value_type(prop.kintone_type, prop.props))
             if prop.row_type is None and prop.kintone_type is not None else None)
     if form is None:
         return parse
+    assert not isinstance(parse, Inline)  # numbers and times are no text
     has_form, as_json = form
-
-    def convert(value: Any) -> Any:
-        if isinstance(value, str) and has_form(value):
-            return as_json(value)
-        return parse(value)
-
-    return convert
+    if as_json is _AS_IS:
+        return Inline(_TEXT_IN_FORM, {"has_form": has_form, "parse": parse})
+    return Inline(_IN_FORM, {"as_json": as_json, "has_form": has_form, "parse": parse})
 
 
 def row_entities(entity_set: EntitySet, record: Record, row_type: ComplexType) -> list[dict]:
