@@ -9,14 +9,14 @@ bodies, whose size and duration are known only once the last byte has gone.
 from __future__ import annotations
 
 import builtins
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from flask import has_request_context, request
 
 from ..events import KintoneCallMade, RequestServed, Stream
@@ -90,8 +90,9 @@ class AuditMiddleware:
 
     def _emit(self, entry: Entry, started: float) -> None:
         entry.duration_ms = round((time.perf_counter() - started) * 1000, 1)
-        fields = asdict(entry)
-        log.info("%s", json.dumps(fields, ensure_ascii=False))
+        fields = dict(vars(entry))  # flat: no deep copy (asdict) needed
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s", orjson.dumps(fields).decode())
         self._events.publish(RequestServed(**fields))
 
 

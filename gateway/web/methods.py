@@ -39,8 +39,9 @@ def check() -> Response | None:
     """A request hook: after the security layer's checks (authentication, preflights), before
     any view."""
     method = "GET" if request.method == "HEAD" else request.method
-    if method != "OPTIONS" and _takes(_adapter(), request.path, method):
-        return None  # the usual case, decided without working out every other method
+    if method != "OPTIONS" and request.routing_exception is None and _serves(
+            request.endpoint, request.path, method):
+        return None  # the usual case: the rule Flask matched, no other method worked out
     allowed = allowed_methods(request.path)
     if not allowed:
         if method == "OPTIONS":  # else Flask's automatic answer, for any path
@@ -70,9 +71,12 @@ def _takes(adapter: MapAdapter, path: str, method: str) -> bool:
         endpoint, _ = adapter.match(path, method=method)
     except HTTPException:  # no rule for this method (405) or none at all (404)
         return False
-    if endpoint not in _CATCH_ALL:
-        return True
-    return method in _resource_methods(path)
+    return _serves(endpoint, path, method)
+
+
+def _serves(endpoint: str | None, path: str, method: str) -> bool:
+    """Whether the view ``endpoint``, matched for ``path`` and ``method``, serves them."""
+    return endpoint not in _CATCH_ALL or method in _resource_methods(path)
 
 
 def _resource_methods(path: str) -> Iterable[str]:
