@@ -212,7 +212,7 @@ _CONVERTERS: Mapping[str, Callable[[Any], Any]] = {
 }
 
 # The same conversions as expressions of ``{v}`` (the value) and ``{f}`` (the converter, for
-# the values the expression leaves to it), for code generated per read (service.compiled):
+# the values the expression leaves to it), for code generated per read (gateway.compiled):
 # there a call per value is a good part of a page's time.
 INLINE: Mapping[Callable[[Any], Any], str] = {
     _text: "({v} if {v}.__class__ is str else {f}({v})) or None",

@@ -17,11 +17,13 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from functools import lru_cache, partial
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 from urllib.parse import quote
 
 import orjson
 
+from gateway.compiled import AS_IS, Conversion, Inline, entity_function
 from gateway.model import ComplexType, EntitySet, EntityType, Property, edm
 
 from .errors import bad_request
@@ -70,6 +72,26 @@ def _key_literal(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"unsupported key value {value!r}")
     return str(value)
+
+
+def _minimal_shaper(shaper: _Shaper, entity_set: EntitySet, select: SelectTree | None,
+                    revision: str | None, write: _Writer
+                    ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """The shape of an entity in minimal (or no) metadata: its ETag, then its properties."""
+    props = entity_set.entity_type.properties
+    tagged = shaper.taker(props, select, revision)
+    untagged = shaper.taker(props, select) if revision is not None else tagged
+
+    def shape(entity: Mapping[str, Any]) -> dict[str, Any]:
+        tag = entity.get(revision) if revision is not None else None
+        try:
+            return untagged(entity) if tag is None else tagged(entity)
+        except KeyError:  # a property it lacks is left out
+            out = {} if tag is None else {"@odata.etag": f'W/"{tag}"'}
+            write(out, entity)
+            return out
+
+    return shape
 
 
 def entity_url(base_url: str, entity_set: EntitySet, entity: Mapping[str, Any]) -> str:
@@ -149,6 +171,24 @@ class _Shaper:
 
         return write
 
+    def taker(self, props: Iterable[Property], select: SelectTree | None,
+              etag_from: str | None = None) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+        """Without type annotations: the selected ``props`` of a value as a new dict in their
+        order (a ``KeyError`` when one is missing), after the ETag of its ``etag_from``
+        property if any, made by one generated function."""
+        slots = [self._slot(prop, None if select is None else select[prop.name])
+                 for prop in props if select is None or prop.name in select]
+        assert not any(annotation for _, _, annotation, _ in slots)
+        keys = [name for name, *_ in slots]
+        conversions = [_inline(convert) for *_, convert in slots]
+        read = list(keys)
+        if etag_from is not None:
+            keys.insert(0, "@odata.etag")
+            conversions.insert(0, _ETAG)
+            read.insert(0, etag_from)
+        values = itemgetter(*read) if len(read) > 1 else lambda value: [value[read[0]]]
+        return entity_function(keys, conversions, values)
+
     def _slot(self, prop: Property, select: SelectTree | None) -> _Slot:
         needs_type = self.full and _needs_type(prop.edm_type, prop.collection)
         annotation = _type_annotation(prop.edm_type, prop.collection) if needs_type else None
@@ -208,6 +248,17 @@ class _Shaper:
             return out
 
         return convert
+
+
+_ETAG = Inline("'W/\"%s\"' % ({v},)", {})
+
+
+def _inline(convert: _Convert | None) -> Conversion:
+    if convert is None:
+        return AS_IS
+    if convert is _temporal_text:  # called only for values that are no text already
+        return Inline("{v} if {v}.__class__ is str or {v} is None else {f}({v})", {"f": convert})
+    return convert
 
 
 def _list_or_empty(value: Any) -> Any:
@@ -293,6 +344,8 @@ def _entity_shaper(entity_set: EntitySet, metadata: MetadataLevel, base_url: str
     full_type = f"#{entity_set.entity_type.qualified_name}"
 
     full = shaper.full
+    if not full and not expand:
+        return _minimal_shaper(shaper, entity_set, select_tree(select), revision, write)
     # Full metadata links each navigation property, so clients can follow it unexpanded.
     navigation = [nav.name for nav in entity_set.entity_type.navigation]
 

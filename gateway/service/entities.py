@@ -11,13 +11,13 @@ from typing import Any
 
 from odata_query import ast
 
+from ..compiled import Conversion, Inline, entity_function
 from ..kintone.layout import RecordLayout
 from ..kintone.models import Record
 from ..model import ComplexType, EntitySet, EntityType, Property, edm
 from ..odata.errors import bad_request
 from ..odata.payload import json_number
 from ..odata.tree import Node
-from .compiled import Conversion, Inline, entity_function
 
 ID = "$id"
 REVISION = "$revision"
@@ -100,7 +100,7 @@ def record_converter(entity_type: EntityType, names: Iterable[str], *,
                      json_ready: bool = False, layout: RecordLayout | None = None
                      ) -> Callable[[Any], dict]:
     """``record_entity`` for many records: the properties are looked up once, not per value,
-    and their conversions made one function (``compiled``), kept for the reads that follow.
+    and their conversions made one function (``gateway.compiled``), kept for the reads that follow.
 
     ``json_ready``: numbers, dates and timestamps come in the form the payload writes them
     (see ``_JSON_FORMS``), for entities that are only written out (no residual to evaluate,

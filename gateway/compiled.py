@@ -1,4 +1,5 @@
-"""Records made into entities by a function generated for the read.
+"""Dicts made by a function generated once for many: records into entities
+(``service.entities``), entities into their JSON (``odata.payload``).
 
 A loop over the properties' converters pays, for every value of every record, a step of the
 loop and a call; a page of 500 records holds 7,500 values. The generated function is one dict
@@ -28,13 +29,17 @@ class Inline:
 Conversion = Callable[[Any], Any] | Inline
 
 
+AS_IS = Inline("{v}", {})
+
+
 def called(convert: Callable[[Any], Any]) -> Inline:
     return Inline("{f}({v})", {"f": convert})
 
 
 def entity_function(keys: Sequence[str], conversions: Sequence[Conversion],
                     values: Callable[[Any], Sequence[Any]]) -> Callable[[Any], dict]:
-    """``record -> {keys[i]: conversions[i](values(record)[i])}``, as one function."""
+    """``record -> {keys[i]: conversions[i](values(record)[i])}``, as one function (which
+    raises what ``values`` raises)."""
     if not keys:
         return lambda _: {}
     scope: dict[str, Any] = {"values": values}

@@ -1,4 +1,4 @@
-"""Entities made by generated functions (``service.compiled``): the same values as the
+"""Entities made by generated functions (``gateway.compiled``): the same values as the
 converters called one by one, whatever the values and whatever the property names."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.model import edm
-from gateway.service.compiled import Inline, entity_function
+from gateway.compiled import Inline, entity_function
 
 # What a Kintone value can be once parsed from JSON: text (often empty), null, a list, an
 # object ({code, name} for users), and, from other sources, numbers and booleans.
