@@ -105,13 +105,15 @@ class Page:
 
     def _cut(self) -> Generator[dict, None, None]:
         window = self._window
-        limit = window.limit
+        limit, skip = window.limit, window.skip
+        # Paged (not one whole stream): it may stop at any item, even within $skip.
+        spent = self._spent if window.size is not None else None
         skipped = emitted = 0
         with closing(self._items) as items:
             if limit == 0:
                 return
             for entity, position in items:
-                if entity is not None and skipped < window.skip:
+                if entity is not None and skipped < skip:
                     skipped += 1
                 elif entity is not None:
                     yield entity
@@ -122,9 +124,8 @@ class Page:
                                                      emitted < window.left):
                             self._stop_at(position, emitted)
                         return
-                # Paged (not one whole stream): it may stop at any item, even within $skip.
-                if window.size is not None and self._spent():
-                    self._stop_at(position, emitted, window.skip - skipped)
+                if spent is not None and spent():
+                    self._stop_at(position, emitted, skip - skipped)
                     return
 
     def _stop_at(self, position: Position, emitted: int, skip: int = 0) -> None:

@@ -45,9 +45,13 @@ class Scan:
     def condition(self) -> str:
         return self.query.filter.condition
 
-    def entity(self, record: Row) -> dict | None:
+    @cached_property
+    def entity(self) -> Callable[[Row], dict | None]:
         """The record (read by this scan) as an entity, or None when the residual rejects it."""
-        return self._accepted(self._convert(record))
+        convert = self._convert
+        if self.query.filter.residual is None:
+            return convert  # nothing but the selection was converted
+        return lambda record: self._accepted(convert(record))
 
     def record_entity(self, record: Record) -> dict | None:
         """``entity`` for a record read as Kintone's dict (one record by its id)."""
@@ -175,16 +179,17 @@ class RecordSource:
                 return _nothing()
         if plan.paging is Paging.RANGES:
             return self._ranged(after, plan)
-        records = self.scan.records(after=after, batch=plan.batch, wanted=plan.wanted)
-        return _with_positions(self.scan, records, lambda record, _: {"id": record_id(record)})
+        return _by_id(self.scan, self.scan.records(after=after, batch=plan.batch,
+                                                   wanted=plan.wanted))
 
     def _ranged(self, after: int | None, plan: ReadPlan) -> Items:
         records = self.scan.ranged(after=after, plan=plan.ranges, batch=plan.batch,
                                    wanted=plan.wanted, then=_next_page(plan))
+        entity = self.scan.entity
         with closing(records):
             for record, current in records:
                 position = {"id": record_id(record), "hi": current.high, "w": current.width}
-                yield self.scan.entity(record), position
+                yield entity(record), position
 
     def _id_before(self, plan: ReadPlan) -> int | None:
         """The id of the ``plan.skip``-th matching record (None: there are fewer)."""
@@ -214,19 +219,25 @@ class RecordSource:
 
     def _cursor(self, start: int, wanted: int | None) -> Items:
         records = self.scan.records(wanted=wanted)
-        return _with_positions(self.scan, records, lambda _, position: {"o": position},
-                               skip=start)
+        return _numbered(self.scan, records, skip=start)
 
 
-def _with_positions(scan: Scan, records: Generator[Row, None, None],
-                    position_of: Callable[[Row, int], Position], *,
-                    skip: int = 0) -> Items:
-    """Entities of the records (None for those the residual rejects), with their positions;
-    the first ``skip`` records are read but not served."""
+def _by_id(scan: Scan, records: Generator[Row, None, None]) -> Items:
+    """Entities of the records, with their ``$id`` as their positions."""
+    entity = scan.entity
+    with closing(records):
+        for record in records:
+            yield entity(record), {"id": record_id(record)}
+
+
+def _numbered(scan: Scan, records: Generator[Row, None, None], *, skip: int = 0) -> Items:
+    """Entities of the records, with their numbers (from 1) as their positions; the first
+    ``skip`` records are read but not served."""
+    entity = scan.entity
     with closing(records):
         for number, record in enumerate(records, 1):
             if number > skip:
-                yield scan.entity(record), position_of(record, number)
+                yield entity(record), {"o": number}
 
 
 def _next_page(plan: ReadPlan) -> int:
