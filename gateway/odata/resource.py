@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from ..model import EntityType, edm
@@ -44,6 +45,10 @@ class ResourcePath:
         return f"/@{self.authtoken}" if self.authtoken is not None else ""
 
 
+PATHS_KEPT = 256  # parsed paths kept: a request's is parsed by the method policy and the view
+
+
+@lru_cache(maxsize=PATHS_KEPT)
 def parse_path(path: str) -> ResourcePath:
     """``path`` is what follows ``/api.rsc/``, percent-decoded."""
     segments = _SEGMENT.findall(_quotes_escaped(path))
