@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.model import edm
 from gateway.compiled import Inline, entity_function
+from gateway.model import edm
 
 # What a Kintone value can be once parsed from JSON: text (often empty), null, a list, an
 # object ({code, name} for users), and, from other sources, numbers and booleans.
