@@ -30,6 +30,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "private, no-cache",
 }
+_HSTS = ("Strict-Transport-Security", "max-age=31536000")
 
 
 def max_body(security: Section) -> int:
@@ -44,10 +45,11 @@ def check_body(request: Request, limit: int) -> None:
 
 
 def add_headers(response: Response, *, secure: bool) -> None:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    # The names present looked up once: a setdefault per header scans the headers twice.
+    present = {name.lower() for name, _ in response.headers.items()}
+    wanted = [*SECURITY_HEADERS.items(), *([_HSTS] if secure else [])]
+    response.headers.extend([(name, value) for name, value in wanted
+                             if name.lower() not in present])
 
 
 class BannerlessHandler(WSGIRequestHandler):
