@@ -113,10 +113,12 @@ class Transport:
     def download(self, api: str, params: Mapping[str, Any], *,
                  apps: Collection[int] = (), space: int | None = None) -> Answer:
         """A GET whose answer is not JSON, left unread: the caller streams it (``stream``) and
-        closes it."""
+        closes it. Asked for as stored (no gzip): the file's bytes and its Content-Length
+        pass through as they are."""
         request = self._request("GET", api, space, params, self._auth.headers(apps))
-        return self._retrying(api, replace(request, stream=True), idempotent=True,
-                              parse=lambda response: response)
+        headers = {**request.headers, "Accept-Encoding": "identity"}
+        return self._retrying(api, replace(request, headers=headers, stream=True),
+                              idempotent=True, parse=lambda response: response)
 
     def _retrying(self, api: str, request: Call, *, idempotent: bool,
                   parse: Callable[[Answer], T]) -> T:

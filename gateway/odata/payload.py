@@ -74,26 +74,6 @@ def _key_literal(value: Any) -> str:
     return str(value)
 
 
-def _minimal_shaper(shaper: _Shaper, entity_set: EntitySet, select: SelectTree | None,
-                    revision: str | None, write: _Writer
-                    ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    """The shape of an entity in minimal (or no) metadata: its ETag, then its properties."""
-    props = entity_set.entity_type.properties
-    tagged = shaper.taker(props, select, revision)
-    untagged = shaper.taker(props, select) if revision is not None else tagged
-
-    def shape(entity: Mapping[str, Any]) -> dict[str, Any]:
-        tag = entity.get(revision) if revision is not None else None
-        try:
-            return untagged(entity) if tag is None else tagged(entity)
-        except KeyError:  # a property it lacks is left out
-            out = {} if tag is None else {"@odata.etag": f'W/"{tag}"'}
-            write(out, entity)
-            return out
-
-    return shape
-
-
 def entity_url(base_url: str, entity_set: EntitySet, entity: Mapping[str, Any]) -> str:
     """The canonical URL of an entity: its ``@odata.id`` and edit link."""
     return f"{_root(base_url)}/{entity_set.name}{key_predicate(entity_set.entity_type, entity)}"
@@ -365,6 +345,26 @@ def _entity_shaper(entity_set: EntitySet, metadata: MetadataLevel, base_url: str
         for expanded in expand:
             expanded.write(out, entity)
         return out
+
+    return shape
+
+
+def _minimal_shaper(shaper: _Shaper, entity_set: EntitySet, select: SelectTree | None,
+                    revision: str | None, write: _Writer
+                    ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """The shape of an entity in minimal (or no) metadata: its ETag, then its properties."""
+    props = entity_set.entity_type.properties
+    tagged = shaper.taker(props, select, revision)
+    untagged = shaper.taker(props, select) if revision is not None else tagged
+
+    def shape(entity: Mapping[str, Any]) -> dict[str, Any]:
+        tag = entity.get(revision) if revision is not None else None
+        try:
+            return untagged(entity) if tag is None else tagged(entity)
+        except KeyError:  # a property it lacks is left out
+            out = {} if tag is None else {"@odata.etag": f'W/"{tag}"'}
+            write(out, entity)
+            return out
 
     return shape
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import trustme
 
-from gateway.kintone import KintoneUnavailable
+from gateway.kintone import KintoneError, KintoneUnavailable
 from gateway.sandbox import Sandbox, SandboxServer
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
@@ -89,14 +89,17 @@ def test_a_client_certificate_is_presented_when_the_domain_asks(connect, sandbox
 
 
 class Seen:
-    """WSGI middleware: the Host and Proxy-Authorization headers of the calls it saw."""
+    """WSGI middleware: the Host and Proxy-Authorization headers of the calls it saw, and the
+    encodings each accepted."""
 
     def __init__(self, app: Any) -> None:
         self._app = app
         self.calls: list[tuple[str, str | None]] = []
+        self.encodings: list[str | None] = []
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
         self.calls.append((environ.get("HTTP_HOST", ""), environ.get("HTTP_PROXY_AUTHORIZATION")))
+        self.encodings.append(environ.get("HTTP_ACCEPT_ENCODING"))
         return self._app(environ, start_response)
 
 
@@ -141,3 +144,13 @@ def test_the_client_reads_the_proxy_once(connect, proxy, monkeypatch):
     monkeypatch.setenv("NO_PROXY", "*")
     client.get_apps()
     assert len(seen.calls) == 1
+
+
+def test_answers_come_compressed_but_files_as_stored(connect, proxy):
+    """Kintone gzips its JSON when asked (a page of records shrinks tenfold); a file is asked
+    for as stored, so that its bytes and Content-Length reach the client unchanged."""
+    client = connect(url=BEHIND_PROXY)
+    client.get_apps()
+    with pytest.raises(KintoneError):  # no such file; what was asked is what matters
+        client.download_file("no-such-key")
+    assert proxy.encodings == ["gzip, deflate", "identity"]
