@@ -628,14 +628,16 @@ def stream_collection(
     count: int | None = None,
     next_link_factory: Callable[[], str | None] | None = None,
     ieee754: bool = False,
-) -> Iterator[str]:
-    """A collection response as text chunks of about ``CHUNK_SIZE`` bytes (in UTF-8).
+) -> Iterator[bytes]:
+    """A collection response as UTF-8 chunks of about ``CHUNK_SIZE`` bytes, as the JSON
+    encoder writes them (never through text: decoding and encoding again a page of Japanese
+    text costs more than writing it).
 
     ``entities`` are ``entity_json`` results, consumed lazily. ``next_link_factory`` is called
     once all of them are written, so it can depend on how far the paging got.
     """
-    text = collection_start(context, count, ieee754=ieee754)
-    separator = ""
+    head = collection_start(context, count, ieee754=ieee754).encode()
+    separator = b""
     batch: list[bytes] = []
     size = 0
     pending = iter(entities)
@@ -644,10 +646,11 @@ def stream_collection(
         batch.append(data)
         size += len(data)
         if size >= CHUNK_SIZE:
-            yield text + separator + b",".join(batch).decode()
-            text, separator, batch, size = "", ",", [], 0
-    rest = separator + b",".join(batch).decode() if batch else ""
-    yield text + rest + collection_end(next_link_factory() if next_link_factory else None)
+            yield head + separator + b",".join(batch)
+            head, separator, batch, size = b"", b",", [], 0
+    rest = separator + b",".join(batch) if batch else b""
+    end = collection_end(next_link_factory() if next_link_factory else None)
+    yield head + rest + end.encode()
 
 
 def _members(entities: list[Mapping[str, Any]]) -> bytes:

@@ -248,12 +248,12 @@ def _shaped(entities: Iterable[dict], entity_set: EntitySet, options: QueryOptio
     return map(shape, entities)
 
 
-def _body(chunks: Iterator[str], page: Page) -> str | Iterator[str]:
+def _body(chunks: Iterator[bytes], page: Page) -> bytes | Iterator[bytes]:
     """A body that fits in one chunk (a page of a few hundred records) whole, sent with its
     length: cheaper for gunicorn and for the client than chunked transfer. A longer one is
     streamed; its first two chunks are made before the status goes out, so that a Kintone call
     failing there still answers with an error status."""
-    second: str | None = None
+    second: bytes | None = None
     try:
         first = next(chunks)
         second = next(chunks, None)
@@ -265,7 +265,8 @@ def _body(chunks: Iterator[str], page: Page) -> str | Iterator[str]:
     return stream_with_context(_streamed((first, second), chunks, page))
 
 
-def _streamed(head: tuple[str, ...], chunks: Iterator[str], page: Page) -> Iterator[str]:
+def _streamed(head: tuple[bytes, ...], chunks: Iterator[bytes], page: Page
+              ) -> Iterator[bytes]:
     """The chunks; closing them (a client that went away) releases the page's Kintone cursor.
 
     A failure once the status is sent can only cut the response short (the client then sees

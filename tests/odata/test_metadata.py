@@ -367,7 +367,7 @@ def test_python_odata_reads_a_streamed_feed_across_pages(model, xml_text, serve)
             (entity_json(records, e, base_url=url) for e in pages[token]),
             count=3, next_link_factory=lambda: next_link)
         return ("application/json;odata.metadata=minimal;odata.streaming=true",
-                "".join(chunks).encode("utf-8"))
+                b"".join(chunks))
 
     url = serve(route)
     service = ODataService(url, reflect_entities=True, quiet_progress=True)

@@ -360,8 +360,8 @@ def test_collection_frame():
 def test_stream_concatenates_to_the_collection(sales, entity):
     context = context_url(BASE, "SALES")
     entities = [entity_json(sales, entity, base_url=BASE)] * 3
-    text = "".join(stream_collection(context, entities, count=10,
-                                     next_link_factory=lambda: BASE + "SALES?$skiptoken=3"))
+    text = b"".join(stream_collection(context, entities, count=10,
+                                      next_link_factory=lambda: BASE + "SALES?$skiptoken=3"))
     body = parse(text)
     assert list(body) == ["@odata.context", "@odata.count", "value", "@odata.nextLink"]
     assert body["@odata.context"] == "https://gw.example/odata/$metadata#SALES"
@@ -371,9 +371,9 @@ def test_stream_concatenates_to_the_collection(sales, entity):
 
 
 def test_empty_stream_without_count_or_next_link():
-    assert parse("".join(stream_collection(None, []))) == {"value": []}
-    assert "".join(stream_collection(None, [], next_link_factory=lambda: None)) == (
-        '{"value":[]}')
+    assert parse(b"".join(stream_collection(None, []))) == {"value": []}
+    assert b"".join(stream_collection(None, [], next_link_factory=lambda: None)) == (
+        b'{"value":[]}')
 
 
 def test_stream_is_lazy_and_chunked():
@@ -396,7 +396,7 @@ def test_stream_is_lazy_and_chunked():
     rest = list(chunks)
     assert len(rest) >= 2 and all(len(chunk) < 2 * CHUNK_SIZE for chunk in rest)
     assert asked_for_next_link == [2000]  # only once every entity was written
-    body = parse(first + "".join(rest))
+    body = parse(first + b"".join(rest))
     assert [e["Id"] for e in body["value"]] == list(range(2000))
     assert body["@odata.nextLink"] == "next"
 
@@ -407,7 +407,7 @@ def test_one_entity_the_fast_encoder_refuses_leaves_the_others_to_it():
     already-written number the exact encoder does not take)."""
     entities = [{"Id": n, "amount": json_number("12.50")} for n in range(120)]
     entities[77] = {"Id": 2 ** 70, "amount": Decimal("1.5")}
-    body = parse("".join(stream_collection(None, entities)))
+    body = parse(b"".join(stream_collection(None, entities)))
     assert [e["Id"] for e in body["value"]] == [*range(77), 2 ** 70, *range(78, 120)]
     assert body["value"][0]["amount"] == Decimal("12.50")
     assert body["value"][77]["amount"] == Decimal("1.5")
