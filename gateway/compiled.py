@@ -32,7 +32,7 @@ Conversion = Callable[[Any], Any] | Inline
 AS_IS = Inline("{v}", {})
 
 
-def called(convert: Callable[[Any], Any]) -> Inline:
+def _called(convert: Callable[[Any], Any]) -> Inline:
     return Inline("{f}({v})", {"f": convert})
 
 
@@ -45,8 +45,8 @@ def entity_function(keys: Sequence[str], conversions: Sequence[Conversion],
     scope: dict[str, Any] = {"values": values}
     entries = []
     for number, (key, conversion) in enumerate(zip(keys, conversions, strict=True)):
-        inline = conversion if isinstance(conversion, Inline) else called(conversion)
-        names = {name: f"{name}{number}" for name in inline.uses}
+        inline = conversion if isinstance(conversion, Inline) else _called(conversion)
+        names = {name: f"{name}_{number}" for name in inline.uses}  # one per property
         scope.update((names[name], use) for name, use in inline.uses.items())
         entries.append(f"{key!r}: {inline.template.format(v=f'v{number}', **names)}")
     unpacked = "".join(f"v{number}, " for number in range(len(keys)))
