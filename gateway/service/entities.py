@@ -162,7 +162,7 @@ def _json_ready_converter(prop: Property) -> Conversion:
             if prop.row_type is None and prop.kintone_type is not None else None)
     if form is None:
         return parse
-    assert not isinstance(parse, Inline)  # numbers and times are no text
+    assert not isinstance(parse, Inline)  # a number's or a time's converter is never inlined
     has_form, as_json = form
     if as_json is _AS_IS:
         return Inline(_TEXT_IN_FORM, {"has_form": has_form, "parse": parse})
