@@ -80,7 +80,7 @@ class Transport:
         # share one cap (gateway.ops.cluster).
         self.slots: AbstractContextManager = threading.BoundedSemaphore(
             settings.max_concurrent_requests)
-        self._pool = connection_pool(settings)
+        self._pool = _connection_pool(settings)
         self._http, self._base = _sender(self._pool, settings.url)
         if not settings.verify_server:
             log.warning("TLS certificate verification of %s is OFF (SSLServerCert=*)",
@@ -206,7 +206,7 @@ def _json(response: Answer, decode: Decode | None = None) -> dict:
         raise from_response(response) from None
 
 
-def connection_pool(settings: KintoneSettings) -> urllib3.PoolManager:
+def _connection_pool(settings: KintoneSettings) -> urllib3.PoolManager:
     """Connections to Kintone: kept alive, as many as the concurrency cap (no call waits for a
     socket), no retries or redirects of urllib3's own (``Transport`` decides), through the
     environment's proxy (``HTTPS_PROXY``, ``NO_PROXY``) and CA bundle (``REQUESTS_CA_BUNDLE``)
@@ -221,12 +221,13 @@ def connection_pool(settings: KintoneSettings) -> urllib3.PoolManager:
     if settings.verify_server:
         options["ca_certs"] = (settings.ssl_server_cert or os.environ.get("REQUESTS_CA_BUNDLE")
                                or os.environ.get("CURL_CA_BUNDLE") or certifi.where())
-    proxy = environment_proxy(settings.url)
+    proxy = _environment_proxy(settings.url)
     if proxy is None:
         return urllib3.PoolManager(num_pools=1, **options)
     parts = urlsplit(proxy)
-    headers = (urllib3.make_headers(proxy_basic_auth=unquote(parts.netloc.rsplit("@", 1)[0]))
-               if "@" in parts.netloc else None)
+    headers = (urllib3.make_headers(proxy_basic_auth=f"{unquote(parts.username)}:"
+                                                     f"{unquote(parts.password or '')}")
+               if parts.username is not None else None)
     return urllib3.ProxyManager(proxy, num_pools=1, proxy_headers=headers, **options)
 
 
@@ -240,7 +241,7 @@ def _sender(pool: urllib3.PoolManager, url: str
     return pool.connection_from_url(url), urlsplit(url).path.rstrip("/")
 
 
-def environment_proxy(url: str) -> str | None:
+def _environment_proxy(url: str) -> str | None:
     """The proxy the environment names for ``url`` (``HTTPS_PROXY``, ``ALL_PROXY``...), unless
     ``NO_PROXY`` exempts its host."""
     proxies = urllib.request.getproxies_environment()

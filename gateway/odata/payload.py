@@ -125,10 +125,14 @@ class _Shaper:
     def full(self) -> bool:
         return self.metadata == "full"
 
+    def slots(self, props: Iterable[Property], select: SelectTree | None) -> list[_Slot]:
+        """How each of the selected ``props`` is written."""
+        return [self._slot(prop, None if select is None else select[prop.name])
+                for prop in props if select is None or prop.name in select]
+
     def properties(self, props: Iterable[Property], select: SelectTree | None) -> _Writer:
         """A writer of the selected ``props`` found in a value into an output dict."""
-        slots = [self._slot(prop, None if select is None else select[prop.name])
-                 for prop in props if select is None or prop.name in select]
+        slots = self.slots(props, select)
         names = tuple(name for name, *_ in slots)
         converted = [(name, convert) for name, _, _, convert in slots if convert is not None]
         annotated = any(annotation is not None for _, _, annotation, _ in slots)
@@ -150,24 +154,6 @@ class _Shaper:
                 out[name] = value if planned is None else planned(value)
 
         return write
-
-    def taker(self, props: Iterable[Property], select: SelectTree | None,
-              etag_from: str | None = None) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-        """Without type annotations: the selected ``props`` of a value as a new dict in their
-        order (a ``KeyError`` when one is missing), after the ETag of its ``etag_from``
-        property if any, made by one generated function."""
-        slots = [self._slot(prop, None if select is None else select[prop.name])
-                 for prop in props if select is None or prop.name in select]
-        assert not any(annotation for _, _, annotation, _ in slots)
-        keys = [name for name, *_ in slots]
-        conversions = [_inline(convert) for *_, convert in slots]
-        read = list(keys)
-        if etag_from is not None:
-            keys.insert(0, "@odata.etag")
-            conversions.insert(0, _ETAG)
-            read.insert(0, etag_from)
-        values = itemgetter(*read) if len(read) > 1 else lambda value: [value[read[0]]]
-        return entity_function(keys, conversions, values)
 
     def _slot(self, prop: Property, select: SelectTree | None) -> _Slot:
         needs_type = self.full and _needs_type(prop.edm_type, prop.collection)
@@ -230,7 +216,28 @@ class _Shaper:
         return convert
 
 
-_ETAG = Inline("'W/\"%s\"' % ({v},)", {})
+def _taker(slots: list[_Slot], etag_from: str | None = None
+          ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """Without type annotations: the properties of ``slots`` in a value, as a new dict in
+    their order (a ``KeyError`` when one is missing), after the ETag of its ``etag_from``
+    property if any, made by one generated function."""
+    assert not any(annotation for _, _, annotation, _ in slots)
+    keys = [name for name, *_ in slots]
+    conversions = [_inline(convert) for *_, convert in slots]
+    read = list(keys)
+    if etag_from is not None:
+        keys.insert(0, "@odata.etag")
+        conversions.insert(0, _ETAG)
+        read.insert(0, etag_from)
+    values = itemgetter(*read) if len(read) > 1 else lambda value: [value[read[0]]]
+    return entity_function(keys, conversions, values)
+
+
+def _etag(revision: Any) -> str:
+    return f'W/"{revision}"'
+
+
+_ETAG = Inline("'W/\"%s\"' % ({v},)", {})  # _etag, written out
 
 
 def _inline(convert: _Convert | None) -> Conversion:
@@ -318,14 +325,15 @@ def _entity_shaper(entity_set: EntitySet, metadata: MetadataLevel, base_url: str
                    expand: tuple[ExpandedShape, ...]
                    ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     shaper = _Shaper(metadata, ieee754)
-    write = shaper.properties(entity_set.entity_type.properties, select_tree(select))
+    props, tree = entity_set.entity_type.properties, select_tree(select)
+    write = shaper.properties(props, tree)
     revision = (entity_set.name_for_code("$revision")
                 if entity_set.kind == "records" and metadata != "none" else None)
     full_type = f"#{entity_set.entity_type.qualified_name}"
 
     full = shaper.full
     if not full and not expand:
-        return _minimal_shaper(shaper, entity_set, select_tree(select), revision, write)
+        return _minimal_shaper(shaper.slots(props, tree), revision, write)
     # Full metadata links each navigation property, so clients can follow it unexpanded.
     navigation = [nav.name for nav in entity_set.entity_type.navigation]
 
@@ -336,7 +344,7 @@ def _entity_shaper(entity_set: EntitySet, metadata: MetadataLevel, base_url: str
             out["@odata.type"] = full_type
             out["@odata.id"] = url
         if revision is not None and entity.get(revision) is not None:
-            out["@odata.etag"] = f'W/"{entity[revision]}"'
+            out["@odata.etag"] = _etag(entity[revision])
         if full:
             out["@odata.editLink"] = url
         write(out, entity)
@@ -349,20 +357,18 @@ def _entity_shaper(entity_set: EntitySet, metadata: MetadataLevel, base_url: str
     return shape
 
 
-def _minimal_shaper(shaper: _Shaper, entity_set: EntitySet, select: SelectTree | None,
-                    revision: str | None, write: _Writer
+def _minimal_shaper(slots: list[_Slot], revision: str | None, write: _Writer
                     ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     """The shape of an entity in minimal (or no) metadata: its ETag, then its properties."""
-    props = entity_set.entity_type.properties
-    tagged = shaper.taker(props, select, revision)
-    untagged = shaper.taker(props, select) if revision is not None else tagged
+    tagged = _taker(slots, revision)
+    untagged = _taker(slots) if revision is not None else tagged
 
     def shape(entity: Mapping[str, Any]) -> dict[str, Any]:
         tag = entity.get(revision) if revision is not None else None
         try:
             return untagged(entity) if tag is None else tagged(entity)
         except KeyError:  # a property it lacks is left out
-            out = {} if tag is None else {"@odata.etag": f'W/"{tag}"'}
+            out = {} if tag is None else {"@odata.etag": _etag(tag)}
             write(out, entity)
             return out
 

@@ -144,13 +144,13 @@ def _value_converter(prop: Property) -> Conversion:
 # as ``2024-05-01``, a timestamp in UTC without fractions as ``2024-05-01T09:30:00Z``). Any
 # other shape is parsed, and written by the payload as usual.
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z").fullmatch
-_AS_IS = None  # the text itself
+_ITSELF = None  # the text is the JSON form itself
 _JSON_FORMS: Mapping[str, tuple[Callable[[str], Any], Callable[[str], Any] | None]] = {
     "NUMBER": (re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?").fullmatch, json_number),
-    "DATE": (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch, _AS_IS),
-    "DATETIME": (_TIMESTAMP, _AS_IS),
-    "CREATED_TIME": (_TIMESTAMP, _AS_IS),
-    "UPDATED_TIME": (_TIMESTAMP, _AS_IS),
+    "DATE": (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch, _ITSELF),
+    "DATETIME": (_TIMESTAMP, _ITSELF),
+    "CREATED_TIME": (_TIMESTAMP, _ITSELF),
+    "UPDATED_TIME": (_TIMESTAMP, _ITSELF),
 }
 _IN_FORM = "{as_json}({v}) if {v}.__class__ is str and {has_form}({v}) else {parse}({v})"
 _TEXT_IN_FORM = "{v} if {v}.__class__ is str and {has_form}({v}) else {parse}({v})"
@@ -164,7 +164,7 @@ def _json_ready_converter(prop: Property) -> Conversion:
         return parse
     assert not isinstance(parse, Inline)  # a number's or a time's converter is never inlined
     has_form, as_json = form
-    if as_json is _AS_IS:
+    if as_json is _ITSELF:
         return Inline(_TEXT_IN_FORM, {"has_form": has_form, "parse": parse})
     return Inline(_IN_FORM, {"as_json": as_json, "has_form": has_form, "parse": parse})
 
