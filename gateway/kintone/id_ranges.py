@@ -203,38 +203,41 @@ class RangedRead:
         # A range's next page is started at once only while the reader may need it; else
         # it is read when (if ever) the reader comes to it.
         pending: deque[tuple[_Range, Ahead[list[Record]] | _Taken | None]] = deque()
-        handed = served = 0
-        last: Record | None = None
+        handed = 0
+        park_at = self._wanted if self._then else None  # the next page's calls start there
         try:
             self._more(pending, handed)
             while pending:
                 part, fetching = pending.popleft()
                 page = self._fetch_range(part) if fetching is None else fetching.result()
-                handed += len(page)
+                before, handed = handed, handed + len(page)
                 if _holds_more(part, page, self._batch):  # read on, first in line
                     rest = _Range(record_id(page[-1]), part.upto)
                     pending.appendleft((rest, self._start(rest) if self._needs(handed) else None))
                 self._learn(part, page)
                 self._more(pending, handed)
-                for last in page:
-                    served += 1
-                    yield last
+                if park_at is not None and before < park_at <= handed:
+                    self._park_next(record_id(page[park_at - before - 1]),
+                                    sum(fetching is not None for _, fetching in pending))
+                yield from page
         finally:
             for _, fetching in pending:
                 if fetching is not None:
                     fetching.settle()
-            if (self._parked is not None and self._then and served == self._wanted
-                    and last is not None):
-                self._park_next(self._parked, record_id(last))
 
-    def _park_next(self, parked: Parked, after: int) -> None:
-        """Start the ranges the next page starts with (as its ``_more`` would), parked for it."""
+    def _park_next(self, after: int, in_flight: int) -> None:
+        """Start the ranges the next page starts with (as its ``_more`` would), parked for it,
+        as soon as this page has all its records: their calls then overlap this page's
+        conversion and sending, and the client's next request. No more than this reader's
+        ``ranges`` calls in flight, ``in_flight`` of them still its own."""
+        assert self._parked is not None
         start: int | None = after
-        for _ in range(min(self._ranges, -(-self._then // self._batch))):
+        for _ in range(min(self._ranges - in_flight, -(-self._then // self._batch))):
             if start is None:
                 return
             part = _range_from(start, self.plan)
-            parked.park(self._app, (self._key, part), Ahead(partial(self._fetch_range, part)))
+            self._parked.park(self._app, (self._key, part),
+                              Ahead(partial(self._fetch_range, part)))
             start = part.upto
 
     def _more(self, pending: deque, handed: int) -> None:

@@ -126,11 +126,14 @@ def test_comments_are_read_ten_at_a_time(client, extension):
 
 
 def test_a_full_page_parks_the_first_ranges_of_the_next(counting, big_app):
-    """A page that ends full starts the next page's first ranges; the next page takes them up
-    instead of sending them again. A page that stops short parks nothing."""
+    """A page whose records all came in starts the next page's first ranges, while its own are
+    still being served; the next page takes them up instead of sending them again. A page that
+    stops before its last Kintone page parks nothing."""
     parked = len(counting.parked)
     first = ranged_records(counting, big_app, page_size=500, parallel=4, wanted=2000, then=2000)
-    page = list(islice(first, 2000))
+    page = list(islice(first, 1501))  # the last Kintone page of the 4 is in
+    assert len(counting.parked) == parked + 4
+    page += islice(first, 499)
     first.close()
     assert len(counting.parked) == parked + 4
     last, plan = page[-1]
