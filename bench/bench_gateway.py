@@ -523,7 +523,8 @@ def _ratios(runs: list[dict], *, lower_is_better: bool) -> dict:
     keys = [key for key in runs[0] if isinstance(runs[0][key], int | float)]
     return {"ratio": round(median(ratios), 3), "ratios": [round(r, 3) for r in ratios],
             "unit": "ms (median per request)" if lower_is_better else "records/s",
-            **{key: median([run[key] for run in runs]) for key in keys}, "runs": runs}
+            **{key: round(median([run[key] for run in runs]), 3) for key in keys},
+            "runs": runs}
 
 
 def _expect(count: int, expected: int) -> None:

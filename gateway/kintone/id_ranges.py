@@ -27,11 +27,13 @@ sees (``paging._Seek``):
 
 The plan (highest id, width) travels in the position of every record, so that the next page of
 a paged read starts all its calls at once, without planning again. Better still, a page that
-ends full starts the first calls of the next page itself (``then``) and parks them (``Parked``,
-one per Kintone client, ``[kintone] ParkedReads`` at most): they run while the client reads this
-page and asks for the next, which takes them up instead of sending the same calls. They are
-charged to this page's request, sent only while its client is connected, and dropped unused
-after ``PARKED_SECONDS`` (a client that stops, a next request another process serves): at most
+will end full starts the first calls of the next page itself (``then``) as soon as Kintone has
+answered all its records, and parks them (``Parked``, one per Kintone client, ``[kintone]
+ParkedReads`` at most): they run while this page is converted and sent and the client asks for
+the next, which takes them up instead of sending the same calls. With this page's own calls
+still in flight, they keep to ``ranges`` calls at once. They are charged to this page's
+request, sent only while its client is connected, and dropped unused after
+``PARKED_SECONDS`` (a client that stops, a next request another process serves): at most
 ``ranges`` calls lost per paged read. A parked range is read a little earlier than the next
 page asks for it, like any range read ahead within a page; a write to its app through the
 client drops it (``KintoneClient``), so that a page read after the gateway wrote sees the write.
