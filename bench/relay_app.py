@@ -3,9 +3,9 @@
 A WSGI application that forwards ``GET /?<Kintone query string>`` to Kintone's ``records.json``
 through the connection pool of urllib3 (what the gateway's own Kintone client uses, and about
 half the CPU per call of ``requests``), parses the answer with orjson and writes the records
-back as JSON (each field's value as Kintone sent it), under gunicorn with the gateway's worker
-class. No OData, no types, no security, no logs: what relaying one Kintone call through any
-Python process on this machine costs.
+back as JSON (each field's value as Kintone sent it), under gunicorn's ``gthread`` worker (the
+gateway's adds read deadlines to it). No OData, no types, no security, no logs: what relaying
+one Kintone call through any Python process on this machine costs.
 """
 
 from __future__ import annotations
