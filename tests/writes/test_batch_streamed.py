@@ -59,7 +59,8 @@ def alone(request: pytest.FixtureRequest) -> bool:
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
                          env={**os.environ, ALONE: test}, cwd=request.config.rootpath,
                          capture_output=True, text=True, timeout=100)
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert run.returncode == 0 and "1 passed" in run.stdout, \
+        run.stdout[-4000:] + run.stderr[-2000:]
     return False
 
 
