@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import pytest
 
 from gateway.sandbox import Sandbox, SandboxServer
@@ -9,6 +11,21 @@ from tests.kintone_http import Kintone
 
 ADMIN = ("admin", "admin-password")
 USER = ("alice", "alice-password")
+_AT_MODULE_END: list[Callable[[], None]] = []
+
+
+def at_module_end(stop: Callable[[], None]) -> None:
+    """Call ``stop`` when the running test module ends, whichever fixture started what it
+    stops: a gateway left running keeps its threads (trigger delivery workers polling their
+    queue every second) until the session ends, and hundreds of them slowed every later test."""
+    _AT_MODULE_END.append(stop)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _end_of_module() -> Iterator[None]:
+    yield  # set up before, so torn down after, the module's own fixtures
+    while _AT_MODULE_END:
+        _AT_MODULE_END.pop()()
 
 
 @pytest.fixture(scope="session")

@@ -29,9 +29,10 @@ from gateway.settings import (
     Section,
     Settings,
 )
+from gateway.triggers import shutdown as stop_triggers
 from gateway.web import create_app
 from gateway.web.server import WebServer
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, at_module_end
 
 FOLLOWED_HEADERS = ("x-authtoken", "prefer", "accept")
 # Trigger subscriptions and deliveries, and idempotency keys, kept in memory, not in
@@ -95,8 +96,14 @@ class Gateway:
         assert response.status_code == 200, (response.status_code, response.text)
         return response.json()
 
+    stopped: bool = False
+
     def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
         self.server.stop()
+        stop_triggers(self.app)  # its delivery workers
         self.client.close()
 
 
@@ -108,12 +115,14 @@ def kintone_settings(url: str, apps: tuple[int | str, ...] = (), **changes: Any
 
 @pytest.fixture(scope="session")
 def start_gateway(server: SandboxServer) -> Iterator[Callable[..., Gateway]]:
-    """``start_gateway([app ids], page_size=..., kintone=..., client=...)``."""
+    """``start_gateway([app ids], page_size=..., kintone=..., client=...)``: a gateway that
+    stops when the test module that started it ends, or with the session if ``keep`` (one a
+    session's fixture holds)."""
     running: list[Gateway] = []
 
     def start(apps: list[int], *, page_size: int = 500, kintone: KintoneSettings | None = None,
               client: RecordingClient | None = None, sections: dict | None = None,
-              **gateway: Any) -> Gateway:
+              keep: bool = False, **gateway: Any) -> Gateway:
         settings, token = add_user(Settings(
             kintone=kintone or kintone_settings(server.url, tuple(apps)),
             gateway=replace(GatewaySettings(), page_size=page_size, **gateway),
@@ -124,6 +133,8 @@ def start_gateway(server: SandboxServer) -> Iterator[Callable[..., Gateway]]:
         web = WebServer(app).start()
         gw = Gateway(f"http://127.0.0.1:{web.port}/api.rsc", app, client, web, token)
         running.append(gw)
+        if not keep:
+            at_module_end(gw.stop)
         return gw
 
     yield start
@@ -144,14 +155,15 @@ def demo_server() -> Iterator[SandboxServer]:
 @pytest.fixture(scope="session")
 def demo(start_gateway, demo_server: SandboxServer) -> Gateway:
     """A gateway in front of the demo data, as its demo user."""
-    return start_gateway([], kintone=_demo_settings(demo_server))
+    return start_gateway([], kintone=_demo_settings(demo_server), keep=True)
 
 
 @pytest.fixture(scope="session")
 def demo_gateway(start_gateway, demo_server: SandboxServer) -> Gateway:
     """The demo gateway for independent clients' read-only tests, whose oracle counts every
     comment of an app in one request (800 records' calls)."""
-    return start_gateway([], kintone=_demo_settings(demo_server), max_calls_per_request=5000)
+    return start_gateway([], kintone=_demo_settings(demo_server), keep=True,
+                         max_calls_per_request=5000)
 
 
 def _demo_settings(server: SandboxServer):

@@ -117,8 +117,9 @@ class Started:
             self.others.append(token)
         self.client = CountingClient(parsed.kintone, retry=FAST_RETRY)
         self.calls = self.client.calls
-        self.server = WebServer(create_app(parsed, client=self.client)).start()
-        self.gw = Gateway(f"http://127.0.0.1:{self.server.port}/api.rsc", None, self.client,
+        app = create_app(parsed, client=self.client)
+        self.server = WebServer(app).start()
+        self.gw = Gateway(f"http://127.0.0.1:{self.server.port}/api.rsc", app, self.client,
                           self.server, self.token)
 
     def cost(self, path: str, **params: str) -> tuple[requests.Response, int]:

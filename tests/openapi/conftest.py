@@ -76,7 +76,7 @@ def demo_examples(demo_sandbox):
 @pytest.fixture(scope="session")
 def demo_gateway(start_gateway: Callable[..., Gateway], demo_kintone) -> Gateway:  # noqa: F811
     return with_openapi(start_gateway([], kintone=demo_kintone, page_size=DEMO_PAGE_SIZE,
-                                      sections=DEMO_SECTIONS))
+                                      sections=DEMO_SECTIONS, keep=True))
 
 
 @pytest.fixture(scope="session")

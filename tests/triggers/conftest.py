@@ -16,7 +16,6 @@ import requests
 
 from gateway.sandbox import Sandbox, SandboxServer
 from gateway.settings import Section
-from gateway.triggers import shutdown
 from gateway.triggers.context import EXTENSION as TRIGGERS
 from tests.gateway.conftest import (  # noqa: F401  (fixtures used by this folder's tests)
     Gateway,
@@ -33,10 +32,9 @@ FAST = {"webhooksecret": SECRET, "retryseconds": "0.05", "maxretryseconds": "0.2
 
 @pytest.fixture(scope="session")
 def start_triggers(start_gateway: Callable[..., Gateway],  # noqa: F811
-                   sandbox: Sandbox) -> Iterator[Callable[..., Gateway]]:
+                   sandbox: Sandbox) -> Callable[..., Gateway]:
     """``start_triggers([apps], database=..., sections=..., **[Triggers] settings)``; its
     polling triggers read the sandbox's clock."""
-    started: list[Gateway] = []
 
     def start(apps: list[int], *, database: str = ":memory:",
               sections: dict[str, Section] | None = None, **config: str) -> Gateway:
@@ -45,12 +43,9 @@ def start_triggers(start_gateway: Callable[..., Gateway],  # noqa: F811
         # Polling reads Kintone's clock: the sandbox's, which tests move.
         gw.app.extensions[TRIGGERS] = replace(gw.app.extensions[TRIGGERS],
                                               kintone_clock=sandbox.clock.now)
-        started.append(gw)
         return gw
 
-    yield start
-    for gw in started:
-        shutdown(gw.app)
+    return start
 
 
 def inbound_url(gw: Gateway) -> str:
