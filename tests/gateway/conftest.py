@@ -75,6 +75,7 @@ class Gateway:
     client: RecordingClient
     server: WebServer
     token: str  # the authtoken of the test user, who has every right
+    stopped: bool = False
 
     @property
     def auth(self) -> dict[str, str]:
@@ -95,8 +96,6 @@ class Gateway:
         response = self.get(path, **kwargs)
         assert response.status_code == 200, (response.status_code, response.text)
         return response.json()
-
-    stopped: bool = False
 
     def stop(self) -> None:
         if self.stopped:
