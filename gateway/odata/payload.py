@@ -130,31 +130,6 @@ class _Shaper:
         return [self._slot(prop, None if select is None else select[prop.name])
                 for prop in props if select is None or prop.name in select]
 
-    def properties(self, props: Iterable[Property], select: SelectTree | None) -> _Writer:
-        """A writer of the selected ``props`` found in a value into an output dict."""
-        slots = self.slots(props, select)
-        names = tuple(name for name, *_ in slots)
-        converted = [(name, convert) for name, _, _, convert in slots if convert is not None]
-        annotated = any(annotation is not None for _, _, annotation, _ in slots)
-
-        def write(out: dict[str, Any], values: Mapping[str, Any]) -> None:
-            if not annotated and tuple(values) == names:
-                # The usual entity, holding every planned property in order: copied at C speed,
-                # then the few values that need it are converted in place.
-                out.update(values)
-                for name, convert in converted:
-                    out[name] = convert(out[name])
-                return
-            for name, type_key, annotation, planned in slots:
-                value = values.get(name, _ABSENT)
-                if value is _ABSENT:
-                    continue
-                if annotation is not None and value is not None:
-                    out[type_key] = annotation
-                out[name] = value if planned is None else planned(value)
-
-        return write
-
     def _slot(self, prop: Property, select: SelectTree | None) -> _Slot:
         needs_type = self.full and _needs_type(prop.edm_type, prop.collection)
         annotation = _type_annotation(prop.edm_type, prop.collection) if needs_type else None
@@ -182,7 +157,7 @@ class _Shaper:
         return value if convert is None else convert(value)
 
     def _row(self, edm_type: str, row_type: ComplexType, select: SelectTree | None) -> _Convert:
-        write = self.properties(row_type.properties, select)
+        write = _writer(self.slots(row_type.properties, select))
         head = {"@odata.type": f"#{edm_type}"} if self.full else {}
 
         def convert(value: Any) -> Any:
@@ -214,6 +189,31 @@ class _Shaper:
             return out
 
         return convert
+
+
+def _writer(slots: list[_Slot]) -> _Writer:
+    """A writer of the properties of ``slots`` found in a value into an output dict."""
+    names = tuple(name for name, *_ in slots)
+    converted = [(name, convert) for name, _, _, convert in slots if convert is not None]
+    annotated = any(annotation is not None for _, _, annotation, _ in slots)
+
+    def write(out: dict[str, Any], values: Mapping[str, Any]) -> None:
+        if not annotated and tuple(values) == names:
+            # The usual entity, holding every planned property in order: copied at C speed,
+            # then the few values that need it are converted in place.
+            out.update(values)
+            for name, convert in converted:
+                out[name] = convert(out[name])
+            return
+        for name, type_key, annotation, planned in slots:
+            value = values.get(name, _ABSENT)
+            if value is _ABSENT:
+                continue
+            if annotation is not None and value is not None:
+                out[type_key] = annotation
+            out[name] = value if planned is None else planned(value)
+
+    return write
 
 
 def _taker(slots: list[_Slot], etag_from: str | None = None
@@ -325,15 +325,15 @@ def _entity_shaper(entity_set: EntitySet, metadata: MetadataLevel, base_url: str
                    expand: tuple[ExpandedShape, ...]
                    ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     shaper = _Shaper(metadata, ieee754)
-    props, tree = entity_set.entity_type.properties, select_tree(select)
-    write = shaper.properties(props, tree)
+    slots = shaper.slots(entity_set.entity_type.properties, select_tree(select))
+    write = _writer(slots)
     revision = (entity_set.name_for_code("$revision")
                 if entity_set.kind == "records" and metadata != "none" else None)
     full_type = f"#{entity_set.entity_type.qualified_name}"
 
     full = shaper.full
     if not full and not expand:
-        return _minimal_shaper(shaper.slots(props, tree), revision, write)
+        return _minimal_shaper(slots, revision, write)
     # Full metadata links each navigation property, so clients can follow it unexpanded.
     navigation = [nav.name for nav in entity_set.entity_type.navigation]
 

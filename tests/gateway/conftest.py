@@ -117,7 +117,7 @@ def start_gateway(server: SandboxServer) -> Iterator[Callable[..., Gateway]]:
     """``start_gateway([app ids], page_size=..., kintone=..., client=...)``: a gateway that
     stops when the test module that started it ends, or with the session if ``keep`` (one a
     session's fixture holds)."""
-    running: list[Gateway] = []
+    kept: list[Gateway] = []
 
     def start(apps: list[int], *, page_size: int = 500, kintone: KintoneSettings | None = None,
               client: RecordingClient | None = None, sections: dict | None = None,
@@ -131,13 +131,14 @@ def start_gateway(server: SandboxServer) -> Iterator[Callable[..., Gateway]]:
         app = create_app(settings, client=client)
         web = WebServer(app).start()
         gw = Gateway(f"http://127.0.0.1:{web.port}/api.rsc", app, client, web, token)
-        running.append(gw)
-        if not keep:
+        if keep:
+            kept.append(gw)
+        else:
             at_module_end(gw.stop)
         return gw
 
     yield start
-    for gw in running:
+    for gw in kept:
         gw.stop()
 
 
